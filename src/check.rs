@@ -1,0 +1,454 @@
+//! The rule: every region holding tier resources must hold a tier key.
+//!
+//! ## What it does
+//! For one input and one tier, finds the tier resources (SPEC S5) and the
+//! tier keys (S6, S7), groups both by effective region (S8, S9), and reports
+//! each region that holds tier resources but no usable tier key (S11).
+//!
+//! ## Why is this bad?
+//! Conformity KMS-009/010/011: a tier's data at rest should be protected by a
+//! customer-managed key the team controls, and KMS keys never leave their
+//! region, so every region with tier data needs its own tier key.
+//!
+//! ## Unknowns
+//! An unknown never passes silently (S10): unknown tags, regions and key
+//! attributes turn into warnings (errors with `--strict`), and into the
+//! `missing-tier-key` error when the input has no tier key at all.
+//!
+//! ## How to fix
+//! Add an `aws_kms_key` carrying the tier tag in each reported region.
+
+use std::collections::BTreeMap;
+
+use crate::finding::{Code, Finding, Label, Severity};
+use crate::model::{
+    is_global_type, is_key_type, kms_data_references, Inventory, Membership, Region, Resource, Tier, Usability,
+};
+use crate::source::{FileId, Span};
+
+/// Options of the rule that are not the tier itself.
+#[derive(Debug, Clone, Default)]
+pub struct RuleOptions {
+    /// `--strict`: every warning becomes an error.
+    pub strict: bool,
+    /// S11 option: regions that must hold a tier key whatever the resources.
+    pub required_regions: Vec<String>,
+}
+
+/// One region (or unknown-region group) the rule decided, for summaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionCheck {
+    pub tier: String,
+    pub region: Option<String>,
+    pub passed: bool,
+}
+
+/// Where a set of instances is, as far as the input tells.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Place {
+    Known(String),
+    /// Unknown, but shared by every instance of this provider configuration.
+    Group(String),
+    /// Unknown and not shared: (resource index, region index).
+    Alone(usize, usize),
+}
+
+impl Place {
+    fn of(region: &Region, resource: usize, nth: usize) -> Place {
+        match region {
+            Region::Known { name, .. } => Place::Known(name.clone()),
+            Region::Unknown { group: Some(g), .. } => Place::Group(g.clone()),
+            Region::Unknown { group: None, .. } => Place::Alone(resource, nth),
+        }
+    }
+}
+
+/// A tier resource's stake in a place: which resource, and whether it is
+/// there through S9 (its replica / copy) rather than its own region.
+struct Stake {
+    resource: usize,
+    how: String,
+}
+
+#[derive(Default)]
+struct Keys {
+    tier: Vec<usize>,
+    possible: Vec<(usize, String)>,
+    unusable: Vec<(usize, String)>,
+    near_miss: Vec<(usize, String)>,
+}
+
+/// Applies the rule to one input.
+pub(crate) fn tier_key_per_region(
+    inventory: &Inventory<'_>,
+    tier: &Tier,
+    file: FileId,
+    options: &RuleOptions,
+) -> (Vec<Finding>, Vec<RegionCheck>) {
+    let rule = Rule {
+        inventory,
+        tier,
+        file,
+    };
+    let mut findings = Vec::new();
+    let mut stakes: BTreeMap<Place, Vec<Stake>> = BTreeMap::new();
+    let mut keys: BTreeMap<Place, Keys> = BTreeMap::new();
+    let mut floating = Keys::default();
+
+    for (i, r) in inventory.resources.iter().enumerate() {
+        if !r.is_aws || r.rtype == "aws_kms_alias" {
+            continue;
+        }
+        let membership = tier.membership(&r.tags);
+        if is_key_type(&r.rtype) {
+            let place = Place::of(&r.region, i, 0);
+            let slot = match place {
+                Place::Alone(..) => &mut floating,
+                place => keys.entry(place).or_default(),
+            };
+            match (membership, &r.usability) {
+                (Membership::Member, Usability::Usable) => slot.tier.push(i),
+                (Membership::Member, Usability::Unusable(why)) => slot.unusable.push((i, why.clone())),
+                (Membership::Member, Usability::Unknown(why)) => slot.possible.push((i, why.clone())),
+                (Membership::Unknown, Usability::Usable | Usability::Unknown(_)) => {
+                    slot.possible.push((i, tags_unknown_why(r)));
+                }
+                (Membership::CaseMismatch(tag), _) => slot.near_miss.push((i, tag)),
+                _ => {}
+            }
+            continue;
+        }
+        match membership {
+            Membership::Member if is_global_type(&r.rtype) => findings.push(rule.finding(
+                Code::GlobalTierResource,
+                None,
+                format!("{} is a global resource tagged {} tier; it adds no region", r.address, tier.name),
+                "nothing to do: global services (IAM, Route 53, CloudFront, ...) keep no regional data that a tier key could protect".into(),
+                rule.label(r, format!("global resource tagged {}", tier.describe())),
+                Vec::new(),
+            )),
+            Membership::Member => {
+                let own = Place::of(&r.region, i, 0);
+                stakes.entry(own).or_default().push(Stake {
+                    resource: i,
+                    how: region_how(&r.region),
+                });
+                for (n, extra) in r.extra_regions.iter().enumerate() {
+                    let how = match extra {
+                        Region::Known { how, .. } => format!("its data is also there: {how}"),
+                        Region::Unknown { why, .. } => why.clone(),
+                    };
+                    stakes.entry(Place::of(extra, i, n + 1)).or_default().push(Stake { resource: i, how });
+                }
+            }
+            Membership::Unknown if !is_global_type(&r.rtype) => findings.push(rule.finding(
+                Code::TagsUnknown,
+                None,
+                format!(
+                    "the tags of {} are unknown until apply, so its {} tier membership cannot be decided",
+                    r.address, tier.name
+                ),
+                format!(
+                    "make the tier tag a known value (e.g. a literal `{}`), or apply and check the state",
+                    tier.wanted()
+                ),
+                rule.label(r, tags_unknown_why(r)),
+                Vec::new(),
+            )),
+            Membership::CaseMismatch(tag) => findings.push(rule.finding(
+                Code::TierTagCaseMismatch,
+                None,
+                format!(
+                    "{} has tag {tag}, which differs from the {} tier tag {} only in case",
+                    r.address,
+                    tier.name,
+                    tier.describe()
+                ),
+                format!("tags are case-sensitive: write `{}` if it belongs to the {} tier (or run with --ignore-case)", tier.wanted(), tier.name),
+                rule.label(r, format!("tag {tag}")),
+                Vec::new(),
+            )),
+            _ => {}
+        }
+    }
+
+    let any_tier_key = !floating.tier.is_empty() || keys.values().any(|k| !k.tier.is_empty());
+    let any_possible_key = !floating.possible.is_empty() || keys.values().any(|k| !k.possible.is_empty());
+    let mut checks = Vec::new();
+    for region in &options.required_regions {
+        stakes.entry(Place::Known(region.clone())).or_default();
+    }
+    let empty = Keys::default();
+    for (place, stakes) in &stakes {
+        let here = keys.get(place).unwrap_or(&empty);
+        let region = match place {
+            Place::Known(r) => Some(r.clone()),
+            _ => None,
+        };
+        if !here.tier.is_empty() {
+            checks.push(RegionCheck {
+                tier: tier.name.clone(),
+                region,
+                passed: true,
+            });
+            continue;
+        }
+        checks.push(RegionCheck {
+            tier: tier.name.clone(),
+            region: region.clone(),
+            passed: false,
+        });
+        let external: Vec<String> = stakes
+            .iter()
+            .filter_map(|s| {
+                let r = &inventory.resources[s.resource];
+                let refs = kms_data_references(r.config?);
+                (!refs.is_empty()).then(|| format!("{} uses {}", r.address, refs.join(", ")))
+            })
+            .collect();
+        findings.push(rule.region_finding(place, stakes, here, &floating, &keys, &external, any_tier_key || any_possible_key));
+    }
+
+    for note in &inventory.providers {
+        if let Some(why) = tier.hidden_by(&note.ignore) {
+            findings.push(rule.finding(
+                Code::TierTagIgnored,
+                None,
+                format!(
+                    "provider configuration `{}` ignores the {} tier tag: {why}",
+                    note.key, tier.name
+                ),
+                "remove the tier tag key from ignore_tags, or the tier cannot be seen on any resource of this provider".into(),
+                Label {
+                    span: Span::new(file, note.span.clone()),
+                    focus: Span::new(file, note.span.start..note.span.start + 1),
+                    message: "this provider configuration".into(),
+                },
+                Vec::new(),
+            ));
+        }
+    }
+    for note in &inventory.notes {
+        let (code, message) = if note.incomplete {
+            (
+                Code::PlanIncomplete,
+                "the plan is partial (`complete: false`, e.g. -target); the result covers only the resources it shows",
+            )
+        } else {
+            (
+                Code::PlanErrored,
+                "the plan stopped on errors (`errored: true`); the result covers only the resources it shows",
+            )
+        };
+        findings.push(rule.finding(
+            code,
+            None,
+            message.into(),
+            "check a complete plan: fix the errors and run `terraform plan` without -target".into(),
+            Label {
+                span: Span::new(file, note.span.clone()),
+                focus: Span::new(file, note.span.clone()),
+                message: "here".into(),
+            },
+            Vec::new(),
+        ));
+    }
+    if options.strict {
+        for f in &mut findings {
+            if f.severity == Severity::Warning {
+                f.severity = Severity::Error;
+            }
+        }
+    }
+    (findings, checks)
+}
+
+struct Rule<'i, 'a> {
+    inventory: &'i Inventory<'a>,
+    tier: &'i Tier,
+    file: FileId,
+}
+
+impl Rule<'_, '_> {
+    fn label(&self, r: &Resource<'_>, message: String) -> Label {
+        Label {
+            span: Span::new(self.file, r.span.clone()),
+            focus: Span::new(self.file, r.focus.clone()),
+            message,
+        }
+    }
+
+    fn finding(
+        &self,
+        code: Code,
+        region: Option<String>,
+        message: String,
+        help: String,
+        primary: Label,
+        related: Vec<Label>,
+    ) -> Finding {
+        Finding {
+            code,
+            severity: code.default_severity(),
+            tier: self.tier.name.clone(),
+            region,
+            message,
+            help,
+            primary,
+            related,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn region_finding(
+        &self,
+        place: &Place,
+        stakes: &[Stake],
+        here: &Keys,
+        floating: &Keys,
+        keys: &BTreeMap<Place, Keys>,
+        external: &[String],
+        input_has_keys: bool,
+    ) -> Finding {
+        let tier = &self.tier.name;
+        let res = |i: usize| &self.inventory.resources[i];
+        let (region, where_) = match place {
+            Place::Known(r) => (Some(r.clone()), format!("in {r}")),
+            _ => (None, "in an unknown region".to_string()),
+        };
+        let mut related = Vec::new();
+        let primary = match stakes.first() {
+            Some(first) => {
+                let r = res(first.resource);
+                if let Some(span) = &r.provider_span {
+                    if matches!(r.region, Region::Known { .. }) && first.how.starts_with("region from provider") {
+                        related.push(Label {
+                            span: Span::new(self.file, span.clone()),
+                            focus: Span::new(self.file, span.start..span.start + 1),
+                            message: format!("the provider configuration that puts {} {where_}", r.address),
+                        });
+                    }
+                }
+                self.label(r, format!("{tier}-tier resource {where_}: {}", first.how))
+            }
+            // A required region with no resources: point at the document.
+            None => Label {
+                span: Span::new(self.file, self.inventory.document.clone()),
+                focus: Span::new(self.file, self.inventory.document.start..self.inventory.document.start + 1),
+                message: format!("required region {where_}"),
+            },
+        };
+        for s in stakes.iter().skip(1) {
+            related.push(self.label(res(s.resource), format!("also {tier} tier {where_}: {}", s.how)));
+        }
+        for (i, why) in &here.unusable {
+            related.push(self.label(res(*i), format!("tagged {tier}-tier key, but it {why}")));
+        }
+        for (i, tag) in &here.near_miss {
+            related.push(self.label(res(*i), format!("key tagged {tag}: differs from the tier tag only in case")));
+        }
+
+        // What could still satisfy this place: keys whose tags, usability or
+        // region are unknown, and keys from data sources.
+        let mut doubts: Vec<String> = Vec::new();
+        for (i, why) in &here.possible {
+            related.push(self.label(res(*i), format!("possible {tier}-tier key: {why}")));
+            doubts.push(format!("{} ({why})", res(*i).address));
+        }
+        let elsewhere_unknown: Vec<usize> = floating
+            .tier
+            .iter()
+            .chain(floating.possible.iter().map(|(i, _)| i))
+            .copied()
+            .chain(
+                keys.iter()
+                    .filter(|(p, _)| matches!(p, Place::Group(_)) && *p != place)
+                    .flat_map(|(_, k)| k.tier.iter().chain(k.possible.iter().map(|(i, _)| i)).copied()),
+            )
+            .collect();
+        if matches!(place, Place::Known(_)) {
+            for i in &elsewhere_unknown {
+                related.push(self.label(res(*i), format!("{tier}-tier key in an unknown region")));
+                doubts.push(format!("{} (its region is unknown)", res(*i).address));
+            }
+        }
+        doubts.extend(external.iter().map(|e| format!("{e}, whose tags a plan cannot show")));
+
+        let count = stakes.len();
+        let resources = if count == 1 { "resource" } else { "resources" };
+        let mut help = match place {
+            Place::Known(r) => format!("add an aws_kms_key with {} in {r}", self.tier.wanted()),
+            _ => format!(
+                "add an aws_kms_key with {} under the same provider configuration, or make the region known ({})",
+                self.tier.wanted(),
+                stakes.first().map_or_else(String::new, |s| region_why(&res(s.resource).region))
+            ),
+        };
+        for (i, why) in &here.unusable {
+            help.push_str(&format!("; {} is tagged but {why}", res(*i).address));
+        }
+        for (i, tag) in &here.near_miss {
+            help.push_str(&format!(
+                "; {} has tag {tag}, but tags are case-sensitive (or run with --ignore-case)",
+                res(*i).address
+            ));
+        }
+
+        let (code, message) = match place {
+            Place::Known(r) if doubts.is_empty() => (
+                Code::MissingTierKey,
+                if count == 0 {
+                    format!("required region {r} has no {tier}-tier KMS key ({})", self.tier.describe())
+                } else {
+                    format!(
+                        "{r} holds {count} {tier}-tier {resources} but no usable customer-managed KMS key tagged {}",
+                        self.tier.describe()
+                    )
+                },
+            ),
+            Place::Known(r) => (
+                Code::TierKeyUnverified,
+                format!(
+                    "{r} holds {count} {tier}-tier {resources}; no {tier}-tier KMS key there is certain: {}",
+                    doubts.join("; ")
+                ),
+            ),
+            _ if !input_has_keys && external.is_empty() => (
+                Code::MissingTierKey,
+                format!(
+                    "{count} {tier}-tier {resources} in an unknown region, and this input has no {tier}-tier KMS key in any region"
+                ),
+            ),
+            _ => (
+                Code::RegionUnknown,
+                format!(
+                    "{count} {tier}-tier {resources} in an unknown region: whether a {tier}-tier key shares it cannot be verified"
+                ),
+            ),
+        };
+        self.finding(code, region, message, help, primary, related)
+    }
+}
+
+fn region_how(region: &Region) -> String {
+    match region {
+        Region::Known { how, .. } if how.starts_with("provider configuration") => format!("region from {how}"),
+        Region::Known { how, .. } => format!("region from {how}"),
+        Region::Unknown { why, .. } => why.clone(),
+    }
+}
+
+fn region_why(region: &Region) -> String {
+    match region {
+        Region::Unknown { why, .. } => why.clone(),
+        Region::Known { how, .. } => how.clone(),
+    }
+}
+
+fn tags_unknown_why(r: &Resource<'_>) -> String {
+    match &r.tags.unknown {
+        crate::model::TagsUnknown::All(why) => why.clone(),
+        crate::model::TagsUnknown::Keys(keys) => format!("tag {} is unknown until apply", keys.join(", ")),
+        crate::model::TagsUnknown::None => "its tags are unknown".into(),
+    }
+}

@@ -1,0 +1,178 @@
+//! The command line: clap definitions and their translation into
+//! [`Options`]. No checking logic lives here.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use regex::Regex;
+
+use crate::report::Format;
+use crate::{Options, RuleOptions, TagPair, TagValue, Tier};
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  every input was read and no finding is an error
+  1  at least one finding is an error (e.g. missing-tier-key)
+  2  usage error, or an input could not be read or parsed";
+
+/// Checks that every AWS region holding a tier's resources also holds a
+/// customer-managed KMS key carrying the tier tag (Conformity KMS-009/010/011),
+/// offline, in Terraform and OpenTofu plans and state.
+#[derive(Debug, Parser)]
+#[command(name = "tierkey", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check plans and states (files, or directories to walk).
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Diagnostics with source excerpts, and a summary.
+    Human,
+    /// The JSON report, version 1.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Plan or state JSON files (`terraform show -json`), raw .tfstate files,
+    /// or directories to search for them.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// A tier tag pair, KEY=VALUE; repeat for alternatives (any pair matches).
+    #[arg(long = "tag", value_name = "KEY=VALUE", help_heading = "Tier")]
+    pub tags: Vec<String>,
+
+    /// A tier tag whose value must fully match a regular expression.
+    #[arg(long = "tag-regex", value_name = "KEY=REGEX", help_heading = "Tier")]
+    pub tag_regexes: Vec<String>,
+
+    /// The tier's name in messages.
+    #[arg(long, value_name = "NAME", default_value = "database", help_heading = "Tier")]
+    pub tier: String,
+
+    /// Compare tag keys and values ignoring case.
+    #[arg(long, help_heading = "Tier")]
+    pub ignore_case: bool,
+
+    /// The region of resources whose provider sets none (stands in for
+    /// AWS_REGION or a profile, which no plan records).
+    #[arg(long, value_name = "REGION", help_heading = "Rule")]
+    pub default_region: Option<String>,
+
+    /// A region that must hold a tier key even without tier resources; repeatable.
+    #[arg(long = "required-region", value_name = "REGION", help_heading = "Rule")]
+    pub required_regions: Vec<String>,
+
+    /// Treat every warning (unknown tags, regions or keys) as an error.
+    #[arg(long, help_heading = "Rule")]
+    pub strict: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human, help_heading = "Output")]
+    pub format: FormatArg,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    pub fn format(&self) -> Format {
+        match self.format {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+        }
+    }
+
+    /// Validates the arguments (S1: a tier tag is required).
+    pub fn options(&self) -> Result<Options, String> {
+        let mut pairs = Vec::new();
+        for tag in &self.tags {
+            let (key, value) = split_pair(tag, "--tag", "KEY=VALUE")?;
+            pairs.push(TagPair {
+                key,
+                value: TagValue::Exact(value),
+            });
+        }
+        for tag in &self.tag_regexes {
+            let (key, pattern) = split_pair(tag, "--tag-regex", "KEY=REGEX")?;
+            let anchored = format!("^(?:{pattern})$");
+            let anchored = if self.ignore_case {
+                format!("(?i){anchored}")
+            } else {
+                anchored
+            };
+            let regex = Regex::new(&anchored)
+                .map_err(|e| format!("--tag-regex {tag}: invalid regular expression: {e}"))?;
+            pairs.push(TagPair {
+                key,
+                value: TagValue::Regex(regex),
+            });
+        }
+        if pairs.is_empty() {
+            return Err(
+                "no tier tag configured, so the rule cannot run\n\
+                 hint: name the tag that marks the tier's resources and keys, e.g. `tierkey check --tag tier=database plan.json`"
+                    .into(),
+            );
+        }
+        for region in self.default_region.iter().chain(&self.required_regions) {
+            if !is_region_name(region) {
+                return Err(format!(
+                    "{region:?} is not an AWS region name (expected something like eu-west-1)"
+                ));
+            }
+        }
+        Ok(Options {
+            paths: self.paths.clone(),
+            tier: Tier {
+                name: self.tier.clone(),
+                pairs,
+                ignore_case: self.ignore_case,
+            },
+            default_region: self.default_region.clone(),
+            rule: RuleOptions {
+                strict: self.strict,
+                required_regions: self.required_regions.clone(),
+            },
+        })
+    }
+}
+
+fn split_pair(arg: &str, flag: &str, shape: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("{flag} {arg:?}: expected {shape}, with a non-empty key")),
+    }
+}
+
+fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names() {
+        for ok in ["eu-west-1", "us-gov-west-1", "ap-southeast-3", "cn-north-1", "eusc-de-east-1"] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in ["EU-west-1", "eu-west", "euwest1", "eu--1", ""] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+    }
+}

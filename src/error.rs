@@ -1,0 +1,87 @@
+//! Why an input could not be checked.
+//!
+//! An [`InputError`] belongs to one input; the other inputs are still
+//! checked and the run exits 2. Findings are never errors: a finding is the
+//! rule's verdict on an input that was read.
+
+use std::fmt;
+use std::ops::Range;
+
+/// The stable identifier of an input error (shown in every output format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ErrorCode {
+    Unreadable,
+    EmptyInput,
+    NotUtf8,
+    BinaryPlan,
+    EncryptedInput,
+    InvalidJson,
+    UnsupportedFormatVersion,
+    NotAPlan,
+    NoInputs,
+}
+
+impl ErrorCode {
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::Unreadable,
+        ErrorCode::EmptyInput,
+        ErrorCode::NotUtf8,
+        ErrorCode::BinaryPlan,
+        ErrorCode::EncryptedInput,
+        ErrorCode::InvalidJson,
+        ErrorCode::UnsupportedFormatVersion,
+        ErrorCode::NotAPlan,
+        ErrorCode::NoInputs,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unreadable => "unreadable",
+            ErrorCode::EmptyInput => "empty-input",
+            ErrorCode::NotUtf8 => "not-utf8",
+            ErrorCode::BinaryPlan => "binary-plan",
+            ErrorCode::EncryptedInput => "encrypted-input",
+            ErrorCode::InvalidJson => "invalid-json",
+            ErrorCode::UnsupportedFormatVersion => "unsupported-format-version",
+            ErrorCode::NotAPlan => "not-a-plan",
+            ErrorCode::NoInputs => "no-inputs",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One input that could not be checked, with the place in it when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub help: Option<String>,
+    /// Byte range in the input's text.
+    pub span: Option<Range<usize>>,
+}
+
+impl InputError {
+    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            help: None,
+            span: None,
+        }
+    }
+
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub(crate) fn at(mut self, span: Range<usize>) -> Self {
+        self.span = Some(span);
+        self
+    }
+}

@@ -1,0 +1,164 @@
+//! Findings: the plain data every report format renders.
+//!
+//! A [`Finding`] is what the rule concluded about one region (or one
+//! resource, or one input) of one tier, with a primary [`Label`] and related
+//! labels pointing at exact byte spans. Each [`Code`] is stable, kebab-case,
+//! documented in the README, and carries its own explanation.
+
+use std::fmt;
+
+use crate::source::Span;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $severity:ident;)*) => {
+        /// The stable identifier of a finding.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The kebab-case name used in every output format.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// The severity a finding of this code has before `--strict`.
+            pub fn default_severity(self) -> Severity {
+                match self {
+                    $(Code::$variant => Severity::$severity,)*
+                }
+            }
+
+            /// What the code means, one paragraph.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Code::$variant => concat!($($doc, "\n"),*).trim_ascii(),)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    /// A region holds tier resources but no usable customer-managed KMS key
+    /// carrying the tier tag (SPEC S11). Also raised for tier resources in an
+    /// unknown region when the input has no tier key anywhere (S10).
+    MissingTierKey = "missing-tier-key", Error;
+    /// A region holds tier resources and no confirmed tier key, but a key that
+    /// might be one cannot be verified offline: its tags, usability or region
+    /// are unknown until apply, or a tier resource uses a key read through
+    /// `data.aws_kms_key` / `data.aws_kms_alias` (S10, S12).
+    TierKeyUnverified = "tier-key-unverified", Warning;
+    /// A tier resource's region cannot be determined offline, so whether a
+    /// tier key shares its region cannot be verified (S8, S10).
+    RegionUnknown = "region-unknown", Warning;
+    /// An AWS resource's tags are unknown until apply, so its tier membership
+    /// cannot be decided (S3, S10).
+    TagsUnknown = "tags-unknown", Warning;
+    /// A provider configuration's `ignore_tags` hides the tier tag key, so no
+    /// resource under it can show the tier tag (S3).
+    TierTagIgnored = "tier-tag-ignored", Warning;
+    /// The plan stopped on errors (`errored: true`); the result covers only
+    /// what the plan shows (S10).
+    PlanErrored = "plan-errored", Warning;
+    /// The plan is partial (`complete: false`, e.g. `-target`); the result
+    /// covers only what the plan shows (S10).
+    PlanIncomplete = "plan-incomplete", Warning;
+    /// A global (region-less) resource carries the tier tag; it adds no region
+    /// that needs a tier key (S5).
+    GlobalTierResource = "global-tier-resource", Info;
+    /// A resource has a tag that differs from a tier tag pair only in case;
+    /// AWS tags are case-sensitive, so it is not in the tier (S2).
+    TierTagCaseMismatch = "tier-tag-case-mismatch", Info;
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A located message: the span of an object in an input, and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// The whole object (a resource's JSON object, a provider entry, ...).
+    pub span: Span,
+    /// The token a human report underlines, inside `span` (the address).
+    pub focus: Span,
+    pub message: String,
+}
+
+/// One conclusion of the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    pub tier: String,
+    pub region: Option<String>,
+    pub message: String,
+    pub help: String,
+    pub primary: Label,
+    pub related: Vec<Label>,
+}
+
+impl Finding {
+    /// Sort key: file, position, code, message (deterministic output).
+    pub(crate) fn sort_key(&self) -> impl Ord + '_ {
+        (
+            self.primary.span.file,
+            self.primary.span.range.start,
+            self.code,
+            &self.region,
+            &self.message,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_are_unique_kebab_case_and_documented() {
+        let names: BTreeSet<_> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), Code::ALL.len());
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-'));
+            assert!(code.description().len() > 40, "{name} needs a description");
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Finding input files and turning their bytes into checkable text.
+//!
+//! Directories are walked (skipping `.git/` and `.terraform/`, never
+//! following symlinked directories); files named on the command line are
+//! always read and every problem with them is reported. In a walk, a JSON
+//! file that is not a plan or state is skipped silently. Before any JSON is
+//! parsed, the bytes are checked for what users actually feed a plan checker
+//! by mistake: empty files, binary plan files, UTF-16 from PowerShell
+//! redirection, and output captured through the setup-terraform wrapper.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::error::{ErrorCode, InputError};
+
+/// A file to read: its path and how it was named.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub path: PathBuf,
+    /// As given on the command line, joined with the walked directory.
+    pub display: String,
+    /// Named on the command line (not found by a walk).
+    pub explicit: bool,
+}
+
+/// Expands the command-line paths into files, in a stable order. Paths that
+/// cannot be read, and directories with nothing to check, come back as errors.
+pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, InputError)>> {
+    let mut out = Vec::new();
+    for path in paths {
+        let display = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(e) => out.push(Err((
+                display,
+                InputError::new(ErrorCode::Unreadable, format!("cannot read {}: {}", path.display(), io_reason(&e))),
+            ))),
+            Ok(meta) if meta.is_dir() => {
+                let before = out.len();
+                let walk = WalkDir::new(path)
+                    .follow_links(false)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_entry(|e| e.depth() == 0 || !matches!(e.file_name().to_str(), Some(".git" | ".terraform")));
+                for entry in walk {
+                    match entry {
+                        Ok(e) if is_candidate_name(e.path()) && e.path().is_file() => out.push(Ok(Candidate {
+                            display: e.path().display().to_string(),
+                            path: e.into_path(),
+                            explicit: false,
+                        })),
+                        Ok(_) => {}
+                        Err(e) => {
+                            let at = e.path().map_or_else(|| display.clone(), |p| p.display().to_string());
+                            out.push(Err((
+                                at.clone(),
+                                InputError::new(ErrorCode::Unreadable, format!("cannot read {at}: {e}")),
+                            )));
+                        }
+                    }
+                }
+                if out.len() == before {
+                    out.push(Err((
+                        display.clone(),
+                        InputError::new(
+                            ErrorCode::NoInputs,
+                            format!("no plan or state files (*.json, *.tfstate) under {display}"),
+                        )
+                        .help("write a plan with `terraform show -json PLANFILE > plan.json`, or name the files to check"),
+                    )));
+                }
+            }
+            Ok(_) => out.push(Ok(Candidate {
+                path: path.clone(),
+                display,
+                explicit: true,
+            })),
+        }
+    }
+    out
+}
+
+fn is_candidate_name(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".json") || name.ends_with(".tfstate")
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Text ready for the JSON parser.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub text: String,
+    /// Where the JSON document is inside `text`.
+    pub body: Range<usize>,
+    /// The JSON sits inside setup-terraform wrapper output; text after it is
+    /// wrapper noise.
+    pub wrapped: bool,
+}
+
+/// Reads a file's bytes. On failure, returns the error and, when there is
+/// text to point into, that text.
+pub(crate) fn read(path: &Path) -> Result<Decoded, (InputError, Option<String>)> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        (
+            InputError::new(ErrorCode::Unreadable, format!("cannot read {}: {}", path.display(), io_reason(&e))),
+            None,
+        )
+    })?;
+    decode(bytes)
+}
+
+pub(crate) fn decode(bytes: Vec<u8>) -> Result<Decoded, (InputError, Option<String>)> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err((
+            InputError::new(ErrorCode::EmptyInput, "the file is empty")
+                .help("did `terraform show -json PLANFILE > plan.json` fail? Run it again and check its exit status"),
+            None,
+        ));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err((
+            InputError::new(ErrorCode::BinaryPlan, "this is a binary plan file (the output of `terraform plan -out`)")
+                .help("convert it to JSON first: `terraform show -json PLANFILE > plan.json` (or `tofu show -json`)"),
+            None,
+        ));
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err((
+            InputError::new(ErrorCode::NotUtf8, "the file is UTF-16 text, not UTF-8")
+                .help("Windows PowerShell's `>` writes UTF-16; use `terraform show -json PLANFILE | Out-File -Encoding utf8 plan.json`"),
+            None,
+        ));
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            return Err((
+                InputError::new(ErrorCode::NotUtf8, format!("invalid UTF-8 at byte {at}"))
+                    .help("plans and states are UTF-8 JSON; was the file written by `terraform show -json`?")
+                    .at(at..at + 1),
+                Some(text),
+            ));
+        }
+    };
+    let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    start += text[start..].len() - text[start..].trim_start().len();
+    let rest = &text[start..];
+    if rest.starts_with("[command]") || rest.starts_with("::") {
+        // hashicorp/setup-terraform's wrapper echoes the command, then
+        // stdout, then `::set-output` / `::debug::` lines.
+        let json_at = rest
+            .match_indices('\n')
+            .map(|(i, _)| i + 1)
+            .find(|&i| rest[i..].starts_with('{'));
+        return match json_at {
+            Some(i) => Ok(Decoded {
+                body: start + i..text.len(),
+                text,
+                wrapped: true,
+            }),
+            None => {
+                let line_end = rest.find('\n').unwrap_or(rest.len());
+                Err((
+                    InputError::new(
+                        ErrorCode::InvalidJson,
+                        "this is setup-terraform wrapper output with no JSON document in it",
+                    )
+                    .help("set `terraform_wrapper: false` on hashicorp/setup-terraform, or write the plan with `terraform show -json PLANFILE > plan.json`")
+                    .at(start..start + line_end),
+                    Some(text),
+                ))
+            }
+        };
+    }
+    Ok(Decoded {
+        body: start..text.len(),
+        text,
+        wrapped: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(bytes: &[u8]) -> ErrorCode {
+        decode(bytes.to_vec()).unwrap_err().0.code
+    }
+
+    #[test]
+    fn byte_level_errors() {
+        assert_eq!(code(b""), ErrorCode::EmptyInput);
+        assert_eq!(code(b" \n\t"), ErrorCode::EmptyInput);
+        assert_eq!(code(b"PK\x03\x04rest"), ErrorCode::BinaryPlan);
+        assert_eq!(code(b"\xFF\xFE{\x00"), ErrorCode::NotUtf8);
+        assert_eq!(code(b"{\"a\": \"\xC3\x28\"}"), ErrorCode::NotUtf8);
+        assert_eq!(code(b"[command]terraform show -json\n::set-output name=stdout::\n"), ErrorCode::InvalidJson);
+    }
+
+    #[test]
+    fn bom_and_wrapper_are_skipped() {
+        let d = decode(b"\xEF\xBB\xBF {\"a\":1}".to_vec()).unwrap();
+        assert_eq!(&d.text[d.body.clone()], "{\"a\":1}");
+        let d = decode(b"[command]/x/terraform-bin show -json p\n{\"a\":1}%0A\n::set-output name=exitcode::0\n".to_vec()).unwrap();
+        assert!(d.wrapped);
+        assert!(d.text[d.body.clone()].starts_with("{\"a\":1}"));
+    }
+}

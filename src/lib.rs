@@ -1,0 +1,195 @@
+//! tierkey: an offline check that every AWS region holding a tier's
+//! resources also holds a customer-managed KMS key of that tier (Trend Micro
+//! Cloud Conformity KMS-009/010/011), for Terraform and OpenTofu plans and
+//! state.
+//!
+//! Data flow, one function per step:
+//! ```text
+//! input::discover(paths)              -> files to read (walkdir)
+//! input::read(path)                   -> text + where the JSON is
+//! plan::read(text, ...)               -> (InputKind, model::Inventory)   borrowed, typed
+//! check::tier_key_per_region(...)     -> Vec<Finding>, Vec<RegionCheck>   the rule
+//! report::write(format, &outcome, ..) -> human (miette) or JSON
+//! Outcome::exit_status()              -> 0 clean, 1 error findings, 2 unreadable input
+//! ```
+//! Each input is parsed, checked and dropped before the next is read; only
+//! the text of inputs that findings point into is kept for the report.
+
+pub mod check;
+pub mod cli;
+pub mod error;
+pub mod finding;
+mod input;
+mod json;
+pub mod model;
+pub mod plan;
+pub mod report;
+pub mod source;
+
+use std::path::PathBuf;
+
+pub use check::{RegionCheck, RuleOptions};
+pub use error::{ErrorCode, InputError};
+pub use finding::{Code, Finding, Label, Severity};
+pub use model::{TagPair, TagValue, Tier};
+pub use plan::InputKind;
+pub use source::{FileId, Sources, Span};
+
+/// Everything a run needs, already validated.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub tier: Tier,
+    /// S8.4: stands in for AWS_REGION and profiles, which no plan records.
+    pub default_region: Option<String>,
+    pub rule: RuleOptions,
+}
+
+/// One input as the report lists it.
+#[derive(Debug, Clone)]
+pub struct InputReport {
+    pub path: String,
+    pub kind: Option<InputKind>,
+    pub error: Option<InputError>,
+    /// The file, when its text was read (errors may point into it).
+    pub file: Option<FileId>,
+}
+
+/// The result of a run: inputs, findings and the text they point into.
+#[derive(Debug)]
+pub struct Outcome {
+    pub sources: Sources,
+    pub inputs: Vec<InputReport>,
+    /// Sorted by file, position, code.
+    pub findings: Vec<Finding>,
+    pub checks: Vec<RegionCheck>,
+}
+
+/// The process exit contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: every input read, no error finding.
+    Clean,
+    /// 1: at least one error finding.
+    Findings,
+    /// 2: a usage error, or an input that could not be read or parsed.
+    Error,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Clean => 0,
+            ExitStatus::Findings => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+impl Outcome {
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.inputs.iter().any(|i| i.error.is_some()) {
+            ExitStatus::Error
+        } else if self.findings.iter().any(|f| f.severity == Severity::Error) {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Clean
+        }
+    }
+}
+
+/// Reads every input, checks each on its own, and collects the findings.
+pub fn run(options: &Options) -> Outcome {
+    let mut outcome = Outcome {
+        sources: Sources::default(),
+        inputs: Vec::new(),
+        findings: Vec::new(),
+        checks: Vec::new(),
+    };
+    for candidate in input::discover(&options.paths) {
+        let candidate = match candidate {
+            Ok(c) => c,
+            Err((path, error)) => {
+                outcome.inputs.push(InputReport {
+                    path,
+                    kind: None,
+                    error: Some(error),
+                    file: None,
+                });
+                continue;
+            }
+        };
+        let report = check_file(&candidate, options, &mut outcome);
+        if let Some(report) = report {
+            outcome.inputs.push(report);
+        }
+    }
+    outcome.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome
+}
+
+/// Reads and checks one file; `None` when a walk skips it as not ours.
+fn check_file(candidate: &input::Candidate, options: &Options, outcome: &mut Outcome) -> Option<InputReport> {
+    let mut report = InputReport {
+        path: candidate.display.clone(),
+        kind: None,
+        error: None,
+        file: None,
+    };
+    let decoded = match input::read(&candidate.path) {
+        Ok(d) => d,
+        Err((error, text)) => {
+            if !candidate.explicit && !looks_like_ours(&candidate.display, text.as_deref()) {
+                return None;
+            }
+            report.file = text.map(|t| outcome.sources.add(candidate.display.clone(), t));
+            report.error = Some(error);
+            return Some(report);
+        }
+    };
+    let file = outcome.sources.add(candidate.display.clone(), decoded.text);
+    report.file = Some(file);
+    let text = outcome.sources.get(file).text();
+    let result = plan::read(text, decoded.body, decoded.wrapped, options.default_region.as_deref());
+    let keep_text = match result {
+        Ok((kind, inventory)) => {
+            report.kind = Some(kind);
+            let (findings, checks) = check::tier_key_per_region(&inventory, &options.tier, file, &options.rule);
+            let keep = !findings.is_empty();
+            outcome.findings.extend(findings);
+            outcome.checks.extend(checks);
+            keep
+        }
+        Err(error) => {
+            let ours = candidate.explicit
+                || (error.code != ErrorCode::NotAPlan && looks_like_ours(&candidate.display, Some(text)));
+            if !ours {
+                outcome.sources.release_text(file);
+                return None;
+            }
+            report.error = Some(error);
+            true
+        }
+    };
+    if !keep_text {
+        outcome.sources.release_text(file);
+    }
+    Some(report)
+}
+
+/// In a walk, whether a file that failed to parse was meant as a plan or
+/// state (and so deserves an error rather than a silent skip).
+fn looks_like_ours(path: &str, text: Option<&str>) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_ascii_lowercase();
+    if name.contains("plan") || name.contains("tfstate") {
+        return true;
+    }
+    let head = text.map_or("", |t| {
+        let mut end = t.len().min(64 * 1024);
+        while !t.is_char_boundary(end) {
+            end -= 1;
+        }
+        &t[..end]
+    });
+    head.contains("\"format_version\"") || head.contains("\"terraform_version\"")
+}

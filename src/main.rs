@@ -1,0 +1,55 @@
+//! The `tierkey` binary: parse arguments, run, write the report, exit.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use tierkey::cli::{Cli, Command};
+use tierkey::report::{self, Format, Style};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Command::Check(args) = cli.command;
+    let options = match args.options() {
+        Ok(o) => o,
+        Err(message) => return fail(&format!("error: {message}")),
+    };
+    let outcome = tierkey::run(&options);
+    let format = args.format();
+    let result = match &args.output {
+        Some(path) => std::fs::File::create(path)
+            .map(io::BufWriter::new)
+            .and_then(|mut file| {
+                report::write(format, &outcome, &options.tier, Style::default(), &mut file)?;
+                file.flush()
+            })
+            .map_err(|e| format!("error: cannot write {}: {e}", path.display())),
+        None => {
+            let stdout = io::stdout();
+            let color = format == Format::Human
+                && stdout.is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let width = std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(100);
+            let mut lock = io::BufWriter::new(stdout.lock());
+            match report::write(format, &outcome, &options.tier, Style { color, width }, &mut lock)
+                .and_then(|()| lock.flush())
+            {
+                // A closed pipe (`| head`) is not an error of ours.
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("error: {e}")),
+                _ => Ok(()),
+            }
+        }
+    };
+    if let Err(message) = result {
+        return fail(&message);
+    }
+    ExitCode::from(outcome.exit_status().code())
+}
+
+fn fail(message: &str) -> ExitCode {
+    let _ = writeln!(io::stderr(), "{message}");
+    ExitCode::from(2)
+}

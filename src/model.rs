@@ -1,0 +1,586 @@
+//! The input-independent model the rule reads: resources with their
+//! effective region and effective tags, whatever file they came from.
+//!
+//! Parsers (`plan` today, JSON configuration later) build an [`Inventory`];
+//! the rule (`check`) never sees a parser's types. This module also owns the
+//! facts about AWS that do not depend on the input format: which resource
+//! types are KMS keys or global, how a tier's tag pairs match a tag map
+//! ([`Tier::membership`]), and how instances that share a provider
+//! configuration share a region ([`Inventory::settle_regions`]).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use regex::Regex;
+use serde_json::value::RawValue;
+
+/// One tier tag pair: `KEY=VALUE` or `KEY` matched against a regex.
+#[derive(Debug, Clone)]
+pub struct TagPair {
+    pub key: String,
+    pub value: TagValue,
+}
+
+/// How a tier tag value is compared.
+#[derive(Debug, Clone)]
+pub enum TagValue {
+    Exact(String),
+    /// Anchored: the whole value must match.
+    Regex(Regex),
+}
+
+impl TagValue {
+    fn display(&self) -> String {
+        match self {
+            TagValue::Exact(v) => format!("{v:?}"),
+            TagValue::Regex(r) => format!("/{}/", r.as_str()),
+        }
+    }
+}
+
+/// A tier: a name for messages and the tag pairs that mark its resources.
+#[derive(Debug, Clone)]
+pub struct Tier {
+    pub name: String,
+    pub pairs: Vec<TagPair>,
+    pub ignore_case: bool,
+}
+
+/// Whether a tag map marks a member of the tier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Membership {
+    Member,
+    /// Some tag that could decide it is unknown until apply.
+    Unknown,
+    /// Not a member, but a tag differs from a tier pair only in case.
+    CaseMismatch(String),
+    NotMember,
+}
+
+impl Tier {
+    /// `tags.tier = "database"`: how the help text names the first pair.
+    pub(crate) fn wanted(&self) -> String {
+        let pair = &self.pairs[0];
+        let key = if is_identifier(&pair.key) {
+            format!("tags.{}", pair.key)
+        } else {
+            format!("tags[{:?}]", pair.key)
+        };
+        match &pair.value {
+            TagValue::Exact(v) => format!("{key} = {v:?}"),
+            TagValue::Regex(r) => format!("{key} matching /{}/", r.as_str()),
+        }
+    }
+
+    /// Every pair as `key=value`, for messages.
+    pub(crate) fn describe(&self) -> String {
+        self.pairs
+            .iter()
+            .map(|p| format!("{}={}", p.key, p.value.display()))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+
+    fn key_eq(&self, a: &str, b: &str) -> bool {
+        if self.ignore_case {
+            a.eq_ignore_ascii_case(b) || a.to_lowercase() == b.to_lowercase()
+        } else {
+            a == b
+        }
+    }
+
+    fn value_eq(&self, value: &TagValue, actual: &str) -> bool {
+        match value {
+            TagValue::Exact(v) if self.ignore_case => v.to_lowercase() == actual.to_lowercase(),
+            TagValue::Exact(v) => v == actual,
+            TagValue::Regex(r) => r.is_match(actual),
+        }
+    }
+
+    fn value_eq_ignoring_case(value: &TagValue, actual: &str) -> bool {
+        match value {
+            TagValue::Exact(v) => v.to_lowercase() == actual.to_lowercase(),
+            TagValue::Regex(r) => Regex::new(&format!("(?i){}", r.as_str()))
+                .map(|r| r.is_match(actual))
+                .unwrap_or(false),
+        }
+    }
+
+    /// S2: exact comparison (or case-insensitive with `ignore_case`); any
+    /// pair is enough. Unknown tags make membership unknown unless a known
+    /// tag already decides it.
+    pub(crate) fn membership(&self, tags: &Tags<'_>) -> Membership {
+        let mut near_miss = None;
+        for pair in &self.pairs {
+            for (k, v) in &tags.known {
+                if self.key_eq(&pair.key, k) {
+                    if self.value_eq(&pair.value, v) {
+                        return Membership::Member;
+                    }
+                } else if !pair.key.eq_ignore_ascii_case(k) {
+                    continue;
+                }
+                if near_miss.is_none() && Self::value_eq_ignoring_case(&pair.value, v) {
+                    near_miss = Some(format!("{k}={v}"));
+                }
+            }
+        }
+        let unknown = match &tags.unknown {
+            TagsUnknown::None => false,
+            TagsUnknown::All(_) => true,
+            TagsUnknown::Keys(keys) => self
+                .pairs
+                .iter()
+                .any(|p| keys.iter().any(|k| self.key_eq(&p.key, k))),
+        };
+        if unknown {
+            Membership::Unknown
+        } else if let Some(tag) = near_miss {
+            Membership::CaseMismatch(tag)
+        } else {
+            Membership::NotMember
+        }
+    }
+
+    /// Whether `ignore_tags` keys or prefixes hide any tier key.
+    pub(crate) fn hidden_by(&self, ignore: &IgnoreTags) -> Option<String> {
+        self.pairs.iter().find_map(|p| {
+            if ignore.keys.iter().any(|k| self.key_eq(k, &p.key)) {
+                Some(format!("ignore_tags.keys contains {:?}", p.key))
+            } else {
+                ignore
+                    .key_prefixes
+                    .iter()
+                    .find(|pre| p.key.starts_with(pre.as_str()))
+                    .map(|pre| format!("ignore_tags.key_prefixes contains {pre:?}"))
+            }
+        })
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Effective tags of one instance (S3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Tags<'a> {
+    pub known: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    pub unknown: TagsUnknown,
+}
+
+/// Which part of a tag map is unknown until apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum TagsUnknown {
+    #[default]
+    None,
+    /// These keys' values are unknown.
+    Keys(Vec<String>),
+    /// Any key may appear; the text says why.
+    All(String),
+}
+
+impl<'a> Tags<'a> {
+    /// S3 merge: provider default tags under the resource's own tags, minus
+    /// ignored keys.
+    pub(crate) fn merged(defaults: Tags<'a>, own: Tags<'a>, ignore: &IgnoreTags) -> Tags<'a> {
+        let mut known = defaults.known;
+        known.extend(own.known);
+        known.retain(|k, _| !ignore.hides(k));
+        let unknown = match (defaults.unknown, own.unknown) {
+            (TagsUnknown::All(why), _) | (_, TagsUnknown::All(why)) => TagsUnknown::All(why),
+            (TagsUnknown::Keys(mut a), TagsUnknown::Keys(b)) => {
+                a.extend(b);
+                TagsUnknown::Keys(a)
+            }
+            (TagsUnknown::Keys(a), TagsUnknown::None) | (TagsUnknown::None, TagsUnknown::Keys(a)) => {
+                TagsUnknown::Keys(a)
+            }
+            (TagsUnknown::None, TagsUnknown::None) => TagsUnknown::None,
+        };
+        Tags { known, unknown }
+    }
+}
+
+/// A provider configuration's `ignore_tags` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct IgnoreTags {
+    pub keys: Vec<String>,
+    pub key_prefixes: Vec<String>,
+}
+
+impl IgnoreTags {
+    fn hides(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k == key) || self.key_prefixes.iter().any(|p| key.starts_with(p))
+    }
+}
+
+/// Where an instance's region came from (S8), for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Region {
+    Known { name: String, how: String },
+    /// `group` names the provider configuration when every instance it
+    /// serves shares this unknown region (S8's last sentence).
+    Unknown { group: Option<String>, why: String },
+}
+
+impl Region {
+    pub(crate) fn known(name: impl Into<String>, how: impl Into<String>) -> Self {
+        Region::Known {
+            name: name.into(),
+            how: how.into(),
+        }
+    }
+
+    pub(crate) fn unknown(group: Option<String>, why: impl Into<String>) -> Self {
+        Region::Unknown {
+            group,
+            why: why.into(),
+        }
+    }
+}
+
+/// How a region was settled before [`Inventory::settle_regions`] runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RegionSource {
+    /// Final: the instance's own `region` attribute or its provider
+    /// configuration decided it (known or not).
+    Settled,
+    /// The region field of the instance's ARN (an existing object).
+    Arn,
+    /// Not known yet.
+    Pending,
+}
+
+/// Whether a candidate key can encrypt data at rest (S7b, S7c).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Usability {
+    Usable,
+    Unusable(String),
+    Unknown(String),
+}
+
+/// One surviving managed instance (S4).
+#[derive(Debug, Clone)]
+pub(crate) struct Resource<'a> {
+    pub address: Cow<'a, str>,
+    pub rtype: Cow<'a, str>,
+    /// From the AWS provider (any registry host).
+    pub is_aws: bool,
+    /// The instance's JSON object; its text keeps every value reachable.
+    pub span: Range<usize>,
+    /// The address token inside it.
+    pub focus: Range<usize>,
+    pub region: Region,
+    pub region_source: RegionSource,
+    /// The provider configuration serving it, when known: instances with the
+    /// same one share a region.
+    pub provider_group: Option<String>,
+    /// The provider configuration's object in the input, when there is one.
+    pub provider_span: Option<Range<usize>>,
+    /// S9: other regions that hold this resource's data.
+    pub extra_regions: Vec<Region>,
+    pub tags: Tags<'a>,
+    /// Only for key types (S7).
+    pub usability: Usability,
+    /// The configuration expressions of its block, when the input has them.
+    pub config: Option<&'a RawValue>,
+}
+
+/// A provider configuration whose `ignore_tags` the rule must look at.
+#[derive(Debug, Clone)]
+pub(crate) struct ProviderNote {
+    pub key: String,
+    pub span: Range<usize>,
+    pub ignore: IgnoreTags,
+}
+
+/// A document-level condition worth a warning (errored or partial plan).
+#[derive(Debug, Clone)]
+pub(crate) struct DocumentNote {
+    pub incomplete: bool,
+    pub span: Range<usize>,
+}
+
+/// Everything one input says, in the form the rule reads.
+#[derive(Debug, Default)]
+pub(crate) struct Inventory<'a> {
+    pub resources: Vec<Resource<'a>>,
+    pub providers: Vec<ProviderNote>,
+    pub notes: Vec<DocumentNote>,
+    /// Span of the whole document, for findings with no better place.
+    pub document: Range<usize>,
+}
+
+impl Inventory<'_> {
+    /// S8 steps 3-5 across instances: an instance whose region is still
+    /// unknown takes the region that the ARNs of other instances under the
+    /// same provider configuration show, then `--default-region`, else it
+    /// stays unknown.
+    pub(crate) fn settle_regions(&mut self, default_region: Option<&str>) {
+        let mut by_group: BTreeMap<String, Option<(String, String)>> = BTreeMap::new();
+        for r in &self.resources {
+            if let (RegionSource::Arn, Some(group), Region::Known { name, .. }) =
+                (&r.region_source, &r.provider_group, &r.region)
+            {
+                let seen = by_group
+                    .entry(group.clone())
+                    .or_insert_with(|| Some((name.clone(), r.address.to_string())));
+                if seen.as_ref().is_some_and(|(n, _)| n != name) {
+                    *seen = None;
+                }
+            }
+        }
+        for r in &mut self.resources {
+            if r.region_source != RegionSource::Pending {
+                continue;
+            }
+            let shared = r
+                .provider_group
+                .as_ref()
+                .and_then(|g| by_group.get(g))
+                .and_then(Option::as_ref);
+            if let Some((name, from)) = shared {
+                r.region = Region::known(
+                    name.clone(),
+                    format!("shares its provider configuration with {from}, whose ARN is in {name}"),
+                );
+            } else if let Some(name) = default_region {
+                r.region = Region::known(name, "--default-region");
+            }
+        }
+    }
+}
+
+/// S6: the key types.
+pub(crate) fn is_key_type(rtype: &str) -> bool {
+    matches!(
+        rtype,
+        "aws_kms_key" | "aws_kms_external_key" | "aws_kms_replica_key" | "aws_kms_replica_external_key"
+    )
+}
+
+/// S5: global (region-less) services and resources.
+pub(crate) fn is_global_type(rtype: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "aws_iam_",
+        "aws_organizations_",
+        "aws_cloudfront_",
+        "aws_shield_",
+        "aws_globalaccelerator_",
+        "aws_waf_",
+        "aws_route53_",
+        "aws_route53domains_",
+        "aws_route53recoverycontrolconfig_",
+        "aws_route53recoveryreadiness_",
+        "aws_budgets_",
+        "aws_ce_",
+        "aws_cur_",
+        "aws_account_",
+        "aws_networkmanager_",
+    ];
+    if rtype.starts_with("aws_route53_resolver_") {
+        return false;
+    }
+    PREFIXES.iter().any(|p| rtype.starts_with(p))
+        || matches!(rtype, "aws_s3_account_public_access_block")
+}
+
+/// S8.1: types whose top-level `region` attribute means something other
+/// than the resource's own region (AWS provider v6 guide).
+pub(crate) fn region_attribute_is_own(rtype: &str) -> bool {
+    !matches!(
+        rtype,
+        "aws_cloudformation_stack_set_instance"
+            | "aws_config_aggregate_authorization"
+            | "aws_dx_hosted_connection"
+            | "aws_servicequotas_template"
+            | "aws_ssmincidents_replication_set"
+    ) && !is_global_type(rtype)
+}
+
+/// S8.3: the region field of an ARN (`arn:PARTITION:SERVICE:REGION:...`),
+/// when it has one.
+pub(crate) fn arn_region(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(5, ':');
+    if parts.next() != Some("arn") {
+        return None;
+    }
+    let (_partition, _service, region) = (parts.next()?, parts.next()?, parts.next()?);
+    parts.next()?;
+    (!region.is_empty()).then_some(region)
+}
+
+/// S5 and §9 of the format notes: `hashicorp/aws` from any registry host, or
+/// Terraform 0.12's bare `aws` / `aws.alias` provider names.
+pub(crate) fn is_aws_provider(provider_name: &str) -> bool {
+    provider_name == "aws"
+        || provider_name.starts_with("aws.")
+        || provider_name == "hashicorp/aws"
+        || provider_name.ends_with("/hashicorp/aws")
+}
+
+/// S12: references to KMS data sources anywhere in a resource's
+/// configuration expressions (e.g. `kms_key_id = data.aws_kms_key.db.arn`).
+pub(crate) fn kms_data_references(config: &RawValue) -> Vec<String> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    if k == "references" {
+                        for r in v.as_array().into_iter().flatten().filter_map(|r| r.as_str()) {
+                            let parts: Vec<&str> = r.splitn(4, '.').collect();
+                            if let ["data", rtype @ ("aws_kms_key" | "aws_kms_alias"), name, ..] = parts[..] {
+                                let name = name.split('[').next().unwrap_or(name);
+                                let short = format!("data.{rtype}.{name}");
+                                if !out.contains(&short) {
+                                    out.push(short);
+                                }
+                            }
+                        }
+                    } else {
+                        walk(v, out);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(config.get()) {
+        walk(&value, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tier(pairs: &[(&str, &str)], ignore_case: bool) -> Tier {
+        Tier {
+            name: "database".into(),
+            pairs: pairs
+                .iter()
+                .map(|(k, v)| TagPair {
+                    key: (*k).into(),
+                    value: TagValue::Exact((*v).into()),
+                })
+                .collect(),
+            ignore_case,
+        }
+    }
+
+    fn tags(pairs: &[(&'static str, &'static str)]) -> Tags<'static> {
+        Tags {
+            known: pairs
+                .iter()
+                .map(|(k, v)| (Cow::Borrowed(*k), Cow::Borrowed(*v)))
+                .collect(),
+            unknown: TagsUnknown::None,
+        }
+    }
+
+    #[test]
+    fn exact_match_is_case_sensitive_and_any_pair_counts() {
+        let t = tier(&[("tier", "database"), ("layer", "db")], false);
+        assert_eq!(t.membership(&tags(&[("layer", "db")])), Membership::Member);
+        assert_eq!(
+            t.membership(&tags(&[("Tier", "database")])),
+            Membership::CaseMismatch("Tier=database".into())
+        );
+        assert_eq!(
+            t.membership(&tags(&[("tier", "Database")])),
+            Membership::CaseMismatch("tier=Database".into())
+        );
+        assert_eq!(t.membership(&tags(&[("tier", "web")])), Membership::NotMember);
+        assert_eq!(t.membership(&tags(&[("tier", " database")])), Membership::NotMember);
+    }
+
+    #[test]
+    fn empty_value_matches_only_empty() {
+        let t = tier(&[("tier", "")], false);
+        assert_eq!(t.membership(&tags(&[("tier", "")])), Membership::Member);
+        assert_eq!(t.membership(&tags(&[("tier", "x")])), Membership::NotMember);
+    }
+
+    #[test]
+    fn ignore_case_matches_both() {
+        let t = tier(&[("tier", "database")], true);
+        assert_eq!(t.membership(&tags(&[("TIER", "DataBase")])), Membership::Member);
+    }
+
+    #[test]
+    fn regex_values_are_anchored() {
+        let t = Tier {
+            name: "database".into(),
+            pairs: vec![TagPair {
+                key: "tier".into(),
+                value: TagValue::Regex(Regex::new("^(?:db|database)$").unwrap()),
+            }],
+            ignore_case: false,
+        };
+        assert_eq!(t.membership(&tags(&[("tier", "db")])), Membership::Member);
+        assert_eq!(t.membership(&tags(&[("tier", "dbx")])), Membership::NotMember);
+    }
+
+    #[test]
+    fn unknown_keys_decide_only_when_known_tags_do_not() {
+        let t = tier(&[("tier", "database")], false);
+        let mut partly = tags(&[("tier", "database")]);
+        partly.unknown = TagsUnknown::All("x".into());
+        assert_eq!(t.membership(&partly), Membership::Member);
+        let mut other = tags(&[("Name", "x")]);
+        other.unknown = TagsUnknown::Keys(vec!["Owner".into()]);
+        assert_eq!(t.membership(&other), Membership::NotMember);
+        other.unknown = TagsUnknown::Keys(vec!["tier".into()]);
+        assert_eq!(t.membership(&other), Membership::Unknown);
+    }
+
+    #[test]
+    fn merge_lets_resource_tags_win_and_drops_ignored() {
+        let ignore = IgnoreTags {
+            keys: vec!["drop".into()],
+            key_prefixes: vec!["kubernetes.io/".into()],
+        };
+        let merged = Tags::merged(
+            tags(&[("tier", "web"), ("drop", "x"), ("kubernetes.io/a", "b"), ("env", "p")]),
+            tags(&[("tier", "database")]),
+            &ignore,
+        );
+        assert_eq!(merged, tags(&[("env", "p"), ("tier", "database")]));
+    }
+
+    #[test]
+    fn arn_regions() {
+        assert_eq!(arn_region("arn:aws:rds:eu-west-1:123:db:x"), Some("eu-west-1"));
+        assert_eq!(arn_region("arn:aws:iam::123:role/x"), None);
+        assert_eq!(arn_region("arn:aws-cn:kms:cn-north-1:1:key/k"), Some("cn-north-1"));
+        assert_eq!(arn_region("not-an-arn"), None);
+        assert_eq!(arn_region("arn:aws:s3"), None);
+    }
+
+    #[test]
+    fn aws_provider_names() {
+        assert!(is_aws_provider("registry.terraform.io/hashicorp/aws"));
+        assert!(is_aws_provider("registry.opentofu.org/hashicorp/aws"));
+        assert!(is_aws_provider("aws"));
+        assert!(is_aws_provider("aws.west"));
+        assert!(!is_aws_provider("registry.terraform.io/hashicorp/awscc"));
+        assert!(!is_aws_provider("registry.terraform.io/someone/aws-fork"));
+    }
+
+    #[test]
+    fn global_types() {
+        assert!(is_global_type("aws_iam_role"));
+        assert!(is_global_type("aws_route53_zone"));
+        assert!(!is_global_type("aws_route53_resolver_endpoint"));
+        assert!(!is_global_type("aws_db_instance"));
+    }
+}

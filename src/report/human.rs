@@ -1,0 +1,208 @@
+//! The human report: one miette diagnostic per input error and finding, then
+//! a short summary.
+//!
+//! Labels underline each object's address token (the `focus` of a label),
+//! and very long lines (minified plans) are clipped to a window around it by
+//! [`Excerpt`]. Labels in another file than the primary one are rendered as
+//! related diagnostics of their own file.
+
+use std::fmt;
+use std::io;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
+
+use crate::finding::{Finding, Severity};
+use crate::source::{Excerpt, FileId, Sources};
+use crate::{InputReport, Outcome, Tier};
+
+struct Shown<'a> {
+    message: String,
+    code: Option<&'static str>,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: Option<Excerpt<'a>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Shown<'a>>,
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+impl Diagnostic for Shown<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.code.map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        (!self.related.is_empty())
+            .then(|| Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)) as Box<dyn Iterator<Item = &dyn Diagnostic>>)
+    }
+}
+
+fn severity(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    }
+}
+
+fn excerpt(sources: &Sources, file: FileId) -> Option<Excerpt<'_>> {
+    let f = sources.get(file);
+    (!f.text().is_empty()).then(|| Excerpt::new(f))
+}
+
+fn input_error<'a>(sources: &'a Sources, input: &InputReport) -> Option<Shown<'a>> {
+    let error = input.error.as_ref()?;
+    let source = input.file.and_then(|f| excerpt(sources, f)).filter(|_| error.span.is_some());
+    let labels = match (&source, &error.span) {
+        (Some(_), Some(span)) => vec![LabeledSpan::new_primary_with_span(Some("here".into()), span.clone())],
+        _ => Vec::new(),
+    };
+    Some(Shown {
+        message: format!("{}: {}", input.path, error.message),
+        code: Some(error.code.as_str()),
+        severity: miette::Severity::Error,
+        help: error.help.clone(),
+        source,
+        labels,
+        related: Vec::new(),
+    })
+}
+
+fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
+    let primary_file = f.primary.span.file;
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        Some(f.primary.message.clone()),
+        f.primary.focus.range.clone(),
+    )];
+    let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
+    for l in &f.related {
+        let span = LabeledSpan::new_with_span(Some(l.message.clone()), l.focus.range.clone());
+        if l.span.file == primary_file {
+            labels.push(span);
+        } else if let Some((_, v)) = others.iter_mut().find(|(id, _)| *id == l.span.file) {
+            v.push(span);
+        } else {
+            others.push((l.span.file, vec![span]));
+        }
+    }
+    let related = others
+        .into_iter()
+        .map(|(file, labels)| Shown {
+            message: format!("related: {}", sources.get(file).path),
+            code: None,
+            severity: miette::Severity::Advice,
+            help: None,
+            source: excerpt(sources, file),
+            labels,
+            related: Vec::new(),
+        })
+        .collect();
+    Shown {
+        message: f.message.clone(),
+        code: Some(f.code.as_str()),
+        severity: severity(f.severity),
+        help: Some(f.help.clone()),
+        source: excerpt(sources, primary_file),
+        labels,
+        related,
+    }
+}
+
+pub(super) fn write(outcome: &Outcome, tier: &Tier, style: super::Style, out: &mut dyn io::Write) -> io::Result<()> {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width);
+    let mut text = String::new();
+    let shown = outcome
+        .inputs
+        .iter()
+        .filter_map(|i| input_error(&outcome.sources, i))
+        .chain(outcome.findings.iter().map(|f| finding(&outcome.sources, f)));
+    for diagnostic in shown {
+        text.clear();
+        handler
+            .render_report(&mut text, &diagnostic)
+            .map_err(|_| io::Error::other("failed to render a diagnostic"))?;
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    out.write_all(summary(outcome, tier).as_bytes())
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Inputs read, regions checked, findings by severity, or "no tier resources".
+fn summary(outcome: &Outcome, tier: &Tier) -> String {
+    let read = outcome.inputs.iter().filter(|i| i.error.is_none()).count();
+    let failed = outcome.inputs.len() - read;
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    for kind in outcome.inputs.iter().filter_map(|i| i.kind) {
+        match kinds.iter_mut().find(|(k, _)| *k == kind.as_str()) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((kind.as_str(), 1)),
+        }
+    }
+    kinds.sort_unstable();
+    let kinds = kinds
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut s = format!("Summary: read {read} of {}", plural(outcome.inputs.len(), "input", "inputs"));
+    if !kinds.is_empty() {
+        s.push_str(&format!(" ({kinds})"));
+    }
+    if failed > 0 {
+        s.push_str(&format!(", {failed} could not be checked"));
+    }
+    s.push('\n');
+    let checked = outcome.checks.len();
+    let without = outcome.checks.iter().filter(|c| !c.passed).count();
+    if checked == 0 {
+        s.push_str(&format!("         {} tier ({}): no tier resources\n", tier.name, tier.describe()));
+    } else {
+        s.push_str(&format!(
+            "         {} tier ({}): {} checked, {without} without a confirmed tier key\n",
+            tier.name,
+            tier.describe(),
+            plural(checked, "region", "regions"),
+        ));
+    }
+    let count = |sev: Severity| outcome.findings.iter().filter(|f| f.severity == sev).count();
+    s.push_str(&format!(
+        "         {}, {}, {}\n",
+        plural(count(Severity::Error), "error", "errors"),
+        plural(count(Severity::Warning), "warning", "warnings"),
+        plural(count(Severity::Info), "info", "infos"),
+    ));
+    s
+}

@@ -1,0 +1,146 @@
+//! The JSON report, version 1: `{"version", "inputs", "findings", "summary"}`.
+//!
+//! Written also when some inputs fail, so CI always gets a document it can
+//! parse. Lines and columns are 1-based (columns count characters); offsets
+//! and lengths are bytes.
+
+use std::io;
+
+use serde::Serialize;
+
+use crate::finding::{Label, Severity};
+use crate::source::Sources;
+use crate::Outcome;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    inputs: Vec<Input<'a>>,
+    findings: Vec<Finding<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Input<'a> {
+    path: &'a str,
+    kind: Option<&'static str>,
+    error: Option<Error<'a>>,
+}
+
+#[derive(Serialize)]
+struct Error<'a> {
+    code: &'static str,
+    message: &'a str,
+    help: Option<&'a str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    offset: Option<usize>,
+    length: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct Finding<'a> {
+    code: &'static str,
+    severity: &'static str,
+    tier: &'a str,
+    region: Option<&'a str>,
+    message: &'a str,
+    help: &'a str,
+    #[serde(flatten)]
+    location: Location<'a>,
+    related: Vec<Location<'a>>,
+}
+
+#[derive(Serialize)]
+struct Location<'a> {
+    path: &'a str,
+    line: usize,
+    column: usize,
+    offset: usize,
+    length: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    inputs: usize,
+    inputs_failed: usize,
+    regions_checked: usize,
+    regions_failed: usize,
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+}
+
+fn location<'a>(sources: &'a Sources, label: &'a Label, with_message: bool) -> Location<'a> {
+    let file = sources.get(label.span.file);
+    let at = file.line_col(label.span.range.start);
+    Location {
+        path: &file.path,
+        line: at.line,
+        column: at.column,
+        offset: label.span.range.start,
+        length: label.span.range.len(),
+        message: with_message.then_some(label.message.as_str()),
+    }
+}
+
+pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+    let sources = &outcome.sources;
+    let inputs = outcome
+        .inputs
+        .iter()
+        .map(|i| Input {
+            path: &i.path,
+            kind: i.kind.map(|k| k.as_str()),
+            error: i.error.as_ref().map(|e| {
+                let at = e
+                    .span
+                    .as_ref()
+                    .zip(i.file)
+                    .map(|(span, file)| (sources.get(file).line_col(span.start), span));
+                Error {
+                    code: e.code.as_str(),
+                    message: &e.message,
+                    help: e.help.as_deref(),
+                    line: at.as_ref().map(|(lc, _)| lc.line),
+                    column: at.as_ref().map(|(lc, _)| lc.column),
+                    offset: at.as_ref().map(|(_, s)| s.start),
+                    length: at.as_ref().map(|(_, s)| s.len()),
+                }
+            }),
+        })
+        .collect();
+    let findings = outcome
+        .findings
+        .iter()
+        .map(|f| Finding {
+            code: f.code.as_str(),
+            severity: f.severity.as_str(),
+            tier: &f.tier,
+            region: f.region.as_deref(),
+            message: &f.message,
+            help: &f.help,
+            location: location(sources, &f.primary, false),
+            related: f.related.iter().map(|l| location(sources, l, true)).collect(),
+        })
+        .collect();
+    let count = |s: Severity| outcome.findings.iter().filter(|f| f.severity == s).count();
+    let report = Report {
+        version: 1,
+        inputs,
+        findings,
+        summary: Summary {
+            inputs: outcome.inputs.len(),
+            inputs_failed: outcome.inputs.iter().filter(|i| i.error.is_some()).count(),
+            regions_checked: outcome.checks.len(),
+            regions_failed: outcome.checks.iter().filter(|c| !c.passed).count(),
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
+}

@@ -1,0 +1,305 @@
+//! Input files as text, and every location in them.
+//!
+//! A [`SourceFile`] owns the bytes of one input; a [`Span`] is a byte range in
+//! one of them, recorded once while parsing and never found again by searching
+//! text. Line and column numbers are derived here, on demand, from a sparse
+//! [`LineIndex`] of checkpoints, so a 100 MB single-line plan needs neither a
+//! table of every line start nor a scan from the start of the file per lookup.
+//! [`Excerpt`] is the `miette::SourceCode` view used by the human report: it
+//! clips very long lines to a window around the span.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+
+/// Index of a file in [`Sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub(crate) usize);
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub file: FileId,
+    pub range: Range<usize>,
+}
+
+impl Span {
+    pub(crate) fn new(file: FileId, range: Range<usize>) -> Self {
+        Self { file, range }
+    }
+}
+
+/// Byte range of `part` within `whole`; `part` must be a sub-slice of `whole`
+/// (as `serde_json::value::RawValue` and borrowed strings are).
+pub(crate) fn range_in(whole: &str, part: &str) -> Range<usize> {
+    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    debug_assert!(start + part.len() <= whole.len(), "part is not inside whole");
+    let start = start.min(whole.len());
+    start..(start + part.len()).min(whole.len())
+}
+
+/// One input file: the path as the user named it and its text.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: String,
+    text: String,
+    index: OnceLock<LineIndex>,
+}
+
+/// 1-based line and column (the column counts characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl SourceFile {
+    pub(crate) fn new(path: String, text: String) -> Self {
+        Self {
+            path,
+            text,
+            index: OnceLock::new(),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::new(&self.text))
+    }
+
+    /// Line and column of a byte offset (clamped to the text, rounded down to
+    /// a character boundary).
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let (line, column) = self.index().locate(&self.text, offset);
+        LineCol {
+            line: line + 1,
+            column: column + 1,
+        }
+    }
+}
+
+/// All files read in one run, addressed by [`FileId`].
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub(crate) fn add(&mut self, path: String, text: String) -> FileId {
+        self.files.push(SourceFile::new(path, text));
+        FileId(self.files.len() - 1)
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0]
+    }
+
+    /// Frees the text of a file no finding points into (its path stays).
+    pub(crate) fn release_text(&mut self, id: FileId) {
+        let file = &mut self.files[id.0];
+        file.text = String::new();
+        file.index = OnceLock::new();
+    }
+}
+
+/// Checkpoints every [`LineIndex::STRIDE`] bytes: (offset, 0-based line,
+/// 0-based char column) at that offset.
+#[derive(Debug)]
+struct LineIndex {
+    checkpoints: Vec<(usize, usize, usize)>,
+}
+
+impl LineIndex {
+    const STRIDE: usize = 64 * 1024;
+
+    fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut checkpoints = vec![(0, 0, 0)];
+        let (mut line, mut column) = (0usize, 0usize);
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let mut end = (pos + Self::STRIDE).min(bytes.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let chunk = &bytes[pos..end];
+            match chunk.iter().rposition(|&b| b == b'\n') {
+                Some(last) => {
+                    line += chunk.iter().filter(|&&b| b == b'\n').count();
+                    column = count_chars(&chunk[last + 1..]);
+                }
+                None => column += count_chars(chunk),
+            }
+            pos = end;
+            checkpoints.push((pos, line, column));
+        }
+        Self { checkpoints }
+    }
+
+    fn locate(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let at = match self.checkpoints.binary_search_by_key(&offset, |c| c.0) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let (base, line, column) = self.checkpoints[at];
+        let chunk = &text.as_bytes()[base..offset];
+        match chunk.iter().rposition(|&b| b == b'\n') {
+            Some(last) => (
+                line + chunk.iter().filter(|&&b| b == b'\n').count(),
+                count_chars(&chunk[last + 1..]),
+            ),
+            None => (line, column + count_chars(chunk)),
+        }
+    }
+}
+
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+}
+
+/// The `miette::SourceCode` of one file for the human report, clipping lines
+/// longer than [`Excerpt::WINDOW`] bytes to a window around the span.
+pub(crate) struct Excerpt<'a> {
+    file: &'a SourceFile,
+}
+
+impl<'a> Excerpt<'a> {
+    const WINDOW: usize = 100;
+
+    pub(crate) fn new(file: &'a SourceFile) -> Self {
+        Self { file }
+    }
+}
+
+impl SourceCode for Excerpt<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let text = self.file.text();
+        let bytes = text.as_bytes();
+        let start = span.offset();
+        let end = start + span.len();
+        if end > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let (from, to) = if before == 0 && after == 0 {
+            (start, end)
+        } else {
+            // Back over `before` line breaks, but never further than WINDOW
+            // bytes per line; forward likewise.
+            let mut from = start;
+            for n in 0..=before {
+                let limit = from.saturating_sub(Self::WINDOW);
+                match bytes[limit..from].iter().rposition(|&b| b == b'\n') {
+                    Some(i) if n < before && limit + i > 0 => from = limit + i,
+                    Some(i) => {
+                        from = limit + i + 1;
+                        break;
+                    }
+                    None => {
+                        from = limit;
+                        break;
+                    }
+                }
+            }
+            let mut to = end;
+            for n in 0..=after {
+                let limit = (to + Self::WINDOW).min(bytes.len());
+                match bytes[to..limit].iter().position(|&b| b == b'\n') {
+                    Some(i) if n < after && to + i + 1 < bytes.len() => to = to + i + 1,
+                    Some(i) => {
+                        to += i;
+                        break;
+                    }
+                    None => {
+                        to = limit;
+                        break;
+                    }
+                }
+            }
+            while !text.is_char_boundary(from) {
+                from += 1;
+            }
+            while !text.is_char_boundary(to) {
+                to -= 1;
+            }
+            (from.min(start), to.max(end))
+        };
+        let LineCol { line, column } = self.file.line_col(from);
+        let lines = bytes[from..to].iter().filter(|&&b| b == b'\n').count() + 1;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.file.path.clone(),
+            &bytes[from..to],
+            (from, to - from).into(),
+            line - 1,
+            column - 1,
+            lines,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_and_lines() {
+        let file = SourceFile::new("f".into(), "ab\néx\n  y".into());
+        assert_eq!(file.line_col(0), LineCol { line: 1, column: 1 });
+        assert_eq!(file.line_col(3), LineCol { line: 2, column: 1 });
+        // 'x' follows the two-byte 'é'
+        assert_eq!(file.line_col(5), LineCol { line: 2, column: 2 });
+        assert_eq!(file.line_col(9), LineCol { line: 3, column: 3 });
+    }
+
+    #[test]
+    fn line_col_across_checkpoints() {
+        let mut text = "é".repeat(LineIndex::STRIDE);
+        text.push('\n');
+        text.push_str(&"a".repeat(LineIndex::STRIDE * 2));
+        let file = SourceFile::new("f".into(), text.clone());
+        let nl = text.find('\n').unwrap();
+        assert_eq!(
+            file.line_col(nl),
+            LineCol {
+                line: 1,
+                column: LineIndex::STRIDE + 1
+            }
+        );
+        assert_eq!(
+            file.line_col(text.len() - 1),
+            LineCol {
+                line: 2,
+                column: LineIndex::STRIDE * 2
+            }
+        );
+    }
+
+    #[test]
+    fn range_in_finds_sub_slices() {
+        let whole = "0123456789";
+        assert_eq!(range_in(whole, &whole[3..7]), 3..7);
+    }
+
+    #[test]
+    fn excerpt_clips_long_lines() {
+        let text = format!("{}TARGET{}", "x".repeat(10_000), "y".repeat(10_000));
+        let file = SourceFile::new("f".into(), text);
+        let excerpt = Excerpt::new(&file);
+        let contents = excerpt.read_span(&(10_000, 6).into(), 1, 1).unwrap();
+        assert!(contents.data().len() <= 6 + 2 * Excerpt::WINDOW);
+        assert_eq!(contents.line(), 0);
+        assert_eq!(contents.column(), 10_000 - Excerpt::WINDOW);
+    }
+}
