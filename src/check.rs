@@ -221,7 +221,7 @@ pub(crate) fn tier_key_per_region(
                 "remove the tier tag key from ignore_tags, or the tier cannot be seen on any resource of this provider".into(),
                 Label {
                     span: Span::new(file, note.span.clone()),
-                    focus: Span::new(file, note.span.start..note.span.start + 1),
+                    focus: Span::new(file, note.focus.clone()),
                     message: "this provider configuration".into(),
                 },
                 Vec::new(),
@@ -320,11 +320,11 @@ impl Rule<'_, '_> {
         let primary = match stakes.first() {
             Some(first) => {
                 let r = res(first.resource);
-                if let Some(span) = &r.provider_span {
+                if let Some((span, focus)) = &r.provider_span {
                     if matches!(r.region, Region::Known { .. }) && first.how.starts_with("region from provider") {
                         related.push(Label {
                             span: Span::new(self.file, span.clone()),
-                            focus: Span::new(self.file, span.start..span.start + 1),
+                            focus: Span::new(self.file, focus.clone()),
                             message: format!("the provider configuration that puts {} {where_}", r.address),
                         });
                     }
@@ -384,8 +384,13 @@ impl Rule<'_, '_> {
                 stakes.first().map_or_else(String::new, |s| region_why(&res(s.resource).region))
             ),
         };
-        for (i, why) in &here.unusable {
-            help.push_str(&format!("; {} is tagged but {why}", res(*i).address));
+        if !here.unusable.is_empty() {
+            let listed: Vec<String> = here
+                .unusable
+                .iter()
+                .map(|(i, why)| format!("{} {why}", res(*i).address))
+                .collect();
+            help.push_str(&format!("; the tagged keys there do not count: {}", listed.join(", ")));
         }
         for (i, tag) in &here.near_miss {
             help.push_str(&format!(
@@ -432,7 +437,6 @@ impl Rule<'_, '_> {
 
 fn region_how(region: &Region) -> String {
     match region {
-        Region::Known { how, .. } if how.starts_with("provider configuration") => format!("region from {how}"),
         Region::Known { how, .. } => format!("region from {how}"),
         Region::Unknown { why, .. } => why.clone(),
     }

@@ -281,8 +281,9 @@ pub(crate) struct Resource<'a> {
     /// The provider configuration serving it, when known: instances with the
     /// same one share a region.
     pub provider_group: Option<String>,
-    /// The provider configuration's object in the input, when there is one.
-    pub provider_span: Option<Range<usize>>,
+    /// The provider configuration's object and key token in the input,
+    /// when there is one.
+    pub provider_span: Option<(Range<usize>, Range<usize>)>,
     /// S9: other regions that hold this resource's data.
     pub extra_regions: Vec<Region>,
     pub tags: Tags<'a>,
@@ -297,6 +298,7 @@ pub(crate) struct Resource<'a> {
 pub(crate) struct ProviderNote {
     pub key: String,
     pub span: Range<usize>,
+    pub focus: Range<usize>,
     pub ignore: IgnoreTags,
 }
 

@@ -458,6 +458,8 @@ struct Provider {
     is_aws: bool,
     expressions: serde_json::Map<String, Value>,
     span: Range<usize>,
+    /// The entry's key token (`"aws.west"`).
+    focus: Range<usize>,
 }
 
 /// What a module scope knows about its input variables.
@@ -520,6 +522,7 @@ impl<'a> Config<'a> {
                 is_aws,
                 expressions: entry.expressions,
                 span: range_in(text, raw.get()),
+                focus: key_token(text, range_in(text, raw.get()).start),
             });
         }
         let variables = match variables {
@@ -745,6 +748,7 @@ impl<'a> Config<'a> {
                 (!ignore.keys.is_empty() || !ignore.key_prefixes.is_empty()).then(|| ProviderNote {
                     key: p.key.clone(),
                     span: p.span.clone(),
+                    focus: p.focus.clone(),
                     ignore,
                 })
             })
@@ -933,7 +937,7 @@ impl<'t> Reader<'t, '_> {
         inst: &Instance<'t>,
         lookup: Option<&Lookup<'_>>,
         config: Option<&RawValue>,
-    ) -> (Region, RegionSource, Option<String>, Option<Range<usize>>) {
+    ) -> (Region, RegionSource, Option<String>, Option<(Range<usize>, Range<usize>)>) {
         if region_attribute_is_own(&inst.rtype) {
             if let Some(r) = inst.values.region.0.as_deref().filter(|r| !r.is_empty()) {
                 return (Region::known(r, "its `region` argument"), RegionSource::Settled, None, None);
@@ -960,7 +964,7 @@ impl<'t> Reader<'t, '_> {
         if let (Some(config), Some(lookup)) = (self.config, lookup) {
             match lookup {
                 Lookup::One(p) => {
-                    span = Some(p.span.clone());
+                    span = Some((p.span.clone(), p.focus.clone()));
                     match config.region_of(p) {
                         Ok(r) => {
                             let how = format!("provider configuration `{}`", p.key);
@@ -977,7 +981,7 @@ impl<'t> Reader<'t, '_> {
                     if let Some(Ok(first)) = regions.first() {
                         if regions.iter().all(|r| r.as_ref().is_ok_and(|r| r == first)) {
                             let how = format!(
-                                "every provider configuration its module could use ({}) is in {first}",
+                                "the provider configurations its module could use ({}), all in {first}",
                                 candidates.iter().map(|p| format!("`{}`", p.key)).collect::<Vec<_>>().join(", ")
                             );
                             return (Region::known(first.clone(), how), RegionSource::Settled, None, None);
@@ -1072,15 +1076,11 @@ fn usability(rtype: &str, values: &Values<'_>, unknown: &Unknowns) -> Usability 
         return Usability::Unusable(format!("is disabled ({field} = false)"));
     }
     if let Some(usage) = values.key_usage.0.as_deref().filter(|u| *u != "ENCRYPT_DECRYPT") {
-        return Usability::Unusable(format!(
-            "has key_usage = {usage}; only ENCRYPT_DECRYPT keys can protect data at rest"
-        ));
+        return Usability::Unusable(format!("has key_usage = {usage} (not ENCRYPT_DECRYPT)"));
     }
     for spec in [&values.customer_master_key_spec, &values.key_spec] {
         if let Some(spec) = spec.0.as_deref().filter(|s| *s != "SYMMETRIC_DEFAULT") {
-            return Usability::Unusable(format!(
-                "has key spec {spec}; only SYMMETRIC_DEFAULT keys can protect data at rest"
-            ));
+            return Usability::Unusable(format!("has key spec {spec} (not SYMMETRIC_DEFAULT)"));
         }
     }
     if enabled_unknown {
@@ -1149,6 +1149,36 @@ fn module_scope(module_address: &str) -> Vec<String> {
     } else {
         module_address.split('.').filter(|s| !s.is_empty()).map(str::to_string).collect()
     }
+}
+
+/// The `"key"` token of the object member whose value starts at `value`:
+/// back over `:` and white space to the closing quote, then to the opening
+/// one. Falls back to the value's first byte.
+fn key_token(text: &str, value: usize) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let skip_ws = |mut i: usize| {
+        while i > 0 && bytes[i - 1].is_ascii_whitespace() {
+            i -= 1;
+        }
+        i
+    };
+    let colon = skip_ws(value);
+    if colon == 0 || bytes[colon - 1] != b':' {
+        return value..value + 1;
+    }
+    let close = skip_ws(colon - 1);
+    if close == 0 || bytes[close - 1] != b'"' {
+        return value..value + 1;
+    }
+    let mut open = close - 1;
+    while open > 0 {
+        open -= 1;
+        let escaped = bytes[..open].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1;
+        if bytes[open] == b'"' && !escaped {
+            return open..close;
+        }
+    }
+    value..value + 1
 }
 
 /// Skips `[0]` or `["key"]` (with escapes) at the start of `s`.

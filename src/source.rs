@@ -179,6 +179,16 @@ impl<'a> Excerpt<'a> {
     }
 }
 
+impl Excerpt<'_> {
+    /// No line break within WINDOW bytes on either side of `offset`.
+    fn on_long_line(&self, offset: usize) -> bool {
+        let bytes = self.file.text().as_bytes();
+        let from = offset.saturating_sub(Self::WINDOW);
+        let to = (offset + Self::WINDOW).min(bytes.len());
+        !bytes[from..to].contains(&b'\n')
+    }
+}
+
 impl SourceCode for Excerpt<'_> {
     fn read_span<'b>(
         &'b self,
@@ -195,6 +205,11 @@ impl SourceCode for Excerpt<'_> {
         }
         let (from, to) = if before == 0 && after == 0 {
             (start, end)
+        } else if span.len() > 2 * Self::WINDOW && self.on_long_line(start) {
+            // miette asks for the union of two labels' contexts when they
+            // share a line; on a minified plan that line is the whole file.
+            // Refusing keeps the labels in separate, clipped excerpts.
+            return Err(MietteError::OutOfBounds);
         } else {
             // Back over `before` line breaks, but never further than WINDOW
             // bytes per line; forward likewise.

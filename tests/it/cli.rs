@@ -1,0 +1,256 @@
+//! The command-line contract: exit codes, help, options, and bad input.
+
+use std::fs;
+use std::path::PathBuf;
+
+use crate::{root, tierkey, transcript};
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tierkey-it-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn fixture(case: &str) -> PathBuf {
+    root().join("fixtures").join(case)
+}
+
+fn code(out: &std::process::Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+#[test]
+fn help_documents_exit_codes_and_options() {
+    let out = tierkey(&root(), &["check", "--help"]);
+    assert_eq!(code(&out), 0);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "--tag <KEY=VALUE>",
+        "--tag-regex",
+        "--tier <NAME>",
+        "--default-region",
+        "--required-region",
+        "--strict",
+        "--ignore-case",
+        "--format",
+        "--output <FILE>",
+        "Exit status:",
+        "2  usage error",
+    ] {
+        assert!(help.contains(needle), "check --help lacks {needle:?}:\n{help}");
+    }
+    let top = tierkey(&root(), &["--help"]);
+    assert!(String::from_utf8_lossy(&top.stdout).contains("Exit status:"));
+}
+
+#[test]
+fn s01_no_tier_tag_is_a_usage_error() {
+    let out = tierkey(&fixture("examples/multi-region"), &["check", "plan.json"]);
+    assert_eq!(code(&out), 2);
+    assert!(out.stdout.is_empty(), "never a report, never a pass");
+    insta::assert_snapshot!("s01_no_tier_tag", transcript(&out));
+}
+
+#[test]
+fn malformed_options_are_usage_errors() {
+    let dir = fixture("examples/multi-region");
+    for (args, needle) in [
+        (&["check", "--tag", "tier", "plan.json"][..], "expected KEY=VALUE"),
+        (&["check", "--tag", "=db", "plan.json"][..], "non-empty key"),
+        (&["check", "--tag-regex", "tier=(db", "plan.json"][..], "invalid regular expression"),
+        (&["check", "--tag", "tier=db", "--default-region", "EU-WEST-1", "plan.json"][..], "not an AWS region"),
+        (&["check", "--tag", "tier=db", "--format", "xml", "plan.json"][..], "invalid value 'xml'"),
+    ] {
+        let out = tierkey(&dir, args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn exit_codes_follow_findings() {
+    let tag = ["--tag", "tier=database"];
+    let run = |case: &str, extra: &[&str]| {
+        let dir = fixture(case);
+        let input = fs::read_dir(&dir)
+            .expect("case")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .find(|n| n != "args" && n != "README.md")
+            .expect("input");
+        let mut args = vec!["check"];
+        args.extend(tag);
+        args.extend(extra);
+        args.push(&input);
+        code(&tierkey(&dir, &args))
+    };
+    assert_eq!(run("s11-compliant", &[]), 0);
+    assert_eq!(run("examples/multi-region", &[]), 1);
+    // warnings only: 0, but 1 with --strict (S10)
+    assert_eq!(run("s10-key-unknown", &[]), 0);
+    assert_eq!(run("s10-key-unknown", &["--strict"]), 1);
+    assert_eq!(run("s10-partial-plan", &["--strict"]), 1);
+    // S2: --ignore-case accepts `Tier=database`
+    assert_eq!(run("s02-tag-matching", &[]), 1);
+    assert_eq!(run("s02-tag-matching", &["--ignore-case"]), 0);
+    // S2: a regular expression for the value
+    assert_eq!(run("s02-tag-matching", &["--tag-regex", "Tier=data.*"]), 0);
+    // S8.4: without --default-region the provider's region is unknown
+    assert_eq!(run("s08-default-region", &["--default-region", "eu-west-1"]), 1);
+}
+
+#[test]
+fn s08_without_default_region_the_region_is_unknown() {
+    let dir = fixture("s08-default-region");
+    let out = tierkey(&dir, &["check", "--tag", "tier=database", "--format", "json", "plan.json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().expect("code"))
+        .collect();
+    // eu-west-3 (from an ARN) cannot be failed: the key of `aws.b` might be there.
+    assert_eq!(codes, ["region-unknown", "tier-key-unverified"]);
+}
+
+#[test]
+fn output_file_receives_the_report() {
+    let dir = scratch("output");
+    let report = dir.join("report.json");
+    let out = tierkey(
+        &fixture("examples/multi-region"),
+        &["check", "--tag", "tier=database", "--format", "json", "--output", report.to_str().expect("utf8"), "plan.json"],
+    );
+    assert_eq!(code(&out), 1);
+    assert!(out.stdout.is_empty());
+    let written: serde_json::Value = serde_json::from_slice(&fs::read(&report).expect("report written")).expect("json");
+    assert_eq!(written["findings"][0]["code"], "missing-tier-key");
+    assert_eq!(written["findings"][0]["region"], "us-east-1");
+}
+
+/// Every class of bad input: a clear error naming the file (and place), the
+/// other inputs still checked, exit 2, and a JSON report all the same.
+#[test]
+fn bad_inputs_are_reported_and_others_still_checked() {
+    let dir = scratch("bad");
+    let good = fs::read(fixture("examples/multi-region/plan.json")).expect("plan");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("invalid.json", b"{\n  \"format_version\": \"1.2\",\n  \"resource_changes\": [\n    {\"address\": }\n  ]\n}\n".to_vec()),
+        ("truncated.json", good[..good.len() / 2].to_vec()),
+        ("empty.json", Vec::new()),
+        ("plan.tfplan", b"PK\x03\x04\x14\x00\x00\x00binary".to_vec()),
+        (
+            "encrypted.json",
+            br#"{"meta":{"key_provider.pbkdf2.mykey":"eyJ"},"encrypted_data":"AAAA","encryption_version":"v0"}"#.to_vec(),
+        ),
+        ("wrapper-empty.json", b"[command]/tmp/terraform-bin show -json plan.tfplan\n::set-output name=stdout::\n::set-output name=exitcode::1\n".to_vec()),
+        ("future.json", br#"{"format_version": "2.0", "planned_values": {}}"#.to_vec()),
+        ("latin1.json", b"{\"format_version\": \"1.2\", \"variables\": {\"owner\": {\"value\": \"J\xf6rg\"}}}".to_vec()),
+        ("utf16.json", b"\xff\xfe{\x00}\x00".to_vec()),
+        ("package.json", br#"{"name": "not-a-plan", "version": "1.0.0"}"#.to_vec()),
+        ("trailing.json", br#"{"format_version": "1.2", "planned_values": {}} {"#.to_vec()),
+    ];
+    let mut names = Vec::new();
+    for (name, bytes) in &cases {
+        fs::write(dir.join(name), bytes).expect("write case");
+        names.push(*name);
+    }
+    fs::write(dir.join("good.json"), &good).expect("good");
+    let mut args = vec!["check", "--tag", "tier=database"];
+    args.extend(&names);
+    args.extend(["missing.json", "good.json"]);
+
+    let human = tierkey(&dir, &args);
+    assert_eq!(code(&human), 2);
+    insta::assert_snapshot!("bad_inputs_human", transcript(&human));
+
+    args.extend(["--format", "json"]);
+    let json = tierkey(&dir, &args);
+    assert_eq!(code(&json), 2);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json even with bad inputs");
+    let inputs = report["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), names.len() + 2);
+    let errors: Vec<(&str, &str)> = inputs
+        .iter()
+        .filter(|i| !i["error"].is_null())
+        .map(|i| (i["path"].as_str().expect("path"), i["error"]["code"].as_str().expect("code")))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("invalid.json", "invalid-json"),
+            ("truncated.json", "invalid-json"),
+            ("empty.json", "empty-input"),
+            ("plan.tfplan", "binary-plan"),
+            ("encrypted.json", "encrypted-input"),
+            ("wrapper-empty.json", "invalid-json"),
+            ("future.json", "unsupported-format-version"),
+            ("latin1.json", "not-utf8"),
+            ("utf16.json", "not-utf8"),
+            ("package.json", "not-a-plan"),
+            ("trailing.json", "invalid-json"),
+            ("missing.json", "unreadable"),
+        ]
+    );
+    // The good input was still checked.
+    assert_eq!(report["findings"][0]["code"], "missing-tier-key");
+    assert_eq!(report["findings"][0]["path"], "good.json");
+    // Errors with a place carry line and column.
+    let invalid = &inputs[0]["error"];
+    assert_eq!((invalid["line"].as_u64(), invalid["column"].as_u64()), (Some(4), Some(17)));
+}
+
+#[test]
+fn setup_terraform_wrapper_output_is_read() {
+    let dir = scratch("wrapper");
+    let plan = fs::read_to_string(fixture("examples/multi-region/plan.json")).expect("plan");
+    let minified: serde_json::Value = serde_json::from_str(&plan).expect("json");
+    let wrapped = format!(
+        "[command]/tmp/x/terraform-bin show -json plan.tfplan\n{}%0A\n::set-output name=stderr::\n::set-output name=exitcode::0\n",
+        serde_json::to_string(&minified).expect("json")
+    );
+    fs::write(dir.join("plan.json"), wrapped).expect("write");
+    let out = tierkey(&dir, &["check", "--tag", "tier=database", "--format", "json", "plan.json"]);
+    assert_eq!(code(&out), 1);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["inputs"][0]["kind"], "plan");
+    assert_eq!(report["findings"][0]["line"], 2, "located in the wrapped file");
+}
+
+#[test]
+fn directory_walks_skip_what_is_not_ours() {
+    let dir = scratch("walk");
+    let good = fs::read(fixture("examples/multi-region/plan.json")).expect("plan");
+    fs::create_dir_all(dir.join("envs/prod/.terraform")).expect("dirs");
+    fs::create_dir_all(dir.join(".git")).expect("dirs");
+    fs::write(dir.join("envs/prod/plan.json"), &good).expect("write");
+    fs::write(dir.join("envs/prod/.terraform/plan.json"), b"{ broken").expect("write");
+    fs::write(dir.join(".git/plan.json"), b"{ broken").expect("write");
+    fs::write(dir.join("envs/package.json"), br#"{"name": "x"}"#).expect("write");
+    fs::write(dir.join("envs/tsconfig.json"), b"{ // comments are not JSON\n}").expect("write");
+    fs::write(dir.join("envs/prod/notes.txt"), b"plan").expect("write");
+    let out = tierkey(&dir, &["check", "--tag", "tier=database", "--format", "json"]);
+    assert_eq!(code(&out), 1);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let paths: Vec<&str> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| i["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(paths, ["./envs/prod/plan.json"]);
+
+    // A broken file whose name says it is a plan is reported even in a walk.
+    fs::write(dir.join("envs/broken-plan.json"), b"{ \"format_version\": ").expect("write");
+    let out = tierkey(&dir, &["check", "--tag", "tier=database", "--format", "json", "envs"]);
+    assert_eq!(code(&out), 2);
+
+    // An empty directory is an error, never a pass.
+    let empty = scratch("walk-empty");
+    let out = tierkey(&empty, &["check", "--tag", "tier=database"]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no plan or state files"));
+}

@@ -1,0 +1,73 @@
+//! The shared corpus of real inputs (`../shared/corpus`, when present):
+//! every plan and state is read without an error and checked without a
+//! panic, in both formats; the deliberately malformed one is reported.
+
+use std::fs;
+
+use tierkey::report::{self, Format, Style};
+use tierkey::{Options, RuleOptions, TagPair, TagValue, Tier};
+
+use crate::root;
+
+fn options(path: std::path::PathBuf) -> Options {
+    Options {
+        paths: vec![path],
+        tier: Tier {
+            name: "database".into(),
+            pairs: vec![
+                TagPair {
+                    key: "Environment".into(),
+                    value: TagValue::Exact("dev".into()),
+                },
+                TagPair {
+                    key: "managed_by".into(),
+                    value: TagValue::Exact("terraform".into()),
+                },
+            ],
+            ignore_case: false,
+        },
+        default_region: None,
+        rule: RuleOptions::default(),
+    }
+}
+
+#[test]
+fn every_corpus_plan_and_state_is_read() {
+    let corpus = root().join("../shared/corpus");
+    let Ok(catalog) = fs::read_to_string(corpus.join("CATALOG.md")) else {
+        eprintln!("../shared/corpus not present: corpus test skipped");
+        return;
+    };
+    let mut checked = 0;
+    for row in catalog.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| #")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (Some(file), Some(kind)) = (cells.get(2), cells.get(5)) else { continue };
+        let expect_ok = kind.starts_with("plan") || kind.starts_with("state");
+        let malformed = *kind == "other" && file.contains("invalid");
+        let wrapped = *kind == "other" && file.contains("wrapper");
+        if !(expect_ok || malformed || wrapped) {
+            continue;
+        }
+        let outcome = tierkey::run(&options(corpus.join(file)));
+        assert_eq!(outcome.inputs.len(), 1, "{file}");
+        let input = &outcome.inputs[0];
+        if malformed {
+            assert_eq!(
+                input.error.as_ref().map(|e| e.code.as_str()),
+                Some("invalid-json"),
+                "{file} is malformed"
+            );
+        } else {
+            assert!(input.error.is_none(), "{file}: {:?}", input.error);
+            assert!(input.kind.is_some(), "{file}");
+        }
+        for format in [Format::Human, Format::Json] {
+            let mut out = Vec::new();
+            report::write(format, &outcome, &options(corpus.join(file)).tier, Style::default(), &mut out)
+                .expect("render");
+            assert!(!out.is_empty());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 100, "only {checked} corpus files checked");
+}

@@ -1,0 +1,41 @@
+//! One integration-test binary (a link step per file is slow on 2 cores).
+//!
+//! - `fixtures`: every `fixtures/<case>/` run through the CLI, human and JSON
+//!   output snapshotted with the exit status;
+//! - `cli`: exit codes, `--help`, options, and every class of bad input;
+//! - `corpus`: every plan and state of `../shared/corpus`, when present.
+
+mod cli;
+mod corpus;
+mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the binary in `dir` with a fixed terminal width and no colour.
+pub fn tierkey(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tierkey"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("run tierkey")
+}
+
+/// Exit status, stdout and stderr as one text for snapshots.
+pub fn transcript(out: &Output) -> String {
+    let mut s = format!("exit: {}\n", out.status.code().unwrap_or(-1));
+    s.push_str("--- stdout\n");
+    s.push_str(&String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !stderr.is_empty() {
+        s.push_str("--- stderr\n");
+        s.push_str(&stderr);
+    }
+    s
+}
