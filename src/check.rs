@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 
 use crate::finding::{Code, Finding, Label, Severity};
 use crate::model::{
-    is_global_type, is_key_type, kms_data_references, Inventory, Membership, Region, Resource, Tier, Usability,
+    is_global_type, is_key_type, kms_data_references, Inventory, Membership, Region, Resource,
+    Tier, Usability,
 };
 use crate::source::{FileId, Span};
 
@@ -108,8 +109,12 @@ pub(crate) fn tier_key_per_region(
             };
             match (membership, &r.usability) {
                 (Membership::Member, Usability::Usable) => slot.tier.push(i),
-                (Membership::Member, Usability::Unusable(why)) => slot.unusable.push((i, why.clone())),
-                (Membership::Member, Usability::Unknown(why)) => slot.possible.push((i, why.clone())),
+                (Membership::Member, Usability::Unusable(why)) => {
+                    slot.unusable.push((i, why.clone()))
+                }
+                (Membership::Member, Usability::Unknown(why)) => {
+                    slot.possible.push((i, why.clone()))
+                }
                 (Membership::Unknown, Usability::Usable | Usability::Unknown(_)) => {
                     slot.possible.push((i, tags_unknown_why(r)));
                 }
@@ -173,7 +178,8 @@ pub(crate) fn tier_key_per_region(
     }
 
     let any_tier_key = !floating.tier.is_empty() || keys.values().any(|k| !k.tier.is_empty());
-    let any_possible_key = !floating.possible.is_empty() || keys.values().any(|k| !k.possible.is_empty());
+    let any_possible_key =
+        !floating.possible.is_empty() || keys.values().any(|k| !k.possible.is_empty());
     let mut checks = Vec::new();
     for region in &options.required_regions {
         stakes.entry(Place::Known(region.clone())).or_default();
@@ -206,7 +212,15 @@ pub(crate) fn tier_key_per_region(
                 (!refs.is_empty()).then(|| format!("{} uses {}", r.address, refs.join(", ")))
             })
             .collect();
-        findings.push(rule.region_finding(place, stakes, here, &floating, &keys, &external, any_tier_key || any_possible_key));
+        findings.push(rule.region_finding(
+            place,
+            stakes,
+            here,
+            &floating,
+            &keys,
+            &external,
+            any_tier_key || any_possible_key,
+        ));
     }
 
     for note in &inventory.providers {
@@ -321,11 +335,16 @@ impl Rule<'_, '_> {
             Some(first) => {
                 let r = res(first.resource);
                 if let Some((span, focus)) = &r.provider_span {
-                    if matches!(r.region, Region::Known { .. }) && first.how.starts_with("region from provider") {
+                    if matches!(r.region, Region::Known { .. })
+                        && first.how.starts_with("region from provider")
+                    {
                         related.push(Label {
                             span: Span::new(self.file, span.clone()),
                             focus: Span::new(self.file, focus.clone()),
-                            message: format!("the provider configuration that puts {} {where_}", r.address),
+                            message: format!(
+                                "the provider configuration that puts {} {where_}",
+                                r.address
+                            ),
                         });
                     }
                 }
@@ -334,18 +353,27 @@ impl Rule<'_, '_> {
             // A required region with no resources: point at the document.
             None => Label {
                 span: Span::new(self.file, self.inventory.document.clone()),
-                focus: Span::new(self.file, self.inventory.document.start..self.inventory.document.start + 1),
+                focus: Span::new(
+                    self.file,
+                    self.inventory.document.start..self.inventory.document.start + 1,
+                ),
                 message: format!("required region {where_}"),
             },
         };
         for s in stakes.iter().skip(1) {
-            related.push(self.label(res(s.resource), format!("also {tier} tier {where_}: {}", s.how)));
+            related.push(self.label(
+                res(s.resource),
+                format!("also {tier} tier {where_}: {}", s.how),
+            ));
         }
         for (i, why) in &here.unusable {
             related.push(self.label(res(*i), format!("tagged {tier}-tier key, but it {why}")));
         }
         for (i, tag) in &here.near_miss {
-            related.push(self.label(res(*i), format!("key tagged {tag}: differs from the tier tag only in case")));
+            related.push(self.label(
+                res(*i),
+                format!("key tagged {tag}: differs from the tier tag only in case"),
+            ));
         }
 
         // What could still satisfy this place: keys whose tags, usability or
@@ -363,7 +391,12 @@ impl Rule<'_, '_> {
             .chain(
                 keys.iter()
                     .filter(|(p, _)| matches!(p, Place::Group(_)) && *p != place)
-                    .flat_map(|(_, k)| k.tier.iter().chain(k.possible.iter().map(|(i, _)| i)).copied()),
+                    .flat_map(|(_, k)| {
+                        k.tier
+                            .iter()
+                            .chain(k.possible.iter().map(|(i, _)| i))
+                            .copied()
+                    }),
             )
             .collect();
         if matches!(place, Place::Known(_)) {
@@ -372,7 +405,11 @@ impl Rule<'_, '_> {
                 doubts.push(format!("{} (its region is unknown)", res(*i).address));
             }
         }
-        doubts.extend(external.iter().map(|e| format!("{e}, whose tags a plan cannot show")));
+        doubts.extend(
+            external
+                .iter()
+                .map(|e| format!("{e}, whose tags a plan cannot show")),
+        );
 
         let count = stakes.len();
         let resources = if count == 1 { "resource" } else { "resources" };
@@ -390,7 +427,10 @@ impl Rule<'_, '_> {
                 .iter()
                 .map(|(i, why)| format!("{} {why}", res(*i).address))
                 .collect();
-            help.push_str(&format!("; the tagged keys there do not count: {}", listed.join(", ")));
+            help.push_str(&format!(
+                "; the tagged keys there do not count: {}",
+                listed.join(", ")
+            ));
         }
         for (i, tag) in &here.near_miss {
             help.push_str(&format!(
@@ -452,7 +492,9 @@ fn region_why(region: &Region) -> String {
 fn tags_unknown_why(r: &Resource<'_>) -> String {
     match &r.tags.unknown {
         crate::model::TagsUnknown::All(why) => why.clone(),
-        crate::model::TagsUnknown::Keys(keys) => format!("tag {} is unknown until apply", keys.join(", ")),
+        crate::model::TagsUnknown::Keys(keys) => {
+            format!("tag {} is unknown until apply", keys.join(", "))
+        }
         crate::model::TagsUnknown::None => "its tags are unknown".into(),
     }
 }

@@ -56,7 +56,12 @@ pub struct CheckArgs {
     pub tag_regexes: Vec<String>,
 
     /// The tier's name in messages.
-    #[arg(long, value_name = "NAME", default_value = "database", help_heading = "Tier")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "database",
+        help_heading = "Tier"
+    )]
     pub tier: String,
 
     /// Compare tag keys and values ignoring case.
@@ -151,15 +156,23 @@ impl CheckArgs {
 fn split_pair(arg: &str, flag: &str, shape: &str) -> Result<(String, String), String> {
     match arg.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
-        _ => Err(format!("{flag} {arg:?}: expected {shape}, with a non-empty key")),
+        _ => Err(format!(
+            "{flag} {arg:?}: expected {shape}, with a non-empty key"
+        )),
     }
 }
 
 fn is_region_name(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -168,7 +181,13 @@ mod tests {
 
     #[test]
     fn region_names() {
-        for ok in ["eu-west-1", "us-gov-west-1", "ap-southeast-3", "cn-north-1", "eusc-de-east-1"] {
+        for ok in [
+            "eu-west-1",
+            "us-gov-west-1",
+            "ap-southeast-3",
+            "cn-north-1",
+            "eusc-de-east-1",
+        ] {
             assert!(is_region_name(ok), "{ok}");
         }
         for bad in ["EU-west-1", "eu-west", "euwest1", "eu--1", ""] {

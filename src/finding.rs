@@ -155,9 +155,7 @@ mod tests {
         assert_eq!(names.len(), Code::ALL.len());
         for code in Code::ALL {
             let name = code.as_str();
-            assert!(name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c == '-'));
+            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
             assert!(code.description().len() > 40, "{name} needs a description");
         }
     }

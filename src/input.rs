@@ -34,7 +34,10 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, Inpu
         match std::fs::metadata(path) {
             Err(e) => out.push(Err((
                 display,
-                InputError::new(ErrorCode::Unreadable, format!("cannot read {}: {}", path.display(), io_reason(&e))),
+                InputError::new(
+                    ErrorCode::Unreadable,
+                    format!("cannot read {}: {}", path.display(), io_reason(&e)),
+                ),
             ))),
             Ok(meta) if meta.is_dir() => {
                 let before = out.len();
@@ -42,20 +45,30 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, Inpu
                     .follow_links(false)
                     .sort_by_file_name()
                     .into_iter()
-                    .filter_entry(|e| e.depth() == 0 || !matches!(e.file_name().to_str(), Some(".git" | ".terraform")));
+                    .filter_entry(|e| {
+                        e.depth() == 0
+                            || !matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
+                    });
                 for entry in walk {
                     match entry {
-                        Ok(e) if is_candidate_name(e.path()) && e.path().is_file() => out.push(Ok(Candidate {
-                            display: e.path().display().to_string(),
-                            path: e.into_path(),
-                            explicit: false,
-                        })),
+                        Ok(e) if is_candidate_name(e.path()) && e.path().is_file() => {
+                            out.push(Ok(Candidate {
+                                display: e.path().display().to_string(),
+                                path: e.into_path(),
+                                explicit: false,
+                            }))
+                        }
                         Ok(_) => {}
                         Err(e) => {
-                            let at = e.path().map_or_else(|| display.clone(), |p| p.display().to_string());
+                            let at = e
+                                .path()
+                                .map_or_else(|| display.clone(), |p| p.display().to_string());
                             out.push(Err((
                                 at.clone(),
-                                InputError::new(ErrorCode::Unreadable, format!("cannot read {at}: {e}")),
+                                InputError::new(
+                                    ErrorCode::Unreadable,
+                                    format!("cannot read {at}: {e}"),
+                                ),
                             )));
                         }
                     }
@@ -110,7 +123,10 @@ pub(crate) struct Decoded {
 pub(crate) fn read(path: &Path) -> Result<Decoded, (InputError, Option<String>)> {
     let bytes = std::fs::read(path).map_err(|e| {
         (
-            InputError::new(ErrorCode::Unreadable, format!("cannot read {}: {}", path.display(), io_reason(&e))),
+            InputError::new(
+                ErrorCode::Unreadable,
+                format!("cannot read {}: {}", path.display(), io_reason(&e)),
+            ),
             None,
         )
     })?;
@@ -204,7 +220,10 @@ mod tests {
         assert_eq!(code(b"PK\x03\x04rest"), ErrorCode::BinaryPlan);
         assert_eq!(code(b"\xFF\xFE{\x00"), ErrorCode::NotUtf8);
         assert_eq!(code(b"{\"a\": \"\xC3\x28\"}"), ErrorCode::NotUtf8);
-        assert_eq!(code(b"[command]terraform show -json\n::set-output name=stdout::\n"), ErrorCode::InvalidJson);
+        assert_eq!(
+            code(b"[command]terraform show -json\n::set-output name=stdout::\n"),
+            ErrorCode::InvalidJson
+        );
     }
 
     #[test]

@@ -365,10 +365,16 @@ mod tests {
         assert_eq!(p.b, LBool(None));
         assert_eq!(p.m, LMap(None));
         assert_eq!(p.u.keys, vec!["a".to_string()]);
-        let p: Probe<'_> = serde_json::from_str(r#"{"s": "x", "b": false, "m": {"a": "1", "n": null}, "u": true}"#).unwrap();
+        let p: Probe<'_> = serde_json::from_str(
+            r#"{"s": "x", "b": false, "m": {"a": "1", "n": null}, "u": true}"#,
+        )
+        .unwrap();
         assert_eq!(p.s.0.as_deref(), Some("x"));
         assert_eq!(p.b, LBool(Some(false)));
-        assert_eq!(p.m.0.unwrap(), vec![(Cow::Borrowed("a"), Cow::Borrowed("1"))]);
+        assert_eq!(
+            p.m.0.unwrap(),
+            vec![(Cow::Borrowed("a"), Cow::Borrowed("1"))]
+        );
         assert!(p.u.all);
     }
 

@@ -124,12 +124,18 @@ pub fn run(options: &Options) -> Outcome {
             outcome.inputs.push(report);
         }
     }
-    outcome.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     outcome
 }
 
 /// Reads and checks one file; `None` when a walk skips it as not ours.
-fn check_file(candidate: &input::Candidate, options: &Options, outcome: &mut Outcome) -> Option<InputReport> {
+fn check_file(
+    candidate: &input::Candidate,
+    options: &Options,
+    outcome: &mut Outcome,
+) -> Option<InputReport> {
     let mut report = InputReport {
         path: candidate.display.clone(),
         kind: None,
@@ -150,11 +156,17 @@ fn check_file(candidate: &input::Candidate, options: &Options, outcome: &mut Out
     let file = outcome.sources.add(candidate.display.clone(), decoded.text);
     report.file = Some(file);
     let text = outcome.sources.get(file).text();
-    let result = plan::read(text, decoded.body, decoded.wrapped, options.default_region.as_deref());
+    let result = plan::read(
+        text,
+        decoded.body,
+        decoded.wrapped,
+        options.default_region.as_deref(),
+    );
     let keep_text = match result {
         Ok((kind, inventory)) => {
             report.kind = Some(kind);
-            let (findings, checks) = check::tier_key_per_region(&inventory, &options.tier, file, &options.rule);
+            let (findings, checks) =
+                check::tier_key_per_region(&inventory, &options.tier, file, &options.rule);
             let keep = !findings.is_empty();
             outcome.findings.extend(findings);
             outcome.checks.extend(checks);
@@ -162,7 +174,8 @@ fn check_file(candidate: &input::Candidate, options: &Options, outcome: &mut Out
         }
         Err(error) => {
             let ours = candidate.explicit
-                || (error.code != ErrorCode::NotAPlan && looks_like_ours(&candidate.display, Some(text)));
+                || (error.code != ErrorCode::NotAPlan
+                    && looks_like_ours(&candidate.display, Some(text)));
             if !ours {
                 outcome.sources.release_text(file);
                 return None;
@@ -180,7 +193,11 @@ fn check_file(candidate: &input::Candidate, options: &Options, outcome: &mut Out
 /// In a walk, whether a file that failed to parse was meant as a plan or
 /// state (and so deserves an error rather than a silent skip).
 fn looks_like_ours(path: &str, text: Option<&str>) -> bool {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_ascii_lowercase();
+    let name = path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
     if name.contains("plan") || name.contains("tfstate") {
         return true;
     }

@@ -34,8 +34,14 @@ fn main() -> ExitCode {
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(100);
             let mut lock = io::BufWriter::new(stdout.lock());
-            match report::write(format, &outcome, &options.tier, Style { color, width }, &mut lock)
-                .and_then(|()| lock.flush())
+            match report::write(
+                format,
+                &outcome,
+                &options.tier,
+                Style { color, width },
+                &mut lock,
+            )
+            .and_then(|()| lock.flush())
             {
                 // A closed pipe (`| head`) is not an error of ours.
                 Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("error: {e}")),

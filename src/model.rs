@@ -198,9 +198,8 @@ impl<'a> Tags<'a> {
                 a.extend(b);
                 TagsUnknown::Keys(a)
             }
-            (TagsUnknown::Keys(a), TagsUnknown::None) | (TagsUnknown::None, TagsUnknown::Keys(a)) => {
-                TagsUnknown::Keys(a)
-            }
+            (TagsUnknown::Keys(a), TagsUnknown::None)
+            | (TagsUnknown::None, TagsUnknown::Keys(a)) => TagsUnknown::Keys(a),
             (TagsUnknown::None, TagsUnknown::None) => TagsUnknown::None,
         };
         Tags { known, unknown }
@@ -223,10 +222,16 @@ impl IgnoreTags {
 /// Where an instance's region came from (S8), for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Region {
-    Known { name: String, how: String },
+    Known {
+        name: String,
+        how: String,
+    },
     /// `group` names the provider configuration when every instance it
     /// serves shares this unknown region (S8's last sentence).
-    Unknown { group: Option<String>, why: String },
+    Unknown {
+        group: Option<String>,
+        why: String,
+    },
 }
 
 impl Region {
@@ -350,7 +355,9 @@ impl Inventory<'_> {
             if let Some((name, from)) = shared {
                 r.region = Region::known(
                     name.clone(),
-                    format!("shares its provider configuration with {from}, whose ARN is in {name}"),
+                    format!(
+                        "shares its provider configuration with {from}, whose ARN is in {name}"
+                    ),
                 );
             } else if let Some(name) = default_region {
                 r.region = Region::known(name, "--default-region");
@@ -363,7 +370,10 @@ impl Inventory<'_> {
 pub(crate) fn is_key_type(rtype: &str) -> bool {
     matches!(
         rtype,
-        "aws_kms_key" | "aws_kms_external_key" | "aws_kms_replica_key" | "aws_kms_replica_external_key"
+        "aws_kms_key"
+            | "aws_kms_external_key"
+            | "aws_kms_replica_key"
+            | "aws_kms_replica_external_key"
     )
 }
 
@@ -435,9 +445,16 @@ pub(crate) fn kms_data_references(config: &RawValue) -> Vec<String> {
             serde_json::Value::Object(map) => {
                 for (k, v) in map {
                     if k == "references" {
-                        for r in v.as_array().into_iter().flatten().filter_map(|r| r.as_str()) {
+                        for r in v
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|r| r.as_str())
+                        {
                             let parts: Vec<&str> = r.splitn(4, '.').collect();
-                            if let ["data", rtype @ ("aws_kms_key" | "aws_kms_alias"), name, ..] = parts[..] {
+                            if let ["data", rtype @ ("aws_kms_key" | "aws_kms_alias"), name, ..] =
+                                parts[..]
+                            {
                                 let name = name.split('[').next().unwrap_or(name);
                                 let short = format!("data.{rtype}.{name}");
                                 if !out.contains(&short) {
@@ -501,8 +518,14 @@ mod tests {
             t.membership(&tags(&[("tier", "Database")])),
             Membership::CaseMismatch("tier=Database".into())
         );
-        assert_eq!(t.membership(&tags(&[("tier", "web")])), Membership::NotMember);
-        assert_eq!(t.membership(&tags(&[("tier", " database")])), Membership::NotMember);
+        assert_eq!(
+            t.membership(&tags(&[("tier", "web")])),
+            Membership::NotMember
+        );
+        assert_eq!(
+            t.membership(&tags(&[("tier", " database")])),
+            Membership::NotMember
+        );
     }
 
     #[test]
@@ -515,7 +538,10 @@ mod tests {
     #[test]
     fn ignore_case_matches_both() {
         let t = tier(&[("tier", "database")], true);
-        assert_eq!(t.membership(&tags(&[("TIER", "DataBase")])), Membership::Member);
+        assert_eq!(
+            t.membership(&tags(&[("TIER", "DataBase")])),
+            Membership::Member
+        );
     }
 
     #[test]
@@ -529,7 +555,10 @@ mod tests {
             ignore_case: false,
         };
         assert_eq!(t.membership(&tags(&[("tier", "db")])), Membership::Member);
-        assert_eq!(t.membership(&tags(&[("tier", "dbx")])), Membership::NotMember);
+        assert_eq!(
+            t.membership(&tags(&[("tier", "dbx")])),
+            Membership::NotMember
+        );
     }
 
     #[test]
@@ -552,7 +581,12 @@ mod tests {
             key_prefixes: vec!["kubernetes.io/".into()],
         };
         let merged = Tags::merged(
-            tags(&[("tier", "web"), ("drop", "x"), ("kubernetes.io/a", "b"), ("env", "p")]),
+            tags(&[
+                ("tier", "web"),
+                ("drop", "x"),
+                ("kubernetes.io/a", "b"),
+                ("env", "p"),
+            ]),
             tags(&[("tier", "database")]),
             &ignore,
         );
@@ -561,9 +595,15 @@ mod tests {
 
     #[test]
     fn arn_regions() {
-        assert_eq!(arn_region("arn:aws:rds:eu-west-1:123:db:x"), Some("eu-west-1"));
+        assert_eq!(
+            arn_region("arn:aws:rds:eu-west-1:123:db:x"),
+            Some("eu-west-1")
+        );
         assert_eq!(arn_region("arn:aws:iam::123:role/x"), None);
-        assert_eq!(arn_region("arn:aws-cn:kms:cn-north-1:1:key/k"), Some("cn-north-1"));
+        assert_eq!(
+            arn_region("arn:aws-cn:kms:cn-north-1:1:key/k"),
+            Some("cn-north-1")
+        );
         assert_eq!(arn_region("not-an-arn"), None);
         assert_eq!(arn_region("arn:aws:s3"), None);
     }

@@ -151,9 +151,12 @@ pub(crate) fn read<'a>(
     };
 
     let err = |(message, range): (String, Range<usize>)| {
-        InputError::new(ErrorCode::InvalidJson, format!("unexpected plan structure: {message}"))
-            .help("is this file the unmodified output of `terraform show -json`?")
-            .at(range.start..range.end + 1)
+        InputError::new(
+            ErrorCode::InvalidJson,
+            format!("unexpected plan structure: {message}"),
+        )
+        .help("is this file the unmodified output of `terraform show -json`?")
+        .at(range.start..range.end + 1)
     };
     match kind {
         InputKind::Plan => {
@@ -169,19 +172,21 @@ pub(crate) fn read<'a>(
                 let changes: Vec<&RawValue> = parse_in(text, raw.get()).map_err(err)?;
                 for raw in changes {
                     let change: ResourceChange<'_> = parse_in(text, raw.get()).map_err(err)?;
-                    if let Some(r) = reader.from_change(raw, change).map_err(err)? {
+                    if let Some(r) = reader.read_change(raw, change).map_err(err)? {
                         inventory.resources.push(r);
                     }
                 }
             } else if let Some(raw) = top.planned_values {
                 let values: LObj<ValuesRoot<'_>> = parse_in(text, raw.get()).map_err(err)?;
-                reader.from_values_tree(values.0.map(|v| v.root_module), &mut inventory.resources)
+                reader
+                    .read_values_tree(values.0.map(|v| v.root_module), &mut inventory.resources)
                     .map_err(err)?;
             }
             if let Some(config) = &config {
                 inventory.providers = config.provider_notes();
             }
-            for (raw, incomplete, bad) in [(top.errored, false, true), (top.complete, true, false)] {
+            for (raw, incomplete, bad) in [(top.errored, false, true), (top.complete, true, false)]
+            {
                 if let Some(raw) = raw {
                     if raw.get() == if bad { "true" } else { "false" } {
                         inventory.notes.push(DocumentNote {
@@ -196,24 +201,31 @@ pub(crate) fn read<'a>(
             let reader = Reader { text, config: None };
             if let Some(raw) = top.values {
                 let values: LObj<ValuesRoot<'_>> = parse_in(text, raw.get()).map_err(err)?;
-                reader.from_values_tree(values.0.map(|v| v.root_module), &mut inventory.resources)
+                reader
+                    .read_values_tree(values.0.map(|v| v.root_module), &mut inventory.resources)
                     .map_err(err)?;
             }
         }
         InputKind::RawState => {
             let version = top.version.map(RawValue::get).unwrap_or_default();
             if version != "4" {
-                let range = top.version.map_or(body.start..body.start + 1, |v| range_in(text, v.get()));
+                let range = top
+                    .version
+                    .map_or(body.start..body.start + 1, |v| range_in(text, v.get()));
                 return Err(InputError::new(
                     ErrorCode::UnsupportedFormatVersion,
-                    format!("raw state version {version} is not supported (tierkey reads version 4)"),
+                    format!(
+                        "raw state version {version} is not supported (tierkey reads version 4)"
+                    ),
                 )
                 .help("run `terraform show -json > state.json` and check that file instead")
                 .at(range));
             }
             if let Some(raw) = top.resources {
-                let resources: Vec<RawStateResource<'_>> = parse_in(text, raw.get()).map_err(err)?;
-                Reader { text, config: None }.from_raw_state(resources, &mut inventory.resources)?;
+                let resources: Vec<RawStateResource<'_>> =
+                    parse_in(text, raw.get()).map_err(err)?;
+                Reader { text, config: None }
+                    .read_raw_state(resources, &mut inventory.resources)?;
             }
         }
     }
@@ -224,7 +236,10 @@ pub(crate) fn read<'a>(
 fn check_format_version(text: &str, raw: &RawValue) -> Result<(), InputError> {
     let span = range_in(text, raw.get());
     let version: Option<String> = serde_json::from_str(raw.get()).ok();
-    let major = version.as_deref().and_then(|v| v.split('.').next()).and_then(|m| m.parse::<u32>().ok());
+    let major = version
+        .as_deref()
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok());
     match major {
         Some(0 | 1) => Ok(()),
         _ => Err(InputError::new(
@@ -476,9 +491,15 @@ struct Config<'a> {
     /// Module path -> scope.
     scopes: BTreeMap<Vec<String>, Scope>,
     /// (module path, `type.name`) -> (provider_config_key, expressions).
-    resources: BTreeMap<(Vec<String>, String), (Option<Cow<'a, str>>, Option<&'a RawValue>)>,
+    resources: BTreeMap<(Vec<String>, String), ConfigEntry<'a>>,
     variables: BTreeMap<String, Value>,
 }
+
+/// A configuration block's `provider_config_key` and `expressions`.
+type ConfigEntry<'a> = (Option<Cow<'a, str>>, Option<&'a RawValue>);
+
+/// A provider configuration's object and key token.
+type ProviderAt = (Range<usize>, Range<usize>);
 
 /// A resolved value or why it cannot be known offline.
 type Eval = Result<Value, String>;
@@ -505,7 +526,13 @@ impl<'a> Config<'a> {
             let entry: LObj<ProviderEntry> = parse_in(text, raw.get())?;
             let Some(entry) = entry.0 else { continue };
             let name = if entry.name.is_empty() {
-                key.rsplit(':').next().unwrap_or("").split('.').next().unwrap_or("").to_string()
+                key.rsplit(':')
+                    .next()
+                    .unwrap_or("")
+                    .split('.')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
             } else {
                 entry.name
             };
@@ -513,12 +540,19 @@ impl<'a> Config<'a> {
                 Some(alias) => format!("{name}.{alias}"),
                 None => key.rsplit(':').next().unwrap_or(&name).to_string(),
             };
-            let is_aws = entry.full_name.as_deref().map_or(name == "aws", is_aws_provider);
+            let is_aws = entry
+                .full_name
+                .as_deref()
+                .map_or(name == "aws", is_aws_provider);
             providers.push(Provider {
                 key: key.into_owned(),
                 local,
                 name,
-                module: entry.module_address.as_deref().map(module_scope).unwrap_or_default(),
+                module: entry
+                    .module_address
+                    .as_deref()
+                    .map(module_scope)
+                    .unwrap_or_default(),
                 is_aws,
                 expressions: entry.expressions,
                 span: range_in(text, raw.get()),
@@ -528,7 +562,11 @@ impl<'a> Config<'a> {
         let variables = match variables {
             Some(raw) => {
                 let vars: LObj<BTreeMap<String, PlanVariable>> = parse_in(text, raw.get())?;
-                vars.0.unwrap_or_default().into_iter().map(|(k, v)| (k, v.value)).collect()
+                vars.0
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.value))
+                    .collect()
             }
             None => BTreeMap::new(),
         };
@@ -545,7 +583,8 @@ impl<'a> Config<'a> {
     fn index(&mut self, path: Vec<String>, module: ConfigModule<'a>) {
         for r in module.resources {
             let key = r.provider_config_key.0;
-            self.resources.insert((path.clone(), r.address.into_owned()), (key, r.expressions));
+            self.resources
+                .insert((path.clone(), r.address.into_owned()), (key, r.expressions));
         }
         let mut scope = Scope {
             defaults: module
@@ -577,7 +616,9 @@ impl<'a> Config<'a> {
             .and_then(|r| r.first())
             .and_then(Value::as_str);
         let Some(reference) = first else {
-            return Err("it is computed by an expression that tierkey cannot evaluate offline".into());
+            return Err(
+                "it is computed by an expression that tierkey cannot evaluate offline".into(),
+            );
         };
         let Some(var) = reference.strip_prefix("var.") else {
             return Err(if reference.starts_with("each.") {
@@ -614,7 +655,12 @@ impl<'a> Config<'a> {
             .and_then(|s| s.defaults.get(name))
             .filter(|v| !v.is_null())
             .cloned()
-            .ok_or_else(|| format!("variable `{name}` of module.{} has no value in the plan", scope.join(".module.")))
+            .ok_or_else(|| {
+                format!(
+                    "variable `{name}` of module.{} has no value in the plan",
+                    scope.join(".module.")
+                )
+            })
     }
 
     fn by_key(&self, key: &str) -> Option<&Provider> {
@@ -628,9 +674,15 @@ impl<'a> Config<'a> {
             Some(key) => match key.split_once(':') {
                 // Terraform >= 1.2 and OpenTofu: the key of the configuration
                 // that really serves the instance.
-                None => return self.by_key(key).map_or_else(|| Lookup::Implicit(key.into()), Lookup::One),
+                None => {
+                    return self
+                        .by_key(key)
+                        .map_or_else(|| Lookup::Implicit(key.into()), Lookup::One)
+                }
                 Some((prefix, _)) if prefix.starts_with("module.") => {
-                    return self.by_key(key).map_or_else(|| Lookup::Implicit(key.into()), Lookup::One)
+                    return self
+                        .by_key(key)
+                        .map_or_else(|| Lookup::Implicit(key.into()), Lookup::One)
                 }
                 // Terraform < 1.2: "<last call name>:<local name>".
                 Some((_, local)) => local.to_string(),
@@ -648,7 +700,9 @@ impl<'a> Config<'a> {
             return Lookup::One(own);
         }
         if path.is_empty() {
-            return self.by_key(&legacy_local).map_or_else(|| Lookup::Implicit(legacy_local.clone()), Lookup::One);
+            return self
+                .by_key(&legacy_local)
+                .map_or_else(|| Lookup::Implicit(legacy_local.clone()), Lookup::One);
         }
         let name = legacy_local.split('.').next().unwrap_or("aws");
         let candidates: Vec<&Provider> = self
@@ -710,14 +764,20 @@ impl<'a> Config<'a> {
                 Ok(Value::Object(map)) => Tags {
                     known: map
                         .into_iter()
-                        .filter_map(|(k, v)| v.as_str().map(|v| (Cow::Owned(k), Cow::Owned(v.to_string()))))
+                        .filter_map(|(k, v)| {
+                            v.as_str()
+                                .map(|v| (Cow::Owned(k), Cow::Owned(v.to_string())))
+                        })
                         .collect(),
                     unknown: TagsUnknown::None,
                 },
                 Ok(Value::Null) => Tags::default(),
                 Ok(_) | Err(_) => Tags {
                     known: BTreeMap::new(),
-                    unknown: TagsUnknown::All(format!("the default_tags of provider configuration `{}` are unknown", p.key)),
+                    unknown: TagsUnknown::All(format!(
+                        "the default_tags of provider configuration `{}` are unknown",
+                        p.key
+                    )),
                 },
             },
         };
@@ -783,11 +843,17 @@ struct Instance<'a> {
 type Failed = (String, Range<usize>);
 
 impl<'t> Reader<'t, '_> {
-    fn from_change(&self, raw: &'t RawValue, rc: ResourceChange<'t>) -> Result<Option<Resource<'t>>, Failed> {
+    fn read_change(
+        &self,
+        raw: &'t RawValue,
+        rc: ResourceChange<'t>,
+    ) -> Result<Option<Resource<'t>>, Failed> {
         if rc.mode.0.as_deref() != Some("managed") || rc.deposed.is_some() {
             return Ok(None);
         }
-        let Some(change) = rc.change.0 else { return Ok(None) };
+        let Some(change) = rc.change.0 else {
+            return Ok(None);
+        };
         // S4: membership, not whole arrays.
         let survives = change
             .actions
@@ -802,7 +868,11 @@ impl<'t> Reader<'t, '_> {
             None => module_path(&address),
         };
         let creates = change.actions.iter().any(|a| a == "create");
-        let before_arn = if creates { None } else { change.before.0.and_then(|b| b.arn.0) };
+        let before_arn = if creates {
+            None
+        } else {
+            change.before.0.and_then(|b| b.arn.0)
+        };
         self.resource(Instance {
             raw: raw.get(),
             address: rc.address,
@@ -818,7 +888,11 @@ impl<'t> Reader<'t, '_> {
         .map(Some)
     }
 
-    fn from_values_tree(&self, module: Option<ValuesModule<'t>>, out: &mut Vec<Resource<'t>>) -> Result<(), Failed> {
+    fn read_values_tree(
+        &self,
+        module: Option<ValuesModule<'t>>,
+        out: &mut Vec<Resource<'t>>,
+    ) -> Result<(), Failed> {
         let mut stack: Vec<ValuesModule<'t>> = module.into_iter().collect();
         while let Some(module) = stack.pop() {
             for raw in module.resources {
@@ -847,9 +921,17 @@ impl<'t> Reader<'t, '_> {
         Ok(())
     }
 
-    fn from_raw_state(&self, resources: Vec<RawStateResource<'t>>, out: &mut Vec<Resource<'t>>) -> Result<(), InputError> {
+    fn read_raw_state(
+        &self,
+        resources: Vec<RawStateResource<'t>>,
+        out: &mut Vec<Resource<'t>>,
+    ) -> Result<(), InputError> {
         let err = |(message, range): Failed| {
-            InputError::new(ErrorCode::InvalidJson, format!("unexpected state structure: {message}")).at(range.start..range.end + 1)
+            InputError::new(
+                ErrorCode::InvalidJson,
+                format!("unexpected state structure: {message}"),
+            )
+            .at(range.start..range.end + 1)
         };
         for r in resources {
             if r.mode.0.as_deref() != Some("managed") {
@@ -860,16 +942,19 @@ impl<'t> Reader<'t, '_> {
             let module_prefix = r.module.0.map(|m| format!("{m}.")).unwrap_or_default();
             let provider = r.provider.0.unwrap_or_default();
             // provider["registry.terraform.io/hashicorp/aws"].west
-            let provider_name = provider
-                .split('"')
-                .nth(1)
-                .map_or_else(|| provider.trim_start_matches("provider.").to_string(), str::to_string);
+            let provider_name = provider.split('"').nth(1).map_or_else(
+                || provider.trim_start_matches("provider.").to_string(),
+                str::to_string,
+            );
             for raw in r.instances {
                 let inst: RawStateInstance<'t> = parse_in(self.text, raw.get()).map_err(err)?;
                 if inst.deposed.is_some() {
                     continue;
                 }
-                let index = inst.index_key.map(|k| format!("[{}]", k.get())).unwrap_or_default();
+                let index = inst
+                    .index_key
+                    .map(|k| format!("[{}]", k.get()))
+                    .unwrap_or_default();
                 let address = format!("{module_prefix}{rtype}.{name}{index}");
                 let mut res = self
                     .resource(Instance {
@@ -893,7 +978,8 @@ impl<'t> Reader<'t, '_> {
     }
 
     fn resource(&self, inst: Instance<'t>) -> Result<Resource<'t>, Failed> {
-        let address: Cow<'t, str> = parse_in(self.text, inst.address.get()).unwrap_or(Cow::Borrowed(""));
+        let address: Cow<'t, str> =
+            parse_in(self.text, inst.address.get()).unwrap_or(Cow::Borrowed(""));
         let config_key = (inst.module.clone(), format!("{}.{}", inst.rtype, inst.name));
         let (provider_key, config) = self
             .config
@@ -937,13 +1023,19 @@ impl<'t> Reader<'t, '_> {
         inst: &Instance<'t>,
         lookup: Option<&Lookup<'_>>,
         config: Option<&RawValue>,
-    ) -> (Region, RegionSource, Option<String>, Option<(Range<usize>, Range<usize>)>) {
+    ) -> (Region, RegionSource, Option<String>, Option<ProviderAt>) {
         if region_attribute_is_own(&inst.rtype) {
             if let Some(r) = inst.values.region.0.as_deref().filter(|r| !r.is_empty()) {
-                return (Region::known(r, "its `region` argument"), RegionSource::Settled, None, None);
+                return (
+                    Region::known(r, "its `region` argument"),
+                    RegionSource::Settled,
+                    None,
+                    None,
+                );
             }
             let set_in_config = config.is_some_and(|c| {
-                serde_json::from_str::<BTreeMap<String, IgnoredAny>>(c.get()).is_ok_and(|m| m.contains_key("region"))
+                serde_json::from_str::<BTreeMap<String, IgnoredAny>>(c.get())
+                    .is_ok_and(|m| m.contains_key("region"))
             });
             if inst.unknown.region.all && set_in_config {
                 return (
@@ -968,7 +1060,12 @@ impl<'t> Reader<'t, '_> {
                     match config.region_of(p) {
                         Ok(r) => {
                             let how = format!("provider configuration `{}`", p.key);
-                            return (Region::known(r, how), RegionSource::Settled, Some(p.key.clone()), span);
+                            return (
+                                Region::known(r, how),
+                                RegionSource::Settled,
+                                Some(p.key.clone()),
+                                span,
+                            );
                         }
                         Err((w, shared)) => {
                             why = w;
@@ -984,13 +1081,24 @@ impl<'t> Reader<'t, '_> {
                                 "the provider configurations its module could use ({}), all in {first}",
                                 candidates.iter().map(|p| format!("`{}`", p.key)).collect::<Vec<_>>().join(", ")
                             );
-                            return (Region::known(first.clone(), how), RegionSource::Settled, None, None);
+                            return (
+                                Region::known(first.clone(), how),
+                                RegionSource::Settled,
+                                None,
+                                None,
+                            );
                         }
                     }
                     let listed = candidates
                         .iter()
                         .zip(&regions)
-                        .map(|(p, r)| format!("`{}` ({})", p.key, r.as_ref().map_or("unknown", String::as_str)))
+                        .map(|(p, r)| {
+                            format!(
+                                "`{}` ({})",
+                                p.key,
+                                r.as_ref().map_or("unknown", String::as_str)
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join(", ");
                     why = format!("{w}; it could be any of {listed}");
@@ -1007,7 +1115,12 @@ impl<'t> Reader<'t, '_> {
         if let Some(r) = arn.and_then(arn_region) {
             return (Region::known(r, "its ARN"), RegionSource::Arn, group, span);
         }
-        (Region::unknown(group.clone(), why), RegionSource::Pending, group, span)
+        (
+            Region::unknown(group.clone(), why),
+            RegionSource::Pending,
+            group,
+            span,
+        )
     }
 
     /// S3: `tags_all` when known, else provider default tags merged with
@@ -1043,7 +1156,9 @@ impl<'t> Reader<'t, '_> {
                     (
                         Tags {
                             known: BTreeMap::new(),
-                            unknown: TagsUnknown::All(format!("its default_tags are unknown: {why}")),
+                            unknown: TagsUnknown::All(format!(
+                                "its default_tags are unknown: {why}"
+                            )),
                         },
                         IgnoreTags::default(),
                     )
@@ -1075,7 +1190,12 @@ fn usability(rtype: &str, values: &Values<'_>, unknown: &Unknowns) -> Usability 
     if enabled == Some(false) {
         return Usability::Unusable(format!("is disabled ({field} = false)"));
     }
-    if let Some(usage) = values.key_usage.0.as_deref().filter(|u| *u != "ENCRYPT_DECRYPT") {
+    if let Some(usage) = values
+        .key_usage
+        .0
+        .as_deref()
+        .filter(|u| *u != "ENCRYPT_DECRYPT")
+    {
         return Usability::Unusable(format!("has key_usage = {usage} (not ENCRYPT_DECRYPT)"));
     }
     for spec in [&values.customer_master_key_spec, &values.key_spec] {
@@ -1094,7 +1214,12 @@ fn usability(rtype: &str, values: &Values<'_>, unknown: &Unknowns) -> Usability 
 }
 
 /// S9: regions other than its own that hold a resource's data.
-fn extra_regions(rtype: &str, address: &str, values: &Values<'_>, unknown: &Unknowns) -> Vec<Region> {
+fn extra_regions(
+    rtype: &str,
+    address: &str,
+    values: &Values<'_>,
+    unknown: &Unknowns,
+) -> Vec<Region> {
     match rtype {
         "aws_dynamodb_table" => {
             let mut out: Vec<Region> = values
@@ -1103,22 +1228,33 @@ fn extra_regions(rtype: &str, address: &str, values: &Values<'_>, unknown: &Unkn
                 .iter()
                 .map(|r| match r.region_name.0.as_deref() {
                     Some(name) => Region::known(name, format!("a replica of {address}")),
-                    None => Region::unknown(None, format!("the region of a replica of {address} is unknown until apply")),
+                    None => Region::unknown(
+                        None,
+                        format!("the region of a replica of {address} is unknown until apply"),
+                    ),
                 })
                 .collect();
             if unknown.replica.all && out.is_empty() {
-                out.push(Region::unknown(None, format!("the replicas of {address} are unknown until apply")));
+                out.push(Region::unknown(
+                    None,
+                    format!("the replicas of {address} are unknown until apply"),
+                ));
             }
             out
         }
-        "aws_db_snapshot_copy" | "aws_rds_cluster_snapshot_copy" => match values.destination_region.0.as_deref() {
-            Some(r) => vec![Region::known(r, format!("the destination_region of {address}"))],
-            None if unknown.destination_region.all => vec![Region::unknown(
-                None,
-                format!("the destination_region of {address} is unknown until apply"),
-            )],
-            None => Vec::new(),
-        },
+        "aws_db_snapshot_copy" | "aws_rds_cluster_snapshot_copy" => {
+            match values.destination_region.0.as_deref() {
+                Some(r) => vec![Region::known(
+                    r,
+                    format!("the destination_region of {address}"),
+                )],
+                None if unknown.destination_region.all => vec![Region::unknown(
+                    None,
+                    format!("the destination_region of {address} is unknown until apply"),
+                )],
+                None => Vec::new(),
+            }
+        }
         _ => Vec::new(),
     }
 }
@@ -1147,7 +1283,11 @@ fn module_scope(module_address: &str) -> Vec<String> {
     if module_address.starts_with("module.") {
         module_path(module_address)
     } else {
-        module_address.split('.').filter(|s| !s.is_empty()).map(str::to_string).collect()
+        module_address
+            .split('.')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 }
 
@@ -1173,7 +1313,13 @@ fn key_token(text: &str, value: usize) -> Range<usize> {
     let mut open = close - 1;
     while open > 0 {
         open -= 1;
-        let escaped = bytes[..open].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1;
+        let escaped = bytes[..open]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count()
+            % 2
+            == 1;
         if bytes[open] == b'"' && !escaped {
             return open..close;
         }

@@ -34,7 +34,10 @@ impl Span {
 /// (as `serde_json::value::RawValue` and borrowed strings are).
 pub(crate) fn range_in(whole: &str, part: &str) -> Range<usize> {
     let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
-    debug_assert!(start + part.len() <= whole.len(), "part is not inside whole");
+    debug_assert!(
+        start + part.len() <= whole.len(),
+        "part is not inside whole"
+    );
     let start = start.min(whole.len());
     start..(start + part.len()).min(whole.len())
 }

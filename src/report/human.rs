@@ -47,17 +47,22 @@ impl Diagnostic for Shown<'_> {
         Some(self.severity)
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
+        (!self.labels.is_empty())
+            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
     }
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
-        (!self.related.is_empty())
-            .then(|| Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)) as Box<dyn Iterator<Item = &dyn Diagnostic>>)
+        (!self.related.is_empty()).then(|| {
+            Box::new(self.related.iter().map(|d| d as &dyn Diagnostic))
+                as Box<dyn Iterator<Item = &dyn Diagnostic>>
+        })
     }
 }
 
@@ -76,9 +81,15 @@ fn excerpt(sources: &Sources, file: FileId) -> Option<Excerpt<'_>> {
 
 fn input_error<'a>(sources: &'a Sources, input: &InputReport) -> Option<Shown<'a>> {
     let error = input.error.as_ref()?;
-    let source = input.file.and_then(|f| excerpt(sources, f)).filter(|_| error.span.is_some());
+    let source = input
+        .file
+        .and_then(|f| excerpt(sources, f))
+        .filter(|_| error.span.is_some());
     let labels = match (&source, &error.span) {
-        (Some(_), Some(span)) => vec![LabeledSpan::new_primary_with_span(Some("here".into()), span.clone())],
+        (Some(_), Some(span)) => vec![LabeledSpan::new_primary_with_span(
+            Some("here".into()),
+            span.clone(),
+        )],
         _ => Vec::new(),
     };
     Some(Shown {
@@ -132,7 +143,12 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
     }
 }
 
-pub(super) fn write(outcome: &Outcome, tier: &Tier, style: super::Style, out: &mut dyn io::Write) -> io::Result<()> {
+pub(super) fn write(
+    outcome: &Outcome,
+    tier: &Tier,
+    style: super::Style,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -144,7 +160,12 @@ pub(super) fn write(outcome: &Outcome, tier: &Tier, style: super::Style, out: &m
         .inputs
         .iter()
         .filter_map(|i| input_error(&outcome.sources, i))
-        .chain(outcome.findings.iter().map(|f| finding(&outcome.sources, f)));
+        .chain(
+            outcome
+                .findings
+                .iter()
+                .map(|f| finding(&outcome.sources, f)),
+        );
     for diagnostic in shown {
         text.clear();
         handler
@@ -177,7 +198,10 @@ fn summary(outcome: &Outcome, tier: &Tier) -> String {
         .map(|(k, n)| format!("{n} {k}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut s = format!("Summary: read {read} of {}", plural(outcome.inputs.len(), "input", "inputs"));
+    let mut s = format!(
+        "Summary: read {read} of {}",
+        plural(outcome.inputs.len(), "input", "inputs")
+    );
     if !kinds.is_empty() {
         s.push_str(&format!(" ({kinds})"));
     }
@@ -188,7 +212,11 @@ fn summary(outcome: &Outcome, tier: &Tier) -> String {
     let checked = outcome.checks.len();
     let without = outcome.checks.iter().filter(|c| !c.passed).count();
     if checked == 0 {
-        s.push_str(&format!("         {} tier ({}): no tier resources\n", tier.name, tier.describe()));
+        s.push_str(&format!(
+            "         {} tier ({}): no tier resources\n",
+            tier.name,
+            tier.describe()
+        ));
     } else {
         s.push_str(&format!(
             "         {} tier ({}): {} checked, {without} without a confirmed tier key\n",
@@ -197,7 +225,13 @@ fn summary(outcome: &Outcome, tier: &Tier) -> String {
             plural(checked, "region", "regions"),
         ));
     }
-    let count = |sev: Severity| outcome.findings.iter().filter(|f| f.severity == sev).count();
+    let count = |sev: Severity| {
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.severity == sev)
+            .count()
+    };
     s.push_str(&format!(
         "         {}, {}, {}\n",
         plural(count(Severity::Error), "error", "errors"),

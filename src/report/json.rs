@@ -123,7 +123,11 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             message: &f.message,
             help: &f.help,
             location: location(sources, &f.primary, false),
-            related: f.related.iter().map(|l| location(sources, l, true)).collect(),
+            related: f
+                .related
+                .iter()
+                .map(|l| location(sources, l, true))
+                .collect(),
         })
         .collect();
     let count = |s: Severity| outcome.findings.iter().filter(|f| f.severity == s).count();

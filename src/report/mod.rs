@@ -36,7 +36,13 @@ impl Default for Style {
 }
 
 /// Writes the outcome in one format.
-pub fn write(format: Format, outcome: &Outcome, tier: &Tier, style: Style, out: &mut dyn io::Write) -> io::Result<()> {
+pub fn write(
+    format: Format,
+    outcome: &Outcome,
+    tier: &Tier,
+    style: Style,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
     match format {
         Format::Human => human::write(outcome, tier, style, out),
         Format::Json => json::write(outcome, out),

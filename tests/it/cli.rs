@@ -39,7 +39,10 @@ fn help_documents_exit_codes_and_options() {
         "Exit status:",
         "2  usage error",
     ] {
-        assert!(help.contains(needle), "check --help lacks {needle:?}:\n{help}");
+        assert!(
+            help.contains(needle),
+            "check --help lacks {needle:?}:\n{help}"
+        );
     }
     let top = tierkey(&root(), &["--help"]);
     assert!(String::from_utf8_lossy(&top.stdout).contains("Exit status:"));
@@ -57,11 +60,30 @@ fn s01_no_tier_tag_is_a_usage_error() {
 fn malformed_options_are_usage_errors() {
     let dir = fixture("examples/multi-region");
     for (args, needle) in [
-        (&["check", "--tag", "tier", "plan.json"][..], "expected KEY=VALUE"),
+        (
+            &["check", "--tag", "tier", "plan.json"][..],
+            "expected KEY=VALUE",
+        ),
         (&["check", "--tag", "=db", "plan.json"][..], "non-empty key"),
-        (&["check", "--tag-regex", "tier=(db", "plan.json"][..], "invalid regular expression"),
-        (&["check", "--tag", "tier=db", "--default-region", "EU-WEST-1", "plan.json"][..], "not an AWS region"),
-        (&["check", "--tag", "tier=db", "--format", "xml", "plan.json"][..], "invalid value 'xml'"),
+        (
+            &["check", "--tag-regex", "tier=(db", "plan.json"][..],
+            "invalid regular expression",
+        ),
+        (
+            &[
+                "check",
+                "--tag",
+                "tier=db",
+                "--default-region",
+                "EU-WEST-1",
+                "plan.json",
+            ][..],
+            "not an AWS region",
+        ),
+        (
+            &["check", "--tag", "tier=db", "--format", "xml", "plan.json"][..],
+            "invalid value 'xml'",
+        ),
     ] {
         let out = tierkey(&dir, args);
         assert_eq!(code(&out), 2, "{args:?}");
@@ -98,13 +120,26 @@ fn exit_codes_follow_findings() {
     // S2: a regular expression for the value
     assert_eq!(run("s02-tag-matching", &["--tag-regex", "Tier=data.*"]), 0);
     // S8.4: without --default-region the provider's region is unknown
-    assert_eq!(run("s08-default-region", &["--default-region", "eu-west-1"]), 1);
+    assert_eq!(
+        run("s08-default-region", &["--default-region", "eu-west-1"]),
+        1
+    );
 }
 
 #[test]
 fn s08_without_default_region_the_region_is_unknown() {
     let dir = fixture("s08-default-region");
-    let out = tierkey(&dir, &["check", "--tag", "tier=database", "--format", "json", "plan.json"]);
+    let out = tierkey(
+        &dir,
+        &[
+            "check",
+            "--tag",
+            "tier=database",
+            "--format",
+            "json",
+            "plan.json",
+        ],
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let codes: Vec<&str> = report["findings"]
         .as_array()
@@ -122,11 +157,21 @@ fn output_file_receives_the_report() {
     let report = dir.join("report.json");
     let out = tierkey(
         &fixture("examples/multi-region"),
-        &["check", "--tag", "tier=database", "--format", "json", "--output", report.to_str().expect("utf8"), "plan.json"],
+        &[
+            "check",
+            "--tag",
+            "tier=database",
+            "--format",
+            "json",
+            "--output",
+            report.to_str().expect("utf8"),
+            "plan.json",
+        ],
     );
     assert_eq!(code(&out), 1);
     assert!(out.stdout.is_empty());
-    let written: serde_json::Value = serde_json::from_slice(&fs::read(&report).expect("report written")).expect("json");
+    let written: serde_json::Value =
+        serde_json::from_slice(&fs::read(&report).expect("report written")).expect("json");
     assert_eq!(written["findings"][0]["code"], "missing-tier-key");
     assert_eq!(written["findings"][0]["region"], "us-east-1");
 }
@@ -170,13 +215,19 @@ fn bad_inputs_are_reported_and_others_still_checked() {
     args.extend(["--format", "json"]);
     let json = tierkey(&dir, &args);
     assert_eq!(code(&json), 2);
-    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json even with bad inputs");
+    let report: serde_json::Value =
+        serde_json::from_slice(&json.stdout).expect("json even with bad inputs");
     let inputs = report["inputs"].as_array().expect("inputs");
     assert_eq!(inputs.len(), names.len() + 2);
     let errors: Vec<(&str, &str)> = inputs
         .iter()
         .filter(|i| !i["error"].is_null())
-        .map(|i| (i["path"].as_str().expect("path"), i["error"]["code"].as_str().expect("code")))
+        .map(|i| {
+            (
+                i["path"].as_str().expect("path"),
+                i["error"]["code"].as_str().expect("code"),
+            )
+        })
         .collect();
     assert_eq!(
         errors,
@@ -200,7 +251,10 @@ fn bad_inputs_are_reported_and_others_still_checked() {
     assert_eq!(report["findings"][0]["path"], "good.json");
     // Errors with a place carry line and column.
     let invalid = &inputs[0]["error"];
-    assert_eq!((invalid["line"].as_u64(), invalid["column"].as_u64()), (Some(4), Some(17)));
+    assert_eq!(
+        (invalid["line"].as_u64(), invalid["column"].as_u64()),
+        (Some(4), Some(17))
+    );
 }
 
 #[test]
@@ -213,11 +267,24 @@ fn setup_terraform_wrapper_output_is_read() {
         serde_json::to_string(&minified).expect("json")
     );
     fs::write(dir.join("plan.json"), wrapped).expect("write");
-    let out = tierkey(&dir, &["check", "--tag", "tier=database", "--format", "json", "plan.json"]);
+    let out = tierkey(
+        &dir,
+        &[
+            "check",
+            "--tag",
+            "tier=database",
+            "--format",
+            "json",
+            "plan.json",
+        ],
+    );
     assert_eq!(code(&out), 1);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["inputs"][0]["kind"], "plan");
-    assert_eq!(report["findings"][0]["line"], 2, "located in the wrapped file");
+    assert_eq!(
+        report["findings"][0]["line"], 2,
+        "located in the wrapped file"
+    );
 }
 
 #[test]
@@ -230,9 +297,16 @@ fn directory_walks_skip_what_is_not_ours() {
     fs::write(dir.join("envs/prod/.terraform/plan.json"), b"{ broken").expect("write");
     fs::write(dir.join(".git/plan.json"), b"{ broken").expect("write");
     fs::write(dir.join("envs/package.json"), br#"{"name": "x"}"#).expect("write");
-    fs::write(dir.join("envs/tsconfig.json"), b"{ // comments are not JSON\n}").expect("write");
+    fs::write(
+        dir.join("envs/tsconfig.json"),
+        b"{ // comments are not JSON\n}",
+    )
+    .expect("write");
     fs::write(dir.join("envs/prod/notes.txt"), b"plan").expect("write");
-    let out = tierkey(&dir, &["check", "--tag", "tier=database", "--format", "json"]);
+    let out = tierkey(
+        &dir,
+        &["check", "--tag", "tier=database", "--format", "json"],
+    );
     assert_eq!(code(&out), 1);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let paths: Vec<&str> = report["inputs"]
@@ -245,7 +319,17 @@ fn directory_walks_skip_what_is_not_ours() {
 
     // A broken file whose name says it is a plan is reported even in a walk.
     fs::write(dir.join("envs/broken-plan.json"), b"{ \"format_version\": ").expect("write");
-    let out = tierkey(&dir, &["check", "--tag", "tier=database", "--format", "json", "envs"]);
+    let out = tierkey(
+        &dir,
+        &[
+            "check",
+            "--tag",
+            "tier=database",
+            "--format",
+            "json",
+            "envs",
+        ],
+    );
     assert_eq!(code(&out), 2);
 
     // An empty directory is an error, never a pass.

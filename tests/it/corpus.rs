@@ -39,9 +39,14 @@ fn every_corpus_plan_and_state_is_read() {
         return;
     };
     let mut checked = 0;
-    for row in catalog.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| #")) {
+    for row in catalog
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+    {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-        let (Some(file), Some(kind)) = (cells.get(2), cells.get(5)) else { continue };
+        let (Some(file), Some(kind)) = (cells.get(2), cells.get(5)) else {
+            continue;
+        };
         let expect_ok = kind.starts_with("plan") || kind.starts_with("state");
         let malformed = *kind == "other" && file.contains("invalid");
         let wrapped = *kind == "other" && file.contains("wrapper");
@@ -63,8 +68,14 @@ fn every_corpus_plan_and_state_is_read() {
         }
         for format in [Format::Human, Format::Json] {
             let mut out = Vec::new();
-            report::write(format, &outcome, &options(corpus.join(file)).tier, Style::default(), &mut out)
-                .expect("render");
+            report::write(
+                format,
+                &outcome,
+                &options(corpus.join(file)).tier,
+                Style::default(),
+                &mut out,
+            )
+            .expect("render");
             assert!(!out.is_empty());
         }
         checked += 1;

@@ -28,7 +28,12 @@ fn input_of(case: &std::path::Path) -> String {
         .filter(|n| n != "args" && n != "README.md")
         .collect();
     files.sort();
-    assert_eq!(files.len(), 1, "{} must hold exactly one input", case.display());
+    assert_eq!(
+        files.len(),
+        1,
+        "{} must hold exactly one input",
+        case.display()
+    );
     files.remove(0)
 }
 
@@ -42,7 +47,8 @@ fn every_fixture_matches_its_snapshots() {
             .expect("under fixtures")
             .to_string_lossy()
             .replace('/', "__");
-        let readme = fs::read_to_string(case.join("README.md")).expect("every fixture has a README");
+        let readme =
+            fs::read_to_string(case.join("README.md")).expect("every fixture has a README");
         assert!(readme.starts_with("# "), "{name}: README names the case");
         let args = fs::read_to_string(case.join("args")).expect("args");
         let mut argv: Vec<&str> = vec!["check"];
@@ -53,8 +59,13 @@ fn every_fixture_matches_its_snapshots() {
         insta::assert_snapshot!(format!("{name}__human"), transcript(&human));
         argv.extend(["--format", "json"]);
         let json = tierkey(&case, &argv);
-        assert_eq!(human.status.code(), json.status.code(), "{name}: formats agree on the exit status");
-        let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report parses");
+        assert_eq!(
+            human.status.code(),
+            json.status.code(),
+            "{name}: formats agree on the exit status"
+        );
+        let parsed: serde_json::Value =
+            serde_json::from_slice(&json.stdout).expect("JSON report parses");
         assert_eq!(parsed["version"], 1);
         insta::assert_snapshot!(format!("{name}__json"), transcript(&json));
     }
@@ -68,7 +79,17 @@ fn json_locations_are_exact_byte_spans() {
         let dir = root().join("fixtures").join(case);
         let input = input_of(&dir);
         let text = fs::read_to_string(dir.join(&input)).expect("input");
-        let out = tierkey(&dir, &["check", "--tag", "tier=database", "--format", "json", &input]);
+        let out = tierkey(
+            &dir,
+            &[
+                "check",
+                "--tag",
+                "tier=database",
+                "--format",
+                "json",
+                &input,
+            ],
+        );
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         let findings = report["findings"].as_array().expect("findings");
         assert!(!findings.is_empty(), "{case} has findings");
@@ -77,7 +98,8 @@ fn json_locations_are_exact_byte_spans() {
                 let offset = loc["offset"].as_u64().expect("offset") as usize;
                 let length = loc["length"].as_u64().expect("length") as usize;
                 let object: serde_json::Value =
-                    serde_json::from_str(&text[offset..offset + length]).expect("span is one JSON value");
+                    serde_json::from_str(&text[offset..offset + length])
+                        .expect("span is one JSON value");
                 assert!(object.is_object(), "{case}: span is an object");
                 // line/column agree with the offset (column counts characters)
                 let before = &text[..offset];
