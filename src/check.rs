@@ -286,7 +286,7 @@ struct Rule<'i, 'a> {
 impl Rule<'_, '_> {
     fn label(&self, r: &Resource<'_>, message: String) -> Label {
         Label {
-            span: Span::new(self.file, r.span.clone()),
+            span: Span::new(self.file, self.inventory.span(r)),
             focus: Span::new(self.file, r.focus.clone()),
             message,
         }

@@ -12,6 +12,7 @@ use std::marker::PhantomData;
 use std::ops::Range;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::source::range_in;
 
@@ -154,8 +155,9 @@ impl<'de> Visitor<'de> for LMapVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if let LStr(Some(value)) = map.next_value::<LStr<'de>>()? {
+        while let Some(key) = map.next_key::<LStr<'de>>()? {
+            let value = map.next_value::<LStr<'de>>()?;
+            if let (Some(key), Some(value)) = (key.0, value.0) {
                 out.push((key, value));
             }
         }
@@ -379,9 +381,114 @@ mod tests {
     }
 
     #[test]
+    fn located_objects_know_where_they_start_and_end() {
+        #[derive(serde::Deserialize)]
+        struct Item<'a> {
+            #[serde(borrow)]
+            name: &'a str,
+        }
+        let text = r#"[ {"name": "a", "x": {"y": [1, "}"]}},  {  "name" : "b"} ]"#;
+        let items: Vec<Located<Item<'_>>> = serde_json::from_str(text).unwrap();
+        let spans: Vec<&str> = items
+            .iter()
+            .map(|i| {
+                assert!(!i.value.name.is_empty());
+                let start = object_start(text, i.first_key, 0);
+                &text[object_span(text, start)]
+            })
+            .collect();
+        assert_eq!(spans, [r#"{"name": "a", "x": {"y": [1, "}"]}}"#, r#"{  "name" : "b"}"#]);
+    }
+
+    #[test]
     fn error_offsets_point_into_the_text() {
         let text = "{\n  \"a\": 1,\n  \"b\": ]\n}";
         let err = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
         assert_eq!(&text[error_offset(text, &err)..][..1], "]");
+    }
+}
+
+/// An object and where it starts: the byte address of its first key, from
+/// which the opening `{` is found without a second parse. The object's end
+/// is found only when a report needs it ([`object_span`]), so a 100 MB plan
+/// is scanned once, not once per view.
+#[derive(Debug)]
+pub(crate) struct Located<T> {
+    /// Memory address of the first key's text (inside the input), when
+    /// it could be borrowed.
+    pub first_key: Option<usize>,
+    pub value: T,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Located<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // `LStr` borrows where it can (serde's own `Cow` never does).
+                let first: Option<Cow<'de, str>> = map.next_key::<LStr<'de>>()?.and_then(|k| k.0);
+                let first_key = match &first {
+                    Some(Cow::Borrowed(k)) => Some(k.as_ptr() as usize),
+                    _ => None,
+                };
+                let value = T::deserialize(de::value::MapAccessDeserializer::new(Replay { first, map }))?;
+                Ok(Located { first_key, value })
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
+/// A map whose first key was already read: yields it again, then the rest.
+struct Replay<'de, A> {
+    first: Option<Cow<'de, str>>,
+    map: A,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replay<'de, A> {
+    type Error = A::Error;
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        match self.first.take() {
+            Some(Cow::Borrowed(k)) => seed.deserialize(de::value::BorrowedStrDeserializer::new(k)).map(Some),
+            Some(Cow::Owned(k)) => seed.deserialize(de::value::StringDeserializer::new(k)).map(Some),
+            None => self.map.next_key_seed(seed),
+        }
+    }
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+/// The start of the object whose first key's text begins at memory address
+/// `first_key` within `text`: back over the quote and white space to the
+/// `{`. Falls back to `fallback` (a position inside the object).
+pub(crate) fn object_start(text: &str, first_key: Option<usize>, fallback: usize) -> usize {
+    let bytes = text.as_bytes();
+    let base = text.as_ptr() as usize;
+    let Some(key) = first_key.filter(|&k| k > base && k <= base + text.len()) else {
+        return fallback;
+    };
+    let mut i = key - base - 1;
+    while i > 0 {
+        i -= 1;
+        match bytes[i] {
+            b'{' => return i,
+            b if b.is_ascii_whitespace() => {}
+            _ => break,
+        }
+    }
+    fallback
+}
+
+/// The exact byte range of the JSON value starting at `start`.
+pub(crate) fn object_span(text: &str, start: usize) -> Range<usize> {
+    let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter::<&RawValue>();
+    match values.next() {
+        Some(Ok(raw)) => range_in(text, raw.get()),
+        _ => start..start + 1,
     }
 }

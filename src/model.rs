@@ -277,8 +277,9 @@ pub(crate) struct Resource<'a> {
     pub rtype: Cow<'a, str>,
     /// From the AWS provider (any registry host).
     pub is_aws: bool,
-    /// The instance's JSON object; its text keeps every value reachable.
-    pub span: Range<usize>,
+    /// Where the instance's JSON object starts; [`Inventory::span`] finds
+    /// its end. Its text keeps every value reachable.
+    pub start: usize,
     /// The address token inside it.
     pub focus: Range<usize>,
     pub region: Region,
@@ -317,6 +318,8 @@ pub(crate) struct DocumentNote {
 /// Everything one input says, in the form the rule reads.
 #[derive(Debug, Default)]
 pub(crate) struct Inventory<'a> {
+    /// The input's text, which every span points into.
+    pub text: &'a str,
     pub resources: Vec<Resource<'a>>,
     pub providers: Vec<ProviderNote>,
     pub notes: Vec<DocumentNote>,
@@ -325,6 +328,12 @@ pub(crate) struct Inventory<'a> {
 }
 
 impl Inventory<'_> {
+    /// The byte range of a resource's object (found on demand: only the
+    /// resources a finding names need it).
+    pub(crate) fn span(&self, r: &Resource<'_>) -> Range<usize> {
+        crate::json::object_span(self.text, r.start)
+    }
+
     /// S8 steps 3-5 across instances: an instance whose region is still
     /// unknown takes the region that the ARNs of other instances under the
     /// same provider configuration show, then `--default-region`, else it

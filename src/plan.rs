@@ -20,7 +20,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::{ErrorCode, InputError};
-use crate::json::{error_offset, parse_in, strip_position, LBool, LList, LMap, LObj, LStr, Mark};
+use crate::json::{error_offset, object_start, parse_in, strip_position, LBool, LList, LMap, LObj, LStr, Located, Mark};
 use crate::model::{
     arn_region, is_aws_provider, is_key_type, region_attribute_is_own, DocumentNote, IgnoreTags,
     Inventory, ProviderNote, Region, RegionSource, Resource, Tags, TagsUnknown, Usability,
@@ -57,13 +57,14 @@ struct Top<'a> {
     variables: Option<&'a RawValue>,
     #[serde(borrow)]
     planned_values: Option<&'a RawValue>,
+    /// Parsed in the same pass as the top level: the bulk of a plan.
     #[serde(borrow)]
-    resource_changes: Option<&'a RawValue>,
+    resource_changes: Option<Vec<Located<ResourceChange<'a>>>>,
     #[serde(borrow)]
     configuration: Option<&'a RawValue>,
     prior_state: Option<IgnoredAny>,
     #[serde(borrow)]
-    values: Option<&'a RawValue>,
+    values: Option<LObj<ValuesRoot<'a>>>,
     #[serde(borrow)]
     errored: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -120,6 +121,7 @@ pub(crate) fn read<'a>(
         .at(body.start..body.start + 1));
     }
     let mut inventory = Inventory {
+        text,
         document: body.clone(),
         ..Inventory::default()
     };
@@ -168,11 +170,9 @@ pub(crate) fn read<'a>(
                 text,
                 config: config.as_ref(),
             };
-            if let Some(raw) = top.resource_changes {
-                let changes: Vec<&RawValue> = parse_in(text, raw.get()).map_err(err)?;
-                for raw in changes {
-                    let change: ResourceChange<'_> = parse_in(text, raw.get()).map_err(err)?;
-                    if let Some(r) = reader.read_change(raw, change).map_err(err)? {
+            if let Some(changes) = top.resource_changes {
+                for change in changes {
+                    if let Some(r) = reader.read_change(change).map_err(err)? {
                         inventory.resources.push(r);
                     }
                 }
@@ -199,8 +199,7 @@ pub(crate) fn read<'a>(
         }
         InputKind::State => {
             let reader = Reader { text, config: None };
-            if let Some(raw) = top.values {
-                let values: LObj<ValuesRoot<'_>> = parse_in(text, raw.get()).map_err(err)?;
+            if let Some(values) = top.values {
                 reader
                     .read_values_tree(values.0.map(|v| v.root_module), &mut inventory.resources)
                     .map_err(err)?;
@@ -224,8 +223,7 @@ pub(crate) fn read<'a>(
             if let Some(raw) = top.resources {
                 let resources: Vec<RawStateResource<'_>> =
                     parse_in(text, raw.get()).map_err(err)?;
-                Reader { text, config: None }
-                    .read_raw_state(resources, &mut inventory.resources)?;
+                Reader { text, config: None }.read_raw_state(resources, &mut inventory.resources);
             }
         }
     }
@@ -357,7 +355,7 @@ struct ValuesRoot<'a> {
 #[derive(Deserialize, Default)]
 struct ValuesModule<'a> {
     #[serde(borrow, default)]
-    resources: Vec<&'a RawValue>,
+    resources: Vec<Located<ValuesResource<'a>>>,
     #[serde(borrow, default)]
     child_modules: Vec<ValuesModule<'a>>,
 }
@@ -392,7 +390,7 @@ struct RawStateResource<'a> {
     #[serde(borrow, default)]
     provider: LStr<'a>,
     #[serde(borrow, default)]
-    instances: Vec<&'a RawValue>,
+    instances: Vec<Located<RawStateInstance<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -490,8 +488,8 @@ struct Config<'a> {
     providers: Vec<Provider>,
     /// Module path -> scope.
     scopes: BTreeMap<Vec<String>, Scope>,
-    /// (module path, `type.name`) -> (provider_config_key, expressions).
-    resources: BTreeMap<(Vec<String>, String), ConfigEntry<'a>>,
+    /// Module path -> `type.name` -> (provider_config_key, expressions).
+    resources: BTreeMap<Vec<String>, BTreeMap<String, ConfigEntry<'a>>>,
     variables: BTreeMap<String, Value>,
 }
 
@@ -581,10 +579,9 @@ impl<'a> Config<'a> {
     }
 
     fn index(&mut self, path: Vec<String>, module: ConfigModule<'a>) {
+        let blocks = self.resources.entry(path.clone()).or_default();
         for r in module.resources {
-            let key = r.provider_config_key.0;
-            self.resources
-                .insert((path.clone(), r.address.into_owned()), (key, r.expressions));
+            blocks.insert(r.address.into_owned(), (r.provider_config_key.0, r.expressions));
         }
         let mut scope = Scope {
             defaults: module
@@ -661,6 +658,11 @@ impl<'a> Config<'a> {
                     scope.join(".module.")
                 )
             })
+    }
+
+    /// The configuration block of instance `rtype.name[...]` in a module.
+    fn resource(&self, module: &[String], rtype: &str, name: &str) -> Option<&ConfigEntry<'a>> {
+        self.resources.get(module)?.get(format!("{rtype}.{name}").as_str())
     }
 
     fn by_key(&self, key: &str) -> Option<&Provider> {
@@ -826,8 +828,11 @@ struct Reader<'t, 'c> {
 
 /// What a parser knows about one surviving managed instance.
 struct Instance<'a> {
-    raw: &'a str,
-    address: &'a RawValue,
+    /// Where the instance's object starts in the input.
+    start: usize,
+    address: Cow<'a, str>,
+    /// The address token, for the human report.
+    focus: Range<usize>,
     module: Vec<String>,
     rtype: Cow<'a, str>,
     name: Cow<'a, str>,
@@ -843,11 +848,14 @@ struct Instance<'a> {
 type Failed = (String, Range<usize>);
 
 impl<'t> Reader<'t, '_> {
-    fn read_change(
-        &self,
-        raw: &'t RawValue,
-        rc: ResourceChange<'t>,
-    ) -> Result<Option<Resource<'t>>, Failed> {
+    /// Where a located object starts, and its address token.
+    fn locate(&self, first_key: Option<usize>, address: &'t RawValue) -> (usize, Range<usize>) {
+        let focus = range_in(self.text, address.get());
+        (object_start(self.text, first_key, focus.start), focus)
+    }
+
+    fn read_change(&self, located: Located<ResourceChange<'t>>) -> Result<Option<Resource<'t>>, Failed> {
+        let rc = located.value;
         if rc.mode.0.as_deref() != Some("managed") || rc.deposed.is_some() {
             return Ok(None);
         }
@@ -862,6 +870,7 @@ impl<'t> Reader<'t, '_> {
         if !survives {
             return Ok(None);
         }
+        let (start, focus) = self.locate(located.first_key, rc.address);
         let address: Cow<'t, str> = parse_in(self.text, rc.address.get())?;
         let module = match rc.module_address.0.as_deref() {
             Some(m) => module_path(m),
@@ -873,9 +882,10 @@ impl<'t> Reader<'t, '_> {
         } else {
             change.before.0.and_then(|b| b.arn.0)
         };
-        self.resource(Instance {
-            raw: raw.get(),
-            address: rc.address,
+        Ok(Some(self.resource(Instance {
+            start,
+            address,
+            focus,
             module,
             rtype: rc.rtype.0.unwrap_or_default(),
             name: rc.name.0.unwrap_or_default(),
@@ -884,8 +894,7 @@ impl<'t> Reader<'t, '_> {
             values: change.after.0.unwrap_or_default(),
             unknown: change.after_unknown.0.unwrap_or_default(),
             before_arn,
-        })
-        .map(Some)
+        })))
     }
 
     fn read_values_tree(
@@ -895,16 +904,18 @@ impl<'t> Reader<'t, '_> {
     ) -> Result<(), Failed> {
         let mut stack: Vec<ValuesModule<'t>> = module.into_iter().collect();
         while let Some(module) = stack.pop() {
-            for raw in module.resources {
-                let vr: ValuesResource<'t> = parse_in(self.text, raw.get())?;
+            for located in module.resources {
+                let vr = located.value;
                 if vr.mode.0.as_deref() != Some("managed") || vr.deposed_key.is_some() {
                     continue;
                 }
+                let (start, focus) = self.locate(located.first_key, vr.address);
                 let address: Cow<'t, str> = parse_in(self.text, vr.address.get())?;
                 out.push(self.resource(Instance {
-                    raw: raw.get(),
-                    address: vr.address,
+                    start,
                     module: module_path(&address),
+                    address,
+                    focus,
                     rtype: vr.rtype.0.unwrap_or_default(),
                     name: vr.name.0.unwrap_or_default(),
                     provider_name: vr.provider_name.0.unwrap_or_default(),
@@ -912,27 +923,16 @@ impl<'t> Reader<'t, '_> {
                     values: vr.values.0.unwrap_or_default(),
                     unknown: Unknowns::default(),
                     before_arn: None,
-                })?);
+                }));
             }
             stack.extend(module.child_modules.into_iter().rev());
         }
         // Parent modules first, each in file order.
-        out.sort_by_key(|r| r.span.start);
+        out.sort_by_key(|r| r.start);
         Ok(())
     }
 
-    fn read_raw_state(
-        &self,
-        resources: Vec<RawStateResource<'t>>,
-        out: &mut Vec<Resource<'t>>,
-    ) -> Result<(), InputError> {
-        let err = |(message, range): Failed| {
-            InputError::new(
-                ErrorCode::InvalidJson,
-                format!("unexpected state structure: {message}"),
-            )
-            .at(range.start..range.end + 1)
-        };
+    fn read_raw_state(&self, resources: Vec<RawStateResource<'t>>, out: &mut Vec<Resource<'t>>) {
         for r in resources {
             if r.mode.0.as_deref() != Some("managed") {
                 continue;
@@ -946,45 +946,37 @@ impl<'t> Reader<'t, '_> {
                 || provider.trim_start_matches("provider.").to_string(),
                 str::to_string,
             );
-            for raw in r.instances {
-                let inst: RawStateInstance<'t> = parse_in(self.text, raw.get()).map_err(err)?;
+            for located in r.instances {
+                let inst = located.value;
                 if inst.deposed.is_some() {
                     continue;
                 }
+                let start = object_start(self.text, located.first_key, 0);
                 let index = inst
                     .index_key
                     .map(|k| format!("[{}]", k.get()))
                     .unwrap_or_default();
-                let address = format!("{module_prefix}{rtype}.{name}{index}");
-                let mut res = self
-                    .resource(Instance {
-                        raw: raw.get(),
-                        address: raw,
-                        module: Vec::new(),
-                        rtype: rtype.clone(),
-                        name: name.clone(),
-                        provider_name: Cow::Owned(provider_name.clone()),
-                        provider_address: Some(provider.clone()),
-                        values: inst.attributes.0.unwrap_or_default(),
-                        unknown: Unknowns::default(),
-                        before_arn: None,
-                    })
-                    .map_err(err)?;
-                res.address = Cow::Owned(address);
-                out.push(res);
+                out.push(self.resource(Instance {
+                    start,
+                    address: Cow::Owned(format!("{module_prefix}{rtype}.{name}{index}")),
+                    // A raw state has no address token: underline the `{`.
+                    focus: start..start + 1,
+                    module: Vec::new(),
+                    rtype: rtype.clone(),
+                    name: name.clone(),
+                    provider_name: Cow::Owned(provider_name.clone()),
+                    provider_address: Some(provider.clone()),
+                    values: inst.attributes.0.unwrap_or_default(),
+                    unknown: Unknowns::default(),
+                    before_arn: None,
+                }));
             }
         }
-        Ok(())
     }
 
-    fn resource(&self, inst: Instance<'t>) -> Result<Resource<'t>, Failed> {
-        let address: Cow<'t, str> =
-            parse_in(self.text, inst.address.get()).unwrap_or(Cow::Borrowed(""));
-        let config_key = (inst.module.clone(), format!("{}.{}", inst.rtype, inst.name));
-        let (provider_key, config) = self
-            .config
-            .and_then(|c| c.resources.get(&config_key))
-            .map_or((None, None), |(k, e)| (k.as_deref(), *e));
+    fn resource(&self, inst: Instance<'t>) -> Resource<'t> {
+        let entry = self.config.and_then(|c| c.resource(&inst.module, &inst.rtype, &inst.name));
+        let (provider_key, config) = entry.map_or((None, None), |(k, e)| (k.as_deref(), *e));
         let lookup = self
             .config
             .map(|c| c.lookup(&inst.module, provider_key, &inst.provider_name));
@@ -997,15 +989,15 @@ impl<'t> Reader<'t, '_> {
         } else {
             Usability::Usable
         };
-        let extra_regions = extra_regions(&inst.rtype, &address, &inst.values, &inst.unknown);
+        let extra_regions = extra_regions(&inst.rtype, &inst.address, &inst.values, &inst.unknown);
         let is_aws = is_aws_provider(&inst.provider_name)
             || (inst.provider_name.is_empty() && inst.rtype.starts_with("aws_"));
-        Ok(Resource {
-            address,
+        Resource {
+            address: inst.address,
             rtype: inst.rtype,
             is_aws,
-            span: range_in(self.text, inst.raw),
-            focus: range_in(self.text, inst.address.get()),
+            start: inst.start,
+            focus: inst.focus,
             region,
             region_source,
             provider_group,
@@ -1014,7 +1006,7 @@ impl<'t> Reader<'t, '_> {
             tags,
             usability,
             config,
-        })
+        }
     }
 
     /// S8 steps 1-3 (steps 4-5 run across instances in `settle_regions`).

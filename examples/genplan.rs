@@ -1,0 +1,114 @@
+//! Writes a realistic `terraform show -json` plan for benchmarks:
+//! `cargo run --release --example genplan -- N REGIONS OUT.json`.
+//!
+//! N resource instances spread over REGIONS aliased providers and 10
+//! modules, each with a planned value, a `resource_changes` entry (with
+//! `after_unknown` and sensitivity maps) and a configuration block, about
+//! 5.5 KB per instance as in real plans. Written minified on one line, as
+//! `terraform show -json` prints it. Every fifth instance is database tier;
+//! the last region has no tier key, so the check has a finding to report.
+
+#![recursion_limit = "256"]
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+use serde_json::{json, Value};
+
+fn values(i: usize, region: &str, tier: bool) -> Value {
+    let mut tags = json!({"Name": format!("db-{i}"), "owner": "team-data", "cost-center": "cc-1234"});
+    if tier {
+        tags["tier"] = json!("database");
+    }
+    let mut params = Vec::new();
+    for p in 0..12 {
+        params.push(json!({"apply_method": "immediate", "name": format!("parameter_{p}_{i}"), "value": format!("{}", p * i)}));
+    }
+    json!({
+        "allocated_storage": 100, "allow_major_version_upgrade": null, "apply_immediately": false,
+        "arn": format!("arn:aws:rds:{region}:123456789012:db:db-{i}"),
+        "auto_minor_version_upgrade": true, "availability_zone": format!("{region}a"),
+        "backup_retention_period": 7, "backup_window": "03:00-04:00", "ca_cert_identifier": "rds-ca-rsa2048-g1",
+        "character_set_name": null, "copy_tags_to_snapshot": true, "db_name": format!("app{i}"),
+        "db_subnet_group_name": format!("subnets-{}", i % 17), "delete_automated_backups": true,
+        "deletion_protection": true, "domain": null, "enabled_cloudwatch_logs_exports": ["postgresql", "upgrade"],
+        "engine": "postgres", "engine_version": "16.3", "final_snapshot_identifier": format!("final-{i}"),
+        "iam_database_authentication_enabled": false, "identifier": format!("db-{i}"),
+        "instance_class": "db.r6g.large", "iops": 3000, "kms_key_id": format!("arn:aws:kms:{region}:123456789012:key/0000-{i}"),
+        "license_model": "postgresql-license", "maintenance_window": "sun:05:00-sun:06:00",
+        "max_allocated_storage": 1000, "monitoring_interval": 60, "multi_az": true,
+        "parameter_group_name": format!("pg-{i}"), "parameters": params, "password": null, "port": 5432,
+        "publicly_accessible": false, "region": region, "skip_final_snapshot": false,
+        "storage_encrypted": true, "storage_type": "gp3", "tags": tags.clone(), "tags_all": tags,
+        "timeouts": null, "username": "admin", "vpc_security_group_ids": [format!("sg-{:08x}", i), format!("sg-{:08x}", i + 1)],
+        "description": "x".repeat(250)
+    })
+}
+
+fn key_values(region: &str, tier: bool) -> Value {
+    let tags = if tier { json!({"tier": "database"}) } else { json!({"tier": "app"}) };
+    json!({"customer_master_key_spec": "SYMMETRIC_DEFAULT", "description": "tier key", "is_enabled": true,
+           "key_usage": "ENCRYPT_DECRYPT", "multi_region": false, "region": region, "tags": tags.clone(), "tags_all": tags})
+}
+
+fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: genplan N REGIONS OUT.json";
+    let n: usize = args.get(1).and_then(|s| s.parse().ok()).expect(usage);
+    let regions: usize = args.get(2).and_then(|s| s.parse().ok()).expect(usage);
+    let out = args.get(3).expect(usage);
+    let region_name = |r: usize| format!("{}-{}-{}", ["eu", "us", "ap", "sa", "ca"][r % 5], ["west", "east", "south", "north"][r % 4], 1 + r / 20);
+
+    let mut planned = Vec::new();
+    let mut changes = Vec::new();
+    let mut modules: Vec<Vec<Value>> = vec![Vec::new(); 10];
+    let mut push = |address: String, module: usize, rtype: &str, name: &str, provider: String, values: Value| {
+        let full = format!("module.m{module}.{address}");
+        planned.push(json!({"address": full, "mode": "managed", "type": rtype, "name": name,
+            "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 2,
+            "values": values, "sensitive_values": {"tags": {}, "tags_all": {}, "parameters": []}}));
+        changes.push(json!({"address": full, "module_address": format!("module.m{module}"), "mode": "managed",
+            "type": rtype, "name": name, "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {"actions": ["create"], "before": null, "after": values,
+                       "after_unknown": {"address": true, "endpoint": true, "hosted_zone_id": true, "id": true,
+                                         "latest_restorable_time": true, "replicas": true, "resource_id": true, "status": true},
+                       "before_sensitive": false, "after_sensitive": {"password": true, "tags": {}, "tags_all": {}}}}));
+        modules[module].push(json!({"address": address, "mode": "managed", "type": rtype, "name": name,
+            "provider_config_key": provider, "expressions": {"engine": {"constant_value": "postgres"},
+            "tags": {"references": ["local.tags"]}}, "schema_version": 2}));
+    };
+    for r in 0..regions.saturating_sub(1) {
+        push(format!("aws_kms_key.tier_{r}"), r % 10, "aws_kms_key", &format!("tier_{r}"), format!("aws.r{r}"), key_values(&region_name(r), true));
+    }
+    for i in 0..n {
+        let r = i % regions;
+        push(format!("aws_db_instance.db_{i}"), i % 10, "aws_db_instance", &format!("db_{i}"), format!("aws.r{r}"), values(i, &region_name(r), i % 5 == 0));
+    }
+    let mut provider_config = serde_json::Map::new();
+    for r in 0..regions {
+        provider_config.insert(format!("aws.r{r}"), json!({"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws",
+            "alias": format!("r{r}"), "expressions": {"region": {"constant_value": region_name(r)}}}));
+    }
+    let module_calls: serde_json::Map<String, Value> = modules
+        .into_iter()
+        .enumerate()
+        .map(|(m, resources)| (format!("m{m}"), json!({"source": format!("./modules/m{m}"), "module": {"resources": resources}})))
+        .collect();
+    let child_modules: Vec<Value> = (0..10)
+        .map(|m| {
+            let resources: Vec<&Value> = planned.iter().filter(|p| p["address"].as_str().is_some_and(|a| a.starts_with(&format!("module.m{m}.")))).collect();
+            json!({"address": format!("module.m{m}"), "resources": resources})
+        })
+        .collect();
+    let plan = json!({
+        "format_version": "1.2", "terraform_version": "1.9.5",
+        "planned_values": {"root_module": {"child_modules": child_modules}},
+        "resource_changes": changes,
+        "configuration": {"provider_config": provider_config, "root_module": {"module_calls": module_calls}},
+        "timestamp": "2026-11-28T00:00:00Z", "applyable": true, "complete": true, "errored": false
+    });
+    let mut w = BufWriter::new(File::create(out)?);
+    serde_json::to_writer(&mut w, &plan)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
