@@ -16,7 +16,8 @@ use std::io::{BufWriter, Write};
 use serde_json::{json, Value};
 
 fn values(i: usize, region: &str, tier: bool) -> Value {
-    let mut tags = json!({"Name": format!("db-{i}"), "owner": "team-data", "cost-center": "cc-1234"});
+    let mut tags =
+        json!({"Name": format!("db-{i}"), "owner": "team-data", "cost-center": "cc-1234"});
     if tier {
         tags["tier"] = json!("database");
     }
@@ -46,7 +47,11 @@ fn values(i: usize, region: &str, tier: bool) -> Value {
 }
 
 fn key_values(region: &str, tier: bool) -> Value {
-    let tags = if tier { json!({"tier": "database"}) } else { json!({"tier": "app"}) };
+    let tags = if tier {
+        json!({"tier": "database"})
+    } else {
+        json!({"tier": "app"})
+    };
     json!({"customer_master_key_spec": "SYMMETRIC_DEFAULT", "description": "tier key", "is_enabled": true,
            "key_usage": "ENCRYPT_DECRYPT", "multi_region": false, "region": region, "tags": tags.clone(), "tags_all": tags})
 }
@@ -57,16 +62,30 @@ fn main() -> std::io::Result<()> {
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).expect(usage);
     let regions: usize = args.get(2).and_then(|s| s.parse().ok()).expect(usage);
     let out = args.get(3).expect(usage);
-    let region_name = |r: usize| format!("{}-{}-{}", ["eu", "us", "ap", "sa", "ca"][r % 5], ["west", "east", "south", "north"][r % 4], 1 + r / 20);
+    let region_name = |r: usize| {
+        format!(
+            "{}-{}-{}",
+            ["eu", "us", "ap", "sa", "ca"][r % 5],
+            ["west", "east", "south", "north"][r % 4],
+            1 + r / 20
+        )
+    };
 
     let mut planned = Vec::new();
     let mut changes = Vec::new();
     let mut modules: Vec<Vec<Value>> = vec![Vec::new(); 10];
-    let mut push = |address: String, module: usize, rtype: &str, name: &str, provider: String, values: Value| {
+    let mut push = |address: String,
+                    module: usize,
+                    rtype: &str,
+                    name: &str,
+                    provider: String,
+                    values: Value| {
         let full = format!("module.m{module}.{address}");
-        planned.push(json!({"address": full, "mode": "managed", "type": rtype, "name": name,
+        planned.push(
+            json!({"address": full, "mode": "managed", "type": rtype, "name": name,
             "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 2,
-            "values": values, "sensitive_values": {"tags": {}, "tags_all": {}, "parameters": []}}));
+            "values": values, "sensitive_values": {"tags": {}, "tags_all": {}, "parameters": []}}),
+        );
         changes.push(json!({"address": full, "module_address": format!("module.m{module}"), "mode": "managed",
             "type": rtype, "name": name, "provider_name": "registry.terraform.io/hashicorp/aws",
             "change": {"actions": ["create"], "before": null, "after": values,
@@ -78,11 +97,25 @@ fn main() -> std::io::Result<()> {
             "tags": {"references": ["local.tags"]}}, "schema_version": 2}));
     };
     for r in 0..regions.saturating_sub(1) {
-        push(format!("aws_kms_key.tier_{r}"), r % 10, "aws_kms_key", &format!("tier_{r}"), format!("aws.r{r}"), key_values(&region_name(r), true));
+        push(
+            format!("aws_kms_key.tier_{r}"),
+            r % 10,
+            "aws_kms_key",
+            &format!("tier_{r}"),
+            format!("aws.r{r}"),
+            key_values(&region_name(r), true),
+        );
     }
     for i in 0..n {
         let r = i % regions;
-        push(format!("aws_db_instance.db_{i}"), i % 10, "aws_db_instance", &format!("db_{i}"), format!("aws.r{r}"), values(i, &region_name(r), i % 5 == 0));
+        push(
+            format!("aws_db_instance.db_{i}"),
+            i % 10,
+            "aws_db_instance",
+            &format!("db_{i}"),
+            format!("aws.r{r}"),
+            values(i, &region_name(r), i % 5 == 0),
+        );
     }
     let mut provider_config = serde_json::Map::new();
     for r in 0..regions {
@@ -92,11 +125,23 @@ fn main() -> std::io::Result<()> {
     let module_calls: serde_json::Map<String, Value> = modules
         .into_iter()
         .enumerate()
-        .map(|(m, resources)| (format!("m{m}"), json!({"source": format!("./modules/m{m}"), "module": {"resources": resources}})))
+        .map(|(m, resources)| {
+            (
+                format!("m{m}"),
+                json!({"source": format!("./modules/m{m}"), "module": {"resources": resources}}),
+            )
+        })
         .collect();
     let child_modules: Vec<Value> = (0..10)
         .map(|m| {
-            let resources: Vec<&Value> = planned.iter().filter(|p| p["address"].as_str().is_some_and(|a| a.starts_with(&format!("module.m{m}.")))).collect();
+            let resources: Vec<&Value> = planned
+                .iter()
+                .filter(|p| {
+                    p["address"]
+                        .as_str()
+                        .is_some_and(|a| a.starts_with(&format!("module.m{m}.")))
+                })
+                .collect();
             json!({"address": format!("module.m{m}"), "resources": resources})
         })
         .collect();

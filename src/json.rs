@@ -397,7 +397,13 @@ mod tests {
                 &text[object_span(text, start)]
             })
             .collect();
-        assert_eq!(spans, [r#"{"name": "a", "x": {"y": [1, "}"]}}"#, r#"{  "name" : "b"}"#]);
+        assert_eq!(
+            spans,
+            [
+                r#"{"name": "a", "x": {"y": [1, "}"]}}"#,
+                r#"{  "name" : "b"}"#
+            ]
+        );
     }
 
     #[test]
@@ -435,7 +441,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
                     Some(Cow::Borrowed(k)) => Some(k.as_ptr() as usize),
                     _ => None,
                 };
-                let value = T::deserialize(de::value::MapAccessDeserializer::new(Replay { first, map }))?;
+                let value =
+                    T::deserialize(de::value::MapAccessDeserializer::new(Replay { first, map }))?;
                 Ok(Located { first_key, value })
             }
         }
@@ -451,14 +458,24 @@ struct Replay<'de, A> {
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replay<'de, A> {
     type Error = A::Error;
-    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
         match self.first.take() {
-            Some(Cow::Borrowed(k)) => seed.deserialize(de::value::BorrowedStrDeserializer::new(k)).map(Some),
-            Some(Cow::Owned(k)) => seed.deserialize(de::value::StringDeserializer::new(k)).map(Some),
+            Some(Cow::Borrowed(k)) => seed
+                .deserialize(de::value::BorrowedStrDeserializer::new(k))
+                .map(Some),
+            Some(Cow::Owned(k)) => seed
+                .deserialize(de::value::StringDeserializer::new(k))
+                .map(Some),
             None => self.map.next_key_seed(seed),
         }
     }
-    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
         self.map.next_value_seed(seed)
     }
 }

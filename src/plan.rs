@@ -20,7 +20,10 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::{ErrorCode, InputError};
-use crate::json::{error_offset, object_start, parse_in, strip_position, LBool, LList, LMap, LObj, LStr, Located, Mark};
+use crate::json::{
+    error_offset, object_start, parse_in, strip_position, LBool, LList, LMap, LObj, LStr, Located,
+    Mark,
+};
 use crate::model::{
     arn_region, is_aws_provider, is_key_type, region_attribute_is_own, DocumentNote, IgnoreTags,
     Inventory, ProviderNote, Region, RegionSource, Resource, Tags, TagsUnknown, Usability,
@@ -59,7 +62,9 @@ struct Top<'a> {
     planned_values: Option<&'a RawValue>,
     /// Parsed in the same pass as the top level: the bulk of a plan.
     #[serde(borrow)]
-    resource_changes: Option<Vec<Located<ResourceChange<'a>>>>,
+    /// Boxed: the vector's spare capacity then costs a pointer, not an
+    /// entry, per element.
+    resource_changes: Option<Vec<Located<Box<ResourceChange<'a>>>>>,
     #[serde(borrow)]
     configuration: Option<&'a RawValue>,
     prior_state: Option<IgnoredAny>,
@@ -171,6 +176,7 @@ pub(crate) fn read<'a>(
                 config: config.as_ref(),
             };
             if let Some(changes) = top.resource_changes {
+                inventory.resources.reserve_exact(changes.len());
                 for change in changes {
                     if let Some(r) = reader.read_change(change).map_err(err)? {
                         inventory.resources.push(r);
@@ -581,7 +587,10 @@ impl<'a> Config<'a> {
     fn index(&mut self, path: Vec<String>, module: ConfigModule<'a>) {
         let blocks = self.resources.entry(path.clone()).or_default();
         for r in module.resources {
-            blocks.insert(r.address.into_owned(), (r.provider_config_key.0, r.expressions));
+            blocks.insert(
+                r.address.into_owned(),
+                (r.provider_config_key.0, r.expressions),
+            );
         }
         let mut scope = Scope {
             defaults: module
@@ -662,7 +671,9 @@ impl<'a> Config<'a> {
 
     /// The configuration block of instance `rtype.name[...]` in a module.
     fn resource(&self, module: &[String], rtype: &str, name: &str) -> Option<&ConfigEntry<'a>> {
-        self.resources.get(module)?.get(format!("{rtype}.{name}").as_str())
+        self.resources
+            .get(module)?
+            .get(format!("{rtype}.{name}").as_str())
     }
 
     fn by_key(&self, key: &str) -> Option<&Provider> {
@@ -854,8 +865,11 @@ impl<'t> Reader<'t, '_> {
         (object_start(self.text, first_key, focus.start), focus)
     }
 
-    fn read_change(&self, located: Located<ResourceChange<'t>>) -> Result<Option<Resource<'t>>, Failed> {
-        let rc = located.value;
+    fn read_change(
+        &self,
+        located: Located<Box<ResourceChange<'t>>>,
+    ) -> Result<Option<Resource<'t>>, Failed> {
+        let rc = *located.value;
         if rc.mode.0.as_deref() != Some("managed") || rc.deposed.is_some() {
             return Ok(None);
         }
@@ -975,7 +989,9 @@ impl<'t> Reader<'t, '_> {
     }
 
     fn resource(&self, inst: Instance<'t>) -> Resource<'t> {
-        let entry = self.config.and_then(|c| c.resource(&inst.module, &inst.rtype, &inst.name));
+        let entry = self
+            .config
+            .and_then(|c| c.resource(&inst.module, &inst.rtype, &inst.name));
         let (provider_key, config) = entry.map_or((None, None), |(k, e)| (k.as_deref(), *e));
         let lookup = self
             .config

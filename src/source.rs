@@ -117,7 +117,7 @@ struct LineIndex {
 }
 
 impl LineIndex {
-    const STRIDE: usize = 64 * 1024;
+    const STRIDE: usize = 4 * 1024;
 
     fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
@@ -135,7 +135,7 @@ impl LineIndex {
                 column += count_chars(chunk);
             } else {
                 line += newlines;
-                let last = chunk.iter().rposition(|&b| b == b'\n').unwrap_or(0);
+                let last = memchr::memrchr(b'\n', chunk).unwrap_or(0);
                 column = count_chars(&chunk[last + 1..]);
             }
             pos = end;
@@ -155,8 +155,11 @@ impl LineIndex {
         };
         let (base, line, column) = self.checkpoints[at];
         let chunk = &text.as_bytes()[base..offset];
-        match chunk.iter().rposition(|&b| b == b'\n') {
-            Some(last) => (line + count_newlines(chunk), count_chars(&chunk[last + 1..])),
+        match memchr::memrchr(b'\n', chunk) {
+            Some(last) => (
+                line + count_newlines(chunk),
+                count_chars(&chunk[last + 1..]),
+            ),
             None => (line, column + count_chars(chunk)),
         }
     }
@@ -172,7 +175,7 @@ fn count_chars(bytes: &[u8]) -> usize {
 }
 
 fn count_newlines(bytes: &[u8]) -> usize {
-    bytes.iter().map(|&b| usize::from(b == b'\n')).sum()
+    memchr::memchr_iter(b'\n', bytes).count()
 }
 
 /// The `miette::SourceCode` of one file for the human report, clipping lines
