@@ -237,6 +237,7 @@ pub(crate) fn tier_key_per_region(
                     span: Span::new(file, note.span.clone()),
                     focus: Span::new(file, note.focus.clone()),
                     message: "this provider configuration".into(),
+                    elidable: false,
                 },
                 Vec::new(),
             ));
@@ -263,6 +264,7 @@ pub(crate) fn tier_key_per_region(
                 span: Span::new(file, note.span.clone()),
                 focus: Span::new(file, note.span.clone()),
                 message: "here".into(),
+                elidable: false,
             },
             Vec::new(),
         ));
@@ -289,6 +291,7 @@ impl Rule<'_, '_> {
             span: Span::new(self.file, self.inventory.span(r)),
             focus: Span::new(self.file, r.focus.clone()),
             message,
+            elidable: false,
         }
     }
 
@@ -345,6 +348,7 @@ impl Rule<'_, '_> {
                                 "the provider configuration that puts {} {where_}",
                                 r.address
                             ),
+                            elidable: false,
                         });
                     }
                 }
@@ -358,13 +362,16 @@ impl Rule<'_, '_> {
                     self.inventory.document.start..self.inventory.document.start + 1,
                 ),
                 message: format!("required region {where_}"),
+                elidable: false,
             },
         };
         for s in stakes.iter().skip(1) {
-            related.push(self.label(
+            let mut label = self.label(
                 res(s.resource),
                 format!("also {tier} tier {where_}: {}", s.how),
-            ));
+            );
+            label.elidable = true;
+            related.push(label);
         }
         for (i, why) in &here.unusable {
             related.push(self.label(res(*i), format!("tagged {tier}-tier key, but it {why}")));

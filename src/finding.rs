@@ -116,6 +116,9 @@ pub struct Label {
     /// The token a human report underlines, inside `span` (the address).
     pub focus: Span,
     pub message: String,
+    /// One of possibly many alike (another tier resource of the region): a
+    /// human report may show a few and count the rest.
+    pub elidable: bool,
 }
 
 /// One conclusion of the rule.

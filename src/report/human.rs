@@ -103,6 +103,10 @@ fn input_error<'a>(sources: &'a Sources, input: &InputReport) -> Option<Shown<'a
     })
 }
 
+/// How many alike labels (further tier resources of a region) a finding
+/// shows; the JSON report lists them all.
+const SHOWN_ALIKE: usize = 8;
+
 fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
     let primary_file = f.primary.span.file;
     let mut labels = vec![LabeledSpan::new_primary_with_span(
@@ -110,7 +114,15 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
         f.primary.focus.range.clone(),
     )];
     let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
+    let alike = f.related.iter().filter(|l| l.elidable).count();
+    let mut shown_alike = 0;
     for l in &f.related {
+        if l.elidable {
+            shown_alike += 1;
+            if shown_alike > SHOWN_ALIKE {
+                continue;
+            }
+        }
         let span = LabeledSpan::new_with_span(Some(l.message.clone()), l.focus.range.clone());
         if l.span.file == primary_file {
             labels.push(span);
@@ -132,11 +144,19 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
             related: Vec::new(),
         })
         .collect();
+    let mut help = f.help.clone();
+    if alike > SHOWN_ALIKE {
+        help.push_str(&format!(
+            "\n({} more {}-tier resources here are not shown; --format json lists them all)",
+            alike - SHOWN_ALIKE,
+            f.tier
+        ));
+    }
     Shown {
         message: f.message.clone(),
         code: Some(f.code.as_str()),
         severity: severity(f.severity),
-        help: Some(f.help.clone()),
+        help: Some(help),
         source: excerpt(sources, primary_file),
         labels,
         related,
