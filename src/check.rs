@@ -446,6 +446,11 @@ impl Rule<'_, '_> {
             ));
         }
 
+        if !doubts.is_empty() && matches!(place, Place::Known(_)) {
+            help = format!(
+                "make the possible key's tags, settings and region known at plan time, or {help}"
+            );
+        }
         let (code, message) = match place {
             Place::Known(r) if doubts.is_empty() => (
                 Code::MissingTierKey,
