@@ -20,18 +20,15 @@ struct Report<'a> {
     summary: Summary,
 }
 
+/// `error` is the message (null when the input was checked); the other
+/// `error_*` members and the location say more when there is an error.
 #[derive(Serialize)]
 struct Input<'a> {
     path: &'a str,
     kind: Option<&'static str>,
-    error: Option<Error<'a>>,
-}
-
-#[derive(Serialize)]
-struct Error<'a> {
-    code: &'static str,
-    message: &'a str,
-    help: Option<&'a str>,
+    error: Option<&'a str>,
+    error_code: Option<&'static str>,
+    error_help: Option<&'a str>,
     line: Option<usize>,
     column: Option<usize>,
     offset: Option<usize>,
@@ -91,25 +88,23 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
     let inputs = outcome
         .inputs
         .iter()
-        .map(|i| Input {
-            path: &i.path,
-            kind: i.kind.map(|k| k.as_str()),
-            error: i.error.as_ref().map(|e| {
-                let at = e
-                    .span
-                    .as_ref()
-                    .zip(i.file)
-                    .map(|(span, file)| (sources.get(file).line_col(span.start), span));
-                Error {
-                    code: e.code.as_str(),
-                    message: &e.message,
-                    help: e.help.as_deref(),
-                    line: at.as_ref().map(|(lc, _)| lc.line),
-                    column: at.as_ref().map(|(lc, _)| lc.column),
-                    offset: at.as_ref().map(|(_, s)| s.start),
-                    length: at.as_ref().map(|(_, s)| s.len()),
-                }
-            }),
+        .map(|i| {
+            let error = i.error.as_ref();
+            let at = error
+                .and_then(|e| e.span.as_ref())
+                .zip(i.file)
+                .map(|(span, file)| (sources.get(file).line_col(span.start), span));
+            Input {
+                path: &i.path,
+                kind: i.kind.map(|k| k.as_str()),
+                error: error.map(|e| e.message.as_str()),
+                error_code: error.map(|e| e.code.as_str()),
+                error_help: error.and_then(|e| e.help.as_deref()),
+                line: at.as_ref().map(|(lc, _)| lc.line),
+                column: at.as_ref().map(|(lc, _)| lc.column),
+                offset: at.as_ref().map(|(_, s)| s.start),
+                length: at.as_ref().map(|(_, s)| s.len()),
+            }
         })
         .collect();
     let findings = outcome

@@ -225,7 +225,7 @@ fn bad_inputs_are_reported_and_others_still_checked() {
         .map(|i| {
             (
                 i["path"].as_str().expect("path"),
-                i["error"]["code"].as_str().expect("code"),
+                i["error_code"].as_str().expect("code"),
             )
         })
         .collect();
@@ -250,10 +250,15 @@ fn bad_inputs_are_reported_and_others_still_checked() {
     assert_eq!(report["findings"][0]["code"], "missing-tier-key");
     assert_eq!(report["findings"][0]["path"], "good.json");
     // Errors with a place carry line and column.
-    let invalid = &inputs[0]["error"];
+    let invalid = &inputs[0];
+    assert_eq!(invalid["error"], "invalid JSON: expected value");
     assert_eq!(
         (invalid["line"].as_u64(), invalid["column"].as_u64()),
         (Some(4), Some(17))
+    );
+    assert_eq!(
+        (invalid["offset"].as_u64(), invalid["length"].as_u64()),
+        (Some(61), Some(1))
     );
 }
 
