@@ -258,7 +258,7 @@ fn bad_inputs_are_reported_and_others_still_checked() {
     );
     assert_eq!(
         (invalid["offset"].as_u64(), invalid["length"].as_u64()),
-        (Some(61), Some(1))
+        (Some(69), Some(1))
     );
 }
 
