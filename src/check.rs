@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 
 use crate::finding::{Code, Finding, Label, Severity};
 use crate::model::{
-    is_global_type, is_key_type, kms_data_references, Inventory, Membership, Region, Resource,
-    Tier, Usability,
+    arn_region, is_global_type, is_key_type, kms_data_references, Inventory, Membership, Region,
+    Resource, Tier, Usability,
 };
 use crate::source::{FileId, Span};
 
@@ -34,6 +34,9 @@ pub struct RuleOptions {
     pub strict: bool,
     /// S11 option: regions that must hold a tier key whatever the resources.
     pub required_regions: Vec<String>,
+    /// S12 option: ARNs of tier keys created outside the configuration; each
+    /// counts in its ARN's region.
+    pub external_keys: Vec<String>,
 }
 
 /// One region (or unknown-region group) the rule decided, for summaries.
@@ -177,7 +180,14 @@ pub(crate) fn tier_key_per_region(
         }
     }
 
-    let any_tier_key = !floating.tier.is_empty() || keys.values().any(|k| !k.tier.is_empty());
+    let external: BTreeMap<&str, &str> = options
+        .external_keys
+        .iter()
+        .filter_map(|arn| Some((arn_region(arn)?, arn.as_str())))
+        .collect();
+    let any_tier_key = !external.is_empty()
+        || !floating.tier.is_empty()
+        || keys.values().any(|k| !k.tier.is_empty());
     let any_possible_key =
         !floating.possible.is_empty() || keys.values().any(|k| !k.possible.is_empty());
     let mut checks = Vec::new();
@@ -191,7 +201,8 @@ pub(crate) fn tier_key_per_region(
             Place::Known(r) => Some(r.clone()),
             _ => None,
         };
-        if !here.tier.is_empty() {
+        let external_here = region.as_deref().is_some_and(|r| external.contains_key(r));
+        if !here.tier.is_empty() || external_here {
             checks.push(RegionCheck {
                 tier: tier.name.clone(),
                 region,
@@ -204,7 +215,7 @@ pub(crate) fn tier_key_per_region(
             region: region.clone(),
             passed: false,
         });
-        let external: Vec<String> = stakes
+        let data_keys: Vec<String> = stakes
             .iter()
             .filter_map(|s| {
                 let r = &inventory.resources[s.resource];
@@ -218,7 +229,7 @@ pub(crate) fn tier_key_per_region(
             here,
             &floating,
             &keys,
-            &external,
+            &data_keys,
             any_tier_key || any_possible_key,
         ));
     }

@@ -77,6 +77,11 @@ pub struct CheckArgs {
     #[arg(long = "required-region", value_name = "REGION", help_heading = "Rule")]
     pub required_regions: Vec<String>,
 
+    /// The ARN of a tier key created outside this configuration; it counts
+    /// as a tier key in its ARN's region. Repeatable.
+    #[arg(long = "external-key", value_name = "ARN", help_heading = "Rule")]
+    pub external_keys: Vec<String>,
+
     /// Treat every warning (unknown tags, regions or keys) as an error.
     #[arg(long, help_heading = "Rule")]
     pub strict: bool,
@@ -137,6 +142,14 @@ impl CheckArgs {
                 ));
             }
         }
+        for arn in &self.external_keys {
+            let kms = arn.split(':').nth(2) == Some("kms");
+            if !kms || crate::model::arn_region(arn).is_none() {
+                return Err(format!(
+                    "--external-key {arn:?}: expected a KMS key ARN with a region, like arn:aws:kms:eu-west-1:111122223333:key/1234abcd-..."
+                ));
+            }
+        }
         Ok(Options {
             paths: self.paths.clone(),
             tier: Tier {
@@ -148,6 +161,7 @@ impl CheckArgs {
             rule: RuleOptions {
                 strict: self.strict,
                 required_regions: self.required_regions.clone(),
+                external_keys: self.external_keys.clone(),
             },
         })
     }

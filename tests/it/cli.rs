@@ -33,6 +33,7 @@ fn help_documents_exit_codes_and_options() {
         "--default-region",
         "--required-region",
         "--strict",
+        "--external-key <ARN>",
         "--ignore-case",
         "--format",
         "--output <FILE>",
