@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use crate::{root, tierkey, transcript};
+use crate::{check_json, root, tierkey, transcript};
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -130,18 +130,7 @@ fn exit_codes_follow_findings() {
 #[test]
 fn s08_without_default_region_the_region_is_unknown() {
     let dir = fixture("s08-default-region");
-    let out = tierkey(
-        &dir,
-        &[
-            "check",
-            "--tag",
-            "tier=database",
-            "--format",
-            "json",
-            "plan.json",
-        ],
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (_, report) = check_json(&dir, &["plan.json"]);
     let codes: Vec<&str> = report["findings"]
         .as_array()
         .expect("findings")
@@ -273,19 +262,8 @@ fn setup_terraform_wrapper_output_is_read() {
         serde_json::to_string(&minified).expect("json")
     );
     fs::write(dir.join("plan.json"), wrapped).expect("write");
-    let out = tierkey(
-        &dir,
-        &[
-            "check",
-            "--tag",
-            "tier=database",
-            "--format",
-            "json",
-            "plan.json",
-        ],
-    );
-    assert_eq!(code(&out), 1);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (status, report) = check_json(&dir, &["plan.json"]);
+    assert_eq!(status, 1);
     assert_eq!(report["inputs"][0]["kind"], "plan");
     assert_eq!(
         report["findings"][0]["line"], 2,
@@ -309,12 +287,8 @@ fn directory_walks_skip_what_is_not_ours() {
     )
     .expect("write");
     fs::write(dir.join("envs/prod/notes.txt"), b"plan").expect("write");
-    let out = tierkey(
-        &dir,
-        &["check", "--tag", "tier=database", "--format", "json"],
-    );
-    assert_eq!(code(&out), 1);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (status, report) = check_json(&dir, &[]);
+    assert_eq!(status, 1);
     let paths: Vec<&str> = report["inputs"]
         .as_array()
         .expect("inputs")
@@ -325,18 +299,10 @@ fn directory_walks_skip_what_is_not_ours() {
 
     // A broken file whose name says it is a plan is reported even in a walk.
     fs::write(dir.join("envs/broken-plan.json"), b"{ \"format_version\": ").expect("write");
-    let out = tierkey(
-        &dir,
-        &[
-            "check",
-            "--tag",
-            "tier=database",
-            "--format",
-            "json",
-            "envs",
-        ],
-    );
-    assert_eq!(code(&out), 2);
+    let (status, report) = check_json(&dir, &["envs"]);
+    assert_eq!(status, 2);
+    assert_eq!(report["inputs"][0]["path"], "envs/broken-plan.json");
+    assert_eq!(report["inputs"][0]["error_code"], "invalid-json");
 
     // An empty directory is an error, never a pass.
     let empty = scratch("walk-empty");

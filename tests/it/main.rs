@@ -27,6 +27,16 @@ pub fn tierkey(dir: &Path, args: &[&str]) -> Output {
         .expect("run tierkey")
 }
 
+/// `tierkey check --tag tier=database --format json ARGS...` in `dir`:
+/// the exit code and the parsed report.
+pub fn check_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut argv = vec!["check", "--tag", "tier=database", "--format", "json"];
+    argv.extend(args);
+    let out = tierkey(dir, &argv);
+    let report = serde_json::from_slice(&out.stdout).expect("the JSON report parses");
+    (out.status.code().expect("exit code"), report)
+}
+
 /// Exit status, stdout and stderr as one text for snapshots.
 pub fn transcript(out: &Output) -> String {
     let mut s = format!("exit: {}\n", out.status.code().unwrap_or(-1));
