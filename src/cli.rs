@@ -10,6 +10,10 @@ use crate::report::Format;
 use crate::{Options, RuleOptions, TagPair, TagValue, Tier};
 
 const EXIT_CODES: &str = "\
+Example:
+  terraform show -json plan.tfplan > plan.json
+  tierkey check --tag tier=database plan.json
+
 Exit status:
   0  every input was read and no finding is an error
   1  at least one finding is an error (e.g. missing-tier-key)

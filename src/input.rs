@@ -118,21 +118,18 @@ pub(crate) struct Decoded {
     pub wrapped: bool,
 }
 
-/// Reads a file's bytes. On failure, returns the error and, when there is
-/// text to point into, that text.
-pub(crate) fn read(path: &Path) -> Result<Decoded, (InputError, Option<String>)> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        (
-            InputError::new(
-                ErrorCode::Unreadable,
-                format!("cannot read {}: {}", path.display(), io_reason(&e)),
-            ),
-            None,
+/// Reads a file's bytes.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, InputError> {
+    std::fs::read(path).map_err(|e| {
+        InputError::new(
+            ErrorCode::Unreadable,
+            format!("cannot read {}: {}", path.display(), io_reason(&e)),
         )
-    })?;
-    decode(bytes)
+    })
 }
 
+/// Checks the bytes of an input and finds the JSON in them. On failure,
+/// returns the error and, when there is text to point into, that text.
 pub(crate) fn decode(bytes: Vec<u8>) -> Result<Decoded, (InputError, Option<String>)> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err((

@@ -136,24 +136,67 @@ fn check_file(
     options: &Options,
     outcome: &mut Outcome,
 ) -> Option<InputReport> {
+    match input::read(&candidate.path) {
+        Ok(bytes) => check_input(
+            &candidate.display,
+            candidate.explicit,
+            bytes,
+            options,
+            outcome,
+        ),
+        Err(error) => Some(InputReport {
+            path: candidate.display.clone(),
+            kind: None,
+            error: Some(error),
+            file: None,
+        }),
+    }
+}
+
+/// Checks one input given as bytes, as if its file had been named on the
+/// command line (for callers that already hold the document, and for tests).
+pub fn check_bytes(path: &str, bytes: Vec<u8>, options: &Options) -> Outcome {
+    let mut outcome = Outcome {
+        sources: Sources::default(),
+        inputs: Vec::new(),
+        findings: Vec::new(),
+        checks: Vec::new(),
+    };
+    let report = check_input(path, true, bytes, options, &mut outcome);
+    outcome.inputs.extend(report);
+    outcome
+        .findings
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome
+}
+
+/// Decodes, parses and checks one input; `None` when a walk skips it as
+/// not ours.
+fn check_input(
+    path: &str,
+    explicit: bool,
+    bytes: Vec<u8>,
+    options: &Options,
+    outcome: &mut Outcome,
+) -> Option<InputReport> {
     let mut report = InputReport {
-        path: candidate.display.clone(),
+        path: path.to_string(),
         kind: None,
         error: None,
         file: None,
     };
-    let decoded = match input::read(&candidate.path) {
+    let decoded = match input::decode(bytes) {
         Ok(d) => d,
         Err((error, text)) => {
-            if !candidate.explicit && !looks_like_ours(&candidate.display, text.as_deref()) {
+            if !explicit && !looks_like_ours(path, text.as_deref()) {
                 return None;
             }
-            report.file = text.map(|t| outcome.sources.add(candidate.display.clone(), t));
+            report.file = text.map(|t| outcome.sources.add(path.to_string(), t));
             report.error = Some(error);
             return Some(report);
         }
     };
-    let file = outcome.sources.add(candidate.display.clone(), decoded.text);
+    let file = outcome.sources.add(path.to_string(), decoded.text);
     report.file = Some(file);
     let text = outcome.sources.get(file).text();
     let result = plan::read(
@@ -173,9 +216,8 @@ fn check_file(
             keep
         }
         Err(error) => {
-            let ours = candidate.explicit
-                || (error.code != ErrorCode::NotAPlan
-                    && looks_like_ours(&candidate.display, Some(text)));
+            let ours = explicit
+                || (error.code != ErrorCode::NotAPlan && looks_like_ours(path, Some(text)));
             if !ours {
                 outcome.sources.release_text(file);
                 return None;

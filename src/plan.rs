@@ -752,6 +752,13 @@ impl<'a> Config<'a> {
             )),
             Some(expr) => match self.eval(expr, &p.module) {
                 Ok(Value::String(s)) if !s.is_empty() => Ok(s),
+                Ok(Value::Null) => Err((
+                    format!(
+                        "provider configuration `{}` sets region = null (it comes from AWS_REGION or a profile at run time)",
+                        p.key
+                    ),
+                    true,
+                )),
                 Ok(other) => Err((
                     format!("the region of provider configuration `{}` is not a region name: {other}", p.key),
                     true,

@@ -82,3 +82,49 @@ fn every_corpus_plan_and_state_is_read() {
     }
     assert!(checked >= 100, "only {checked} corpus files checked");
 }
+
+/// No panic on any input: every prefix of a single-line plan, and byte
+/// mutations of a pretty-printed one, are either checked or reported.
+#[test]
+fn mutated_inputs_never_panic() {
+    let minified = fs::read(root().join("fixtures/s13-minified/plan.json")).expect("fixture");
+    let pretty = fs::read(root().join("fixtures/s07-key-usability/plan.json")).expect("fixture");
+    let options = options(root());
+    let render = |outcome: &tierkey::Outcome| {
+        for format in [Format::Human, Format::Json] {
+            let mut out = Vec::new();
+            report::write(format, outcome, &options.tier, Style::default(), &mut out)
+                .expect("render");
+        }
+    };
+    for end in 0..minified.len() {
+        let outcome = tierkey::check_bytes("cut.json", minified[..end].to_vec(), &options);
+        assert_eq!(outcome.inputs.len(), 1);
+        if end + 1 < minified.len() {
+            assert!(
+                outcome.inputs[0].error.is_some(),
+                "a cut at {end} must be an error"
+            );
+        }
+        render(&outcome);
+    }
+    // Deterministic pseudo-random byte substitutions.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let alphabet = b"{}[]\":,0a \\\n\xc3\xff";
+    for _ in 0..3000 {
+        let mut bytes = pretty.clone();
+        for _ in 0..1 + next() % 3 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize];
+        }
+        let outcome = tierkey::check_bytes("mutated.json", bytes, &options);
+        assert_eq!(outcome.inputs.len(), 1);
+        render(&outcome);
+    }
+}
