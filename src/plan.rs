@@ -94,6 +94,25 @@ pub(crate) fn read<'a>(
     default_region: Option<&str>,
 ) -> Result<(InputKind, Inventory<'a>), InputError> {
     let json = &text[body.clone()];
+    if !json.starts_with('{') {
+        // Plans and states are objects; anything else valid is not ours.
+        let mut de = serde_json::Deserializer::from_str(json);
+        let valid = IgnoredAny::deserialize(&mut de).and_then(|_| {
+            if trailing_allowed {
+                Ok(())
+            } else {
+                de.end()
+            }
+        });
+        if valid.is_ok() {
+            return Err(InputError::new(
+                ErrorCode::NotAPlan,
+                "this JSON document is not an object, so it is neither a plan nor a state",
+            )
+            .help("tierkey reads the output of `terraform show -json PLANFILE` (plans) or `terraform show -json` (state), and raw terraform.tfstate files")
+            .at(body.start..body.start + 1));
+        }
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     let top = Top::deserialize(&mut de).and_then(|top| {
         if !trailing_allowed {

@@ -186,6 +186,7 @@ fn bad_inputs_are_reported_and_others_still_checked() {
         ("latin1.json", b"{\"format_version\": \"1.2\", \"variables\": {\"owner\": {\"value\": \"J\xf6rg\"}}}".to_vec()),
         ("utf16.json", b"\xff\xfe{\x00}\x00".to_vec()),
         ("package.json", br#"{"name": "not-a-plan", "version": "1.0.0"}"#.to_vec()),
+        ("list.json", b"[1, 2, 3]\n".to_vec()),
         ("trailing.json", br#"{"format_version": "1.2", "planned_values": {}} {"#.to_vec()),
     ];
     let mut names = Vec::new();
@@ -232,6 +233,7 @@ fn bad_inputs_are_reported_and_others_still_checked() {
             ("latin1.json", "not-utf8"),
             ("utf16.json", "not-utf8"),
             ("package.json", "not-a-plan"),
+            ("list.json", "not-a-plan"),
             ("trailing.json", "invalid-json"),
             ("missing.json", "unreadable"),
         ]
