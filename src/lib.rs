@@ -56,7 +56,7 @@ pub struct InputReport {
 }
 
 /// The result of a run: inputs, findings and the text they point into.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Outcome {
     pub sources: Sources,
     pub inputs: Vec<InputReport>,
@@ -100,12 +100,7 @@ impl Outcome {
 
 /// Reads every input, checks each on its own, and collects the findings.
 pub fn run(options: &Options) -> Outcome {
-    let mut outcome = Outcome {
-        sources: Sources::default(),
-        inputs: Vec::new(),
-        findings: Vec::new(),
-        checks: Vec::new(),
-    };
+    let mut outcome = Outcome::default();
     for candidate in input::discover(&options.paths) {
         let candidate = match candidate {
             Ok(c) => c,
@@ -156,12 +151,7 @@ fn check_file(
 /// Checks one input given as bytes, as if its file had been named on the
 /// command line (for callers that already hold the document, and for tests).
 pub fn check_bytes(path: &str, bytes: Vec<u8>, options: &Options) -> Outcome {
-    let mut outcome = Outcome {
-        sources: Sources::default(),
-        inputs: Vec::new(),
-        findings: Vec::new(),
-        checks: Vec::new(),
-    };
+    let mut outcome = Outcome::default();
     let report = check_input(path, true, bytes, options, &mut outcome);
     outcome.inputs.extend(report);
     outcome
