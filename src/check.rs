@@ -86,14 +86,9 @@ struct Keys {
 pub(crate) fn tier_key_per_region(
     inventory: &Inventory<'_>,
     tier: &Tier,
-    file: FileId,
     options: &RuleOptions,
 ) -> (Vec<Finding>, Vec<RegionCheck>) {
-    let rule = Rule {
-        inventory,
-        tier,
-        file,
-    };
+    let rule = Rule { inventory, tier };
     let mut findings = Vec::new();
     let mut stakes: BTreeMap<Place, Vec<Stake>> = BTreeMap::new();
     let mut keys: BTreeMap<Place, Keys> = BTreeMap::new();
@@ -245,8 +240,8 @@ pub(crate) fn tier_key_per_region(
                 ),
                 "remove the tier tag key from ignore_tags, or the tier cannot be seen on any resource of this provider".into(),
                 Label {
-                    span: Span::new(file, note.span.clone()),
-                    focus: Span::new(file, note.focus.clone()),
+                    span: Span::new(note.file, note.span.clone()),
+                    focus: Span::new(note.file, note.focus.clone()),
                     message: "this provider configuration".into(),
                     elidable: false,
                 },
@@ -272,8 +267,8 @@ pub(crate) fn tier_key_per_region(
             message.into(),
             "check a complete plan: fix the errors and run `terraform plan` without -target".into(),
             Label {
-                span: Span::new(file, note.span.clone()),
-                focus: Span::new(file, note.span.clone()),
+                span: note.span.clone(),
+                focus: note.span.clone(),
                 message: "here".into(),
                 elidable: false,
             },
@@ -293,14 +288,13 @@ pub(crate) fn tier_key_per_region(
 struct Rule<'i, 'a> {
     inventory: &'i Inventory<'a>,
     tier: &'i Tier,
-    file: FileId,
 }
 
 impl Rule<'_, '_> {
     fn label(&self, r: &Resource<'_>, message: String) -> Label {
         Label {
-            span: Span::new(self.file, self.inventory.span(r)),
-            focus: Span::new(self.file, r.focus.clone()),
+            span: Span::new(r.file, self.inventory.span(r)),
+            focus: Span::new(r.file, r.focus.clone()),
             message,
             elidable: false,
         }
@@ -348,13 +342,13 @@ impl Rule<'_, '_> {
         let primary = match stakes.first() {
             Some(first) => {
                 let r = res(first.resource);
-                if let Some((span, focus)) = &r.provider_span {
+                if let Some((file, span, focus)) = &r.provider_span {
                     if matches!(r.region, Region::Known { .. })
                         && first.how.starts_with("region from provider")
                     {
                         related.push(Label {
-                            span: Span::new(self.file, span.clone()),
-                            focus: Span::new(self.file, focus.clone()),
+                            span: Span::new(*file, span.clone()),
+                            focus: Span::new(*file, focus.clone()),
                             message: format!(
                                 "the provider configuration that puts {} {where_}",
                                 r.address
@@ -366,15 +360,15 @@ impl Rule<'_, '_> {
                 self.label(r, format!("{tier}-tier resource {where_}: {}", first.how))
             }
             // A required region with no resources: point at the document.
-            None => Label {
-                span: Span::new(self.file, self.inventory.document.clone()),
-                focus: Span::new(
-                    self.file,
-                    self.inventory.document.start..self.inventory.document.start + 1,
-                ),
-                message: format!("required region {where_}"),
-                elidable: false,
-            },
+            None => {
+                let span = self.inventory.document.clone().unwrap_or(Span::new(FileId(0), 0..0));
+                Label {
+                    focus: Span::new(span.file, span.range.start..span.range.start + 1),
+                    span,
+                    message: format!("required region {where_}"),
+                    elidable: false,
+                }
+            }
         };
         for s in stakes.iter().skip(1) {
             let mut label = self.label(

@@ -190,6 +190,7 @@ fn check_input(
     report.file = Some(file);
     let text = outcome.sources.get(file).text();
     let result = plan::read(
+        file,
         text,
         decoded.body,
         decoded.wrapped,
@@ -199,7 +200,7 @@ fn check_input(
         Ok((kind, inventory)) => {
             report.kind = Some(kind);
             let (findings, checks) =
-                check::tier_key_per_region(&inventory, &options.tier, file, &options.rule);
+                check::tier_key_per_region(&inventory, &options.tier, &options.rule);
             let keep = !findings.is_empty();
             outcome.findings.extend(findings);
             outcome.checks.extend(checks);

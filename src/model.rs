@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use regex::Regex;
+
+use crate::source::{FileId, Span};
 use serde_json::value::RawValue;
 
 /// One tier tag pair: `KEY=VALUE` or `KEY` matched against a regex.
@@ -277,6 +279,8 @@ pub(crate) struct Resource<'a> {
     pub rtype: Cow<'a, str>,
     /// From the AWS provider (any registry host).
     pub is_aws: bool,
+    /// The file holding it.
+    pub file: FileId,
     /// Where the instance's JSON object starts; [`Inventory::span`] finds
     /// its end. Its text keeps every value reachable.
     pub start: usize,
@@ -289,7 +293,7 @@ pub(crate) struct Resource<'a> {
     pub provider_group: Option<String>,
     /// The provider configuration's object and key token in the input,
     /// when there is one.
-    pub provider_span: Option<(Range<usize>, Range<usize>)>,
+    pub provider_span: Option<(FileId, Range<usize>, Range<usize>)>,
     /// S9: other regions that hold this resource's data.
     pub extra_regions: Vec<Region>,
     pub tags: Tags<'a>,
@@ -303,6 +307,7 @@ pub(crate) struct Resource<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct ProviderNote {
     pub key: String,
+    pub file: FileId,
     pub span: Range<usize>,
     pub focus: Range<usize>,
     pub ignore: IgnoreTags,
@@ -312,26 +317,30 @@ pub(crate) struct ProviderNote {
 #[derive(Debug, Clone)]
 pub(crate) struct DocumentNote {
     pub incomplete: bool,
-    pub span: Range<usize>,
+    pub span: Span,
 }
 
 /// Everything one input says, in the form the rule reads.
 #[derive(Debug, Default)]
 pub(crate) struct Inventory<'a> {
-    /// The input's text, which every span points into.
-    pub text: &'a str,
+    /// The text of every file the input spans point into.
+    pub texts: Vec<(FileId, &'a str)>,
     pub resources: Vec<Resource<'a>>,
     pub providers: Vec<ProviderNote>,
     pub notes: Vec<DocumentNote>,
-    /// Span of the whole document, for findings with no better place.
-    pub document: Range<usize>,
+    /// The whole document (a plan, or a root module's first file), for
+    /// findings with no better place.
+    pub document: Option<Span>,
 }
 
 impl Inventory<'_> {
     /// The byte range of a resource's object (found on demand: only the
     /// resources a finding names need it).
     pub(crate) fn span(&self, r: &Resource<'_>) -> Range<usize> {
-        crate::json::object_span(self.text, r.start)
+        match self.texts.iter().find(|(id, _)| *id == r.file) {
+            Some((_, text)) => crate::json::object_span(text, r.start),
+            None => r.focus.clone(),
+        }
     }
 
     /// S8 steps 3-5 across instances: an instance whose region is still

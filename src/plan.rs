@@ -28,7 +28,7 @@ use crate::model::{
     arn_region, is_aws_provider, is_key_type, region_attribute_is_own, DocumentNote, IgnoreTags,
     Inventory, ProviderNote, Region, RegionSource, Resource, Tags, TagsUnknown, Usability,
 };
-use crate::source::range_in;
+use crate::source::{range_in, FileId, Span};
 
 /// What kind of document an input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -88,6 +88,7 @@ struct Top<'a> {
 /// the JSON (all of it, or the part inside setup-terraform wrapper output,
 /// where trailing text is expected and ignored).
 pub(crate) fn read<'a>(
+    file: FileId,
     text: &'a str,
     body: Range<usize>,
     trailing_allowed: bool,
@@ -145,8 +146,8 @@ pub(crate) fn read<'a>(
         .at(body.start..body.start + 1));
     }
     let mut inventory = Inventory {
-        text,
-        document: body.clone(),
+        texts: vec![(file, text)],
+        document: Some(Span::new(file, body.clone())),
         ..Inventory::default()
     };
     let kind = if let Some(fv) = top.format_version {
@@ -192,6 +193,7 @@ pub(crate) fn read<'a>(
             };
             let reader = Reader {
                 text,
+                file,
                 config: config.as_ref(),
             };
             if let Some(changes) = top.resource_changes {
@@ -208,7 +210,7 @@ pub(crate) fn read<'a>(
                     .map_err(err)?;
             }
             if let Some(config) = &config {
-                inventory.providers = config.provider_notes();
+                inventory.providers = config.provider_notes(file);
             }
             for (raw, incomplete, bad) in [(top.errored, false, true), (top.complete, true, false)]
             {
@@ -216,14 +218,14 @@ pub(crate) fn read<'a>(
                     if raw.get() == if bad { "true" } else { "false" } {
                         inventory.notes.push(DocumentNote {
                             incomplete,
-                            span: range_in(text, raw.get()),
+                            span: Span::new(file, range_in(text, raw.get())),
                         });
                     }
                 }
             }
         }
         InputKind::State => {
-            let reader = Reader { text, config: None };
+            let reader = Reader { text, file, config: None };
             if let Some(values) = top.values {
                 reader
                     .read_values_tree(values.0.map(|v| v.root_module), &mut inventory.resources)
@@ -248,7 +250,7 @@ pub(crate) fn read<'a>(
             if let Some(raw) = top.resources {
                 let resources: Vec<RawStateResource<'_>> =
                     parse_in(text, raw.get()).map_err(err)?;
-                Reader { text, config: None }.read_raw_state(resources, &mut inventory.resources);
+                Reader { text, file, config: None }.read_raw_state(resources, &mut inventory.resources);
             }
         }
     }
@@ -522,7 +524,7 @@ struct Config<'a> {
 type ConfigEntry<'a> = (Option<Cow<'a, str>>, Option<&'a RawValue>);
 
 /// A provider configuration's object and key token.
-type ProviderAt = (Range<usize>, Range<usize>);
+type ProviderAt = (FileId, Range<usize>, Range<usize>);
 
 /// A resolved value or why it cannot be known offline.
 type Eval = Result<Value, String>;
@@ -838,7 +840,7 @@ impl<'a> Config<'a> {
         )
     }
 
-    fn provider_notes(&self) -> Vec<ProviderNote> {
+    fn provider_notes(&self, file: FileId) -> Vec<ProviderNote> {
         self.providers
             .iter()
             .filter(|p| p.is_aws)
@@ -846,6 +848,7 @@ impl<'a> Config<'a> {
                 let (_, ignore) = self.tag_rules(p);
                 (!ignore.keys.is_empty() || !ignore.key_prefixes.is_empty()).then(|| ProviderNote {
                     key: p.key.clone(),
+                    file,
                     span: p.span.clone(),
                     focus: p.focus.clone(),
                     ignore,
@@ -860,6 +863,7 @@ impl<'a> Config<'a> {
 
 struct Reader<'t, 'c> {
     text: &'t str,
+    file: FileId,
     config: Option<&'c Config<'t>>,
 }
 
@@ -1035,6 +1039,7 @@ impl<'t> Reader<'t, '_> {
         let is_aws = is_aws_provider(&inst.provider_name)
             || (inst.provider_name.is_empty() && inst.rtype.starts_with("aws_"));
         Resource {
+            file: self.file,
             address: inst.address,
             rtype: inst.rtype,
             is_aws,
@@ -1090,7 +1095,7 @@ impl<'t> Reader<'t, '_> {
         if let (Some(config), Some(lookup)) = (self.config, lookup) {
             match lookup {
                 Lookup::One(p) => {
-                    span = Some((p.span.clone(), p.focus.clone()));
+                    span = Some((self.file, p.span.clone(), p.focus.clone()));
                     match config.region_of(p) {
                         Ok(r) => {
                             let how = format!("provider configuration `{}`", p.key);
