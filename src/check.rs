@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use crate::finding::{Code, Finding, Label, Severity};
 use crate::model::{
-    arn_region, is_global_type, is_key_type, kms_data_references, Inventory, Membership, Region,
+    arn_region, is_global_type, is_key_type, Inventory, Membership, Region,
     Resource, Tier, Usability,
 };
 use crate::source::{FileId, Span};
@@ -214,7 +214,7 @@ pub(crate) fn tier_key_per_region(
             .iter()
             .filter_map(|s| {
                 let r = &inventory.resources[s.resource];
-                let refs = kms_data_references(r.config?);
+                let refs = r.kms_refs.list();
                 (!refs.is_empty()).then(|| format!("{} uses {}", r.address, refs.join(", ")))
             })
             .collect();
@@ -250,25 +250,14 @@ pub(crate) fn tier_key_per_region(
         }
     }
     for note in &inventory.notes {
-        let (code, message) = if note.incomplete {
-            (
-                Code::PlanIncomplete,
-                "the plan is partial (`complete: false`, e.g. -target); the result covers only the resources it shows",
-            )
-        } else {
-            (
-                Code::PlanErrored,
-                "the plan stopped on errors (`errored: true`); the result covers only the resources it shows",
-            )
-        };
         findings.push(rule.finding(
-            code,
+            note.code,
             None,
-            message.into(),
-            "check a complete plan: fix the errors and run `terraform plan` without -target".into(),
+            note.message.clone(),
+            note.help.clone(),
             Label {
                 span: note.span.clone(),
-                focus: note.span.clone(),
+                focus: note.focus.clone(),
                 message: "here".into(),
                 elidable: false,
             },

@@ -21,6 +21,7 @@ pub mod error;
 pub mod finding;
 mod input;
 mod json;
+mod syntax;
 pub mod model;
 pub mod plan;
 pub mod report;

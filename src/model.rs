@@ -14,6 +14,7 @@ use std::ops::Range;
 
 use regex::Regex;
 
+use crate::finding::Code;
 use crate::source::{FileId, Span};
 use serde_json::value::RawValue;
 
@@ -281,9 +282,11 @@ pub(crate) struct Resource<'a> {
     pub is_aws: bool,
     /// The file holding it.
     pub file: FileId,
-    /// Where the instance's JSON object starts; [`Inventory::span`] finds
-    /// its end. Its text keeps every value reachable.
+    /// Where the instance's JSON object starts; its text keeps every value
+    /// reachable.
     pub start: usize,
+    /// Where it ends, when known; otherwise [`Inventory::span`] finds it.
+    pub end: Option<usize>,
     /// The address token inside it.
     pub focus: Range<usize>,
     pub region: Region,
@@ -299,8 +302,8 @@ pub(crate) struct Resource<'a> {
     pub tags: Tags<'a>,
     /// Only for key types (S7).
     pub usability: Usability,
-    /// The configuration expressions of its block, when the input has them.
-    pub config: Option<&'a RawValue>,
+    /// Where its configuration names KMS data sources (S12).
+    pub kms_refs: KmsRefs<'a>,
 }
 
 /// A provider configuration whose `ignore_tags` the rule must look at.
@@ -313,11 +316,15 @@ pub(crate) struct ProviderNote {
     pub ignore: IgnoreTags,
 }
 
-/// A document-level condition worth a warning (errored or partial plan).
+/// Something about the input itself worth a finding (an errored or
+/// partial plan, a module that was not checked), whatever the tier.
 #[derive(Debug, Clone)]
-pub(crate) struct DocumentNote {
-    pub incomplete: bool,
+pub(crate) struct Note {
+    pub code: Code,
+    pub message: String,
+    pub help: String,
     pub span: Span,
+    pub focus: Span,
 }
 
 /// Everything one input says, in the form the rule reads.
@@ -327,7 +334,7 @@ pub(crate) struct Inventory<'a> {
     pub texts: Vec<(FileId, &'a str)>,
     pub resources: Vec<Resource<'a>>,
     pub providers: Vec<ProviderNote>,
-    pub notes: Vec<DocumentNote>,
+    pub notes: Vec<Note>,
     /// The whole document (a plan, or a root module's first file), for
     /// findings with no better place.
     pub document: Option<Span>,
@@ -337,6 +344,9 @@ impl Inventory<'_> {
     /// The byte range of a resource's object (found on demand: only the
     /// resources a finding names need it).
     pub(crate) fn span(&self, r: &Resource<'_>) -> Range<usize> {
+        if let Some(end) = r.end {
+            return r.start..end;
+        }
         match self.texts.iter().find(|(id, _)| *id == r.file) {
             Some((_, text)) => crate::json::object_span(text, r.start),
             None => r.focus.clone(),
@@ -381,6 +391,92 @@ impl Inventory<'_> {
                 r.region = Region::known(name, "--default-region");
             }
         }
+    }
+}
+
+/// What an input says about one attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Fact<T> {
+    Absent,
+    Known(T),
+    /// Unknown offline; the text completes "its `attr` ..." (e.g. "is
+    /// unknown until apply").
+    Unknown(String),
+}
+
+/// The attributes S7 reads on a candidate key.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyFacts {
+    /// `is_enabled` (aws_kms_key) or `enabled` (the other key types).
+    pub enabled: Fact<bool>,
+    pub key_usage: Fact<String>,
+    /// `customer_master_key_spec` (or `key_spec`).
+    pub spec: Fact<String>,
+}
+
+/// S7b and S7c: whether a candidate key can protect data at rest.
+pub(crate) fn key_usability(rtype: &str, facts: &KeyFacts) -> Usability {
+    let field = if rtype == "aws_kms_key" { "is_enabled" } else { "enabled" };
+    if facts.enabled == Fact::Known(false) {
+        return Usability::Unusable(format!("is disabled ({field} = false)"));
+    }
+    if let Fact::Known(usage) = &facts.key_usage {
+        if usage != "ENCRYPT_DECRYPT" {
+            return Usability::Unusable(format!("has key_usage = {usage} (not ENCRYPT_DECRYPT)"));
+        }
+    }
+    if let Fact::Known(spec) = &facts.spec {
+        if spec != "SYMMETRIC_DEFAULT" {
+            return Usability::Unusable(format!("has key spec {spec} (not SYMMETRIC_DEFAULT)"));
+        }
+    }
+    if let Fact::Unknown(why) = &facts.enabled {
+        return Usability::Unknown(format!("its `{field}` {why}"));
+    }
+    // Computed on replicas and external keys; an argument only on aws_kms_key.
+    if rtype == "aws_kms_key" {
+        for (attr, fact) in [("key_usage", &facts.key_usage), ("customer_master_key_spec", &facts.spec)] {
+            if let Fact::Unknown(why) = fact {
+                return Usability::Unknown(format!("its `{attr}` {why}"));
+            }
+        }
+    }
+    Usability::Usable
+}
+
+/// The attributes S9 reads: where else a resource's data lands.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DataRegions {
+    /// `replica[*].region_name` of an `aws_dynamodb_table`.
+    pub replicas: Vec<Fact<String>>,
+    /// The replica list itself is unknown (the text says why).
+    pub replicas_unknown: Option<String>,
+    /// `destination_region` of a snapshot copy.
+    pub destination: Option<Fact<String>>,
+}
+
+/// S9: regions other than its own that hold a resource's data.
+pub(crate) fn extra_regions(rtype: &str, address: &str, facts: &DataRegions) -> Vec<Region> {
+    let region = |fact: &Fact<String>, what: &str| match fact {
+        Fact::Known(name) => Some(Region::known(name.clone(), format!("{what} of {address}"))),
+        Fact::Unknown(why) => Some(Region::unknown(None, format!("{what} of {address} {why}"))),
+        Fact::Absent => None,
+    };
+    match rtype {
+        "aws_dynamodb_table" => {
+            let mut out: Vec<Region> = facts.replicas.iter().filter_map(|f| region(f, "a replica")).collect();
+            if let (Some(why), true) = (&facts.replicas_unknown, out.is_empty()) {
+                out.push(Region::unknown(None, format!("the replicas of {address} {why}")));
+            }
+            out
+        }
+        "aws_db_snapshot_copy" | "aws_rds_cluster_snapshot_copy" => facts
+            .destination
+            .as_ref()
+            .and_then(|f| region(f, "the destination_region"))
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -455,9 +551,44 @@ pub(crate) fn is_aws_provider(provider_name: &str) -> bool {
         || provider_name.ends_with("/hashicorp/aws")
 }
 
-/// S12: references to KMS data sources anywhere in a resource's
+/// S12: where a resource's configuration may name KMS data sources.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum KmsRefs<'a> {
+    #[default]
+    None,
+    /// A plan's configuration expressions, searched only when needed.
+    PlanExpressions(&'a RawValue),
+    /// Already found (JSON configuration).
+    Found(Vec<String>),
+}
+
+impl KmsRefs<'_> {
+    /// `data.aws_kms_key.NAME` / `data.aws_kms_alias.NAME` references.
+    pub(crate) fn list(&self) -> Vec<String> {
+        match self {
+            KmsRefs::None => Vec::new(),
+            KmsRefs::PlanExpressions(raw) => kms_data_references(raw),
+            KmsRefs::Found(refs) => refs.clone(),
+        }
+    }
+}
+
+/// The KMS data source a reference names: `data.aws_kms_key.db.arn` →
+/// `data.aws_kms_key.db`.
+pub(crate) fn kms_data_source(reference: &str) -> Option<String> {
+    let parts: Vec<&str> = reference.splitn(4, '.').collect();
+    match parts[..] {
+        ["data", rtype @ ("aws_kms_key" | "aws_kms_alias"), name, ..] => {
+            let name = name.split(['[', ')', ',', ' ', '}']).next().unwrap_or(name);
+            Some(format!("data.{rtype}.{name}"))
+        }
+        _ => None,
+    }
+}
+
+/// S12: references to KMS data sources anywhere in a plan resource's
 /// configuration expressions (e.g. `kms_key_id = data.aws_kms_key.db.arn`).
-pub(crate) fn kms_data_references(config: &RawValue) -> Vec<String> {
+fn kms_data_references(config: &RawValue) -> Vec<String> {
     fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
         match v {
             serde_json::Value::Object(map) => {
@@ -469,12 +600,7 @@ pub(crate) fn kms_data_references(config: &RawValue) -> Vec<String> {
                             .flatten()
                             .filter_map(|r| r.as_str())
                         {
-                            let parts: Vec<&str> = r.splitn(4, '.').collect();
-                            if let ["data", rtype @ ("aws_kms_key" | "aws_kms_alias"), name, ..] =
-                                parts[..]
-                            {
-                                let name = name.split('[').next().unwrap_or(name);
-                                let short = format!("data.{rtype}.{name}");
+                            if let Some(short) = kms_data_source(r) {
                                 if !out.contains(&short) {
                                     out.push(short);
                                 }

@@ -20,12 +20,14 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::{ErrorCode, InputError};
+use crate::finding::Code;
 use crate::json::{
     error_offset, object_start, parse_in, strip_position, LBool, LList, LMap, LObj, LStr, Located,
     Mark,
 };
 use crate::model::{
-    arn_region, is_aws_provider, is_key_type, region_attribute_is_own, DocumentNote, IgnoreTags,
+    arn_region, extra_regions, is_aws_provider, is_key_type, key_usability, region_attribute_is_own,
+    DataRegions, Fact, IgnoreTags, KeyFacts, KmsRefs, Note,
     Inventory, ProviderNote, Region, RegionSource, Resource, Tags, TagsUnknown, Usability,
 };
 use crate::source::{range_in, FileId, Span};
@@ -212,15 +214,31 @@ pub(crate) fn read<'a>(
             if let Some(config) = &config {
                 inventory.providers = config.provider_notes(file);
             }
-            for (raw, incomplete, bad) in [(top.errored, false, true), (top.complete, true, false)]
-            {
-                if let Some(raw) = raw {
-                    if raw.get() == if bad { "true" } else { "false" } {
-                        inventory.notes.push(DocumentNote {
-                            incomplete,
-                            span: Span::new(file, range_in(text, raw.get())),
-                        });
-                    }
+            let notes = [
+                (
+                    top.errored,
+                    "true",
+                    Code::PlanErrored,
+                    "the plan stopped on errors (`errored: true`); the result covers only the resources it shows",
+                ),
+                (
+                    top.complete,
+                    "false",
+                    Code::PlanIncomplete,
+                    "the plan is partial (`complete: false`, e.g. -target); the result covers only the resources it shows",
+                ),
+            ];
+            for (raw, value, code, message) in notes {
+                if let Some(raw) = raw.filter(|r| r.get() == value) {
+                    let span = Span::new(file, range_in(text, raw.get()));
+                    inventory.notes.push(Note {
+                        code,
+                        message: message.into(),
+                        help: "check a complete plan: fix the errors and run `terraform plan` without -target"
+                            .into(),
+                        focus: span.clone(),
+                        span,
+                    });
                 }
             }
         }
@@ -1031,11 +1049,15 @@ impl<'t> Reader<'t, '_> {
             self.region(&inst, lookup.as_ref(), config);
         let tags = self.tags(&inst, lookup.as_ref());
         let usability = if is_key_type(&inst.rtype) {
-            usability(&inst.rtype, &inst.values, &inst.unknown)
+            key_usability(&inst.rtype, &key_facts(&inst.rtype, &inst.values, &inst.unknown))
         } else {
             Usability::Usable
         };
-        let extra_regions = extra_regions(&inst.rtype, &inst.address, &inst.values, &inst.unknown);
+        let extra_regions = extra_regions(
+            &inst.rtype,
+            &inst.address,
+            &data_regions(&inst.values, &inst.unknown),
+        );
         let is_aws = is_aws_provider(&inst.provider_name)
             || (inst.provider_name.is_empty() && inst.rtype.starts_with("aws_"));
         Resource {
@@ -1044,6 +1066,7 @@ impl<'t> Reader<'t, '_> {
             rtype: inst.rtype,
             is_aws,
             start: inst.start,
+            end: None,
             focus: inst.focus,
             region,
             region_source,
@@ -1052,7 +1075,7 @@ impl<'t> Reader<'t, '_> {
             extra_regions,
             tags,
             usability,
-            config,
+            kms_refs: config.map_or(KmsRefs::None, KmsRefs::PlanExpressions),
         }
     }
 
@@ -1219,82 +1242,52 @@ fn keys_unknown(mark: &Mark) -> TagsUnknown {
     }
 }
 
-/// S7b and S7c.
-fn usability(rtype: &str, values: &Values<'_>, unknown: &Unknowns) -> Usability {
-    let (enabled, enabled_unknown, field) = if rtype == "aws_kms_key" {
-        (values.is_enabled.0, unknown.is_enabled.all, "is_enabled")
+/// S7: the key attributes of a planned or stored value.
+fn key_facts(rtype: &str, values: &Values<'_>, unknown: &Unknowns) -> KeyFacts {
+    let until_apply = || "is unknown until apply".to_string();
+    let (enabled, enabled_unknown) = if rtype == "aws_kms_key" {
+        (values.is_enabled.0, unknown.is_enabled.all)
     } else {
-        (values.enabled.0, unknown.enabled.all, "enabled")
+        (values.enabled.0, unknown.enabled.all)
     };
-    if enabled == Some(false) {
-        return Usability::Unusable(format!("is disabled ({field} = false)"));
+    let text = |v: &LStr<'_>, unknown: bool| match v.0.as_deref() {
+        Some(s) => Fact::Known(s.to_string()),
+        None if unknown => Fact::Unknown(until_apply()),
+        None => Fact::Absent,
+    };
+    KeyFacts {
+        enabled: match enabled {
+            Some(b) => Fact::Known(b),
+            None if enabled_unknown => Fact::Unknown(until_apply()),
+            None => Fact::Absent,
+        },
+        key_usage: text(&values.key_usage, unknown.key_usage.all),
+        spec: match text(&values.customer_master_key_spec, unknown.customer_master_key_spec.all) {
+            Fact::Absent => text(&values.key_spec, false),
+            fact => fact,
+        },
     }
-    if let Some(usage) = values
-        .key_usage
-        .0
-        .as_deref()
-        .filter(|u| *u != "ENCRYPT_DECRYPT")
-    {
-        return Usability::Unusable(format!("has key_usage = {usage} (not ENCRYPT_DECRYPT)"));
-    }
-    for spec in [&values.customer_master_key_spec, &values.key_spec] {
-        if let Some(spec) = spec.0.as_deref().filter(|s| *s != "SYMMETRIC_DEFAULT") {
-            return Usability::Unusable(format!("has key spec {spec} (not SYMMETRIC_DEFAULT)"));
-        }
-    }
-    if enabled_unknown {
-        return Usability::Unknown(format!("its `{field}` is unknown until apply"));
-    }
-    // Computed on replicas and external keys; an argument only on aws_kms_key.
-    if rtype == "aws_kms_key" && (unknown.key_usage.all || unknown.customer_master_key_spec.all) {
-        return Usability::Unknown("its key usage or key spec is unknown until apply".into());
-    }
-    Usability::Usable
 }
 
-/// S9: regions other than its own that hold a resource's data.
-fn extra_regions(
-    rtype: &str,
-    address: &str,
-    values: &Values<'_>,
-    unknown: &Unknowns,
-) -> Vec<Region> {
-    match rtype {
-        "aws_dynamodb_table" => {
-            let mut out: Vec<Region> = values
-                .replica
-                .0
-                .iter()
-                .map(|r| match r.region_name.0.as_deref() {
-                    Some(name) => Region::known(name, format!("a replica of {address}")),
-                    None => Region::unknown(
-                        None,
-                        format!("the region of a replica of {address} is unknown until apply"),
-                    ),
-                })
-                .collect();
-            if unknown.replica.all && out.is_empty() {
-                out.push(Region::unknown(
-                    None,
-                    format!("the replicas of {address} are unknown until apply"),
-                ));
-            }
-            out
-        }
-        "aws_db_snapshot_copy" | "aws_rds_cluster_snapshot_copy" => {
-            match values.destination_region.0.as_deref() {
-                Some(r) => vec![Region::known(
-                    r,
-                    format!("the destination_region of {address}"),
-                )],
-                None if unknown.destination_region.all => vec![Region::unknown(
-                    None,
-                    format!("the destination_region of {address} is unknown until apply"),
-                )],
-                None => Vec::new(),
-            }
-        }
-        _ => Vec::new(),
+/// S9: the attributes of a planned or stored value that place data elsewhere.
+fn data_regions(values: &Values<'_>, unknown: &Unknowns) -> DataRegions {
+    let until_apply = || "is unknown until apply".to_string();
+    DataRegions {
+        replicas: values
+            .replica
+            .0
+            .iter()
+            .map(|r| match r.region_name.0.as_deref() {
+                Some(name) => Fact::Known(name.to_string()),
+                None => Fact::Unknown(until_apply()),
+            })
+            .collect(),
+        replicas_unknown: unknown.replica.all.then(|| "are unknown until apply".to_string()),
+        destination: match values.destination_region.0.as_deref() {
+            Some(r) => Some(Fact::Known(r.to_string())),
+            None if unknown.destination_region.all => Some(Fact::Unknown(until_apply())),
+            None => None,
+        },
     }
 }
 
