@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
 use crate::report::Format;
-use crate::{Options, RuleOptions, TagPair, TagValue, Tier};
+use crate::{Options, RuleOptions, TagPair, TagValue, Tier, VarArg};
 
 const EXIT_CODES: &str = "\
 Example:
@@ -86,6 +86,20 @@ pub struct CheckArgs {
     #[arg(long = "external-key", value_name = "ARN", help_heading = "Rule")]
     pub external_keys: Vec<String>,
 
+    /// A root variable of JSON configurations, NAME=VALUE (a string);
+    /// repeatable. Later --var / --var-file win, as in Terraform.
+    #[arg(long = "var", value_name = "NAME=VALUE", help_heading = "Configuration")]
+    pub vars: Vec<String>,
+
+    /// A JSON file of root variable values for JSON configurations;
+    /// repeatable.
+    #[arg(long = "var-file", value_name = "FILE", help_heading = "Configuration")]
+    pub var_files: Vec<PathBuf>,
+
+    /// `--var` and `--var-file` in command-line order (filled by [`parse`]).
+    #[arg(skip)]
+    pub var_order: Vec<VarArg>,
+
     /// Treat every warning (unknown tags, regions or keys) as an error.
     #[arg(long, help_heading = "Rule")]
     pub strict: bool,
@@ -162,6 +176,7 @@ impl CheckArgs {
                 ignore_case: self.ignore_case,
             },
             default_region: self.default_region.clone(),
+            vars: self.var_args()?,
             rule: RuleOptions {
                 strict: self.strict,
                 required_regions: self.required_regions.clone(),
@@ -169,6 +184,41 @@ impl CheckArgs {
             },
         })
     }
+}
+
+impl CheckArgs {
+    fn var_args(&self) -> Result<Vec<VarArg>, String> {
+        if !self.var_order.is_empty() || (self.vars.is_empty() && self.var_files.is_empty()) {
+            return Ok(self.var_order.clone());
+        }
+        // Built without `parse` (tests): files first, then pairs.
+        let mut out: Vec<VarArg> = self.var_files.iter().cloned().map(VarArg::File).collect();
+        for pair in &self.vars {
+            let (name, value) = split_pair(pair, "--var", "NAME=VALUE")?;
+            out.push(VarArg::Pair(name, value));
+        }
+        Ok(out)
+    }
+}
+
+/// Parses the command line, keeping the order of `--var` and `--var-file`.
+pub fn parse() -> Result<Cli, String> {
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+    let Command::Check(args) = &mut cli.command;
+    if let Some(("check", sub)) = matches.subcommand() {
+        let mut order: Vec<(usize, VarArg)> = Vec::new();
+        for (i, pair) in sub.indices_of("vars").into_iter().flatten().zip(&args.vars) {
+            let (name, value) = split_pair(pair, "--var", "NAME=VALUE")?;
+            order.push((i, VarArg::Pair(name, value)));
+        }
+        for (i, file) in sub.indices_of("var_files").into_iter().flatten().zip(&args.var_files) {
+            order.push((i, VarArg::File(file.clone())));
+        }
+        order.sort_by_key(|(i, _)| *i);
+        args.var_order = order.into_iter().map(|(_, v)| v).collect();
+    }
+    Ok(cli)
 }
 
 fn split_pair(arg: &str, flag: &str, shape: &str) -> Result<(String, String), String> {

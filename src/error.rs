@@ -80,6 +80,12 @@ impl InputError {
         self
     }
 
+    /// Names the file the error is in (for inputs made of several files).
+    pub(crate) fn with_path(mut self, path: &std::path::Path) -> Self {
+        self.message = format!("{}: {}", path.display(), self.message);
+        self
+    }
+
     pub(crate) fn at(mut self, span: Range<usize>) -> Self {
         self.span = Some(span);
         self

@@ -94,6 +94,10 @@ codes! {
     /// The plan is partial (`complete: false`, e.g. `-target`); the result
     /// covers only what the plan shows (S10).
     PlanIncomplete = "plan-incomplete", Warning;
+    /// A module of a JSON configuration was not read (a remote source, or a
+    /// local directory without configuration files), so its resources are
+    /// not checked.
+    ModuleNotChecked = "module-not-checked", Warning;
     /// A global (region-less) resource carries the tier tag; it adds no region
     /// that needs a tier key (S5).
     GlobalTierResource = "global-tier-resource", Info;

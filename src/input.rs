@@ -15,7 +15,16 @@ use walkdir::WalkDir;
 
 use crate::error::{ErrorCode, InputError};
 
-/// A file to read: its path and how it was named.
+/// What to read for one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// One JSON document: a plan, a state, or a configuration file of its own.
+    Document,
+    /// A directory of `.tf.json` / `.tofu.json` files: a root module.
+    ConfigDir,
+}
+
+/// A file or root module to read: its path and how it was named.
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
     pub path: PathBuf,
@@ -23,12 +32,34 @@ pub(crate) struct Candidate {
     pub display: String,
     /// Named on the command line (not found by a walk).
     pub explicit: bool,
+    pub target: Target,
 }
 
-/// Expands the command-line paths into files, in a stable order. Paths that
-/// cannot be read, and directories with nothing to check, come back as errors.
+/// Whether a file name is a JSON configuration file.
+pub(crate) fn is_config_name(name: &str) -> bool {
+    name.ends_with(".tf.json") || name.ends_with(".tofu.json")
+}
+
+/// Expands the command-line paths into inputs, in a stable order. Paths
+/// that cannot be read, and directories with nothing to check, come back
+/// as errors. In a directory, every directory of `.tf.json` files that no
+/// other one calls as a local module is a root; plans and states are
+/// inputs of their own.
 pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, InputError)>> {
     let mut out = Vec::new();
+    let mut config_dirs_seen: Vec<PathBuf> = Vec::new();
+    let mut add_dir = |out: &mut Vec<Result<Candidate, (String, InputError)>>, dir: PathBuf, explicit: bool| {
+        let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        if !config_dirs_seen.contains(&key) {
+            config_dirs_seen.push(key);
+            out.push(Ok(Candidate {
+                display: dir.display().to_string(),
+                path: dir,
+                explicit,
+                target: Target::ConfigDir,
+            }));
+        }
+    };
     for path in paths {
         let display = path.display().to_string();
         match std::fs::metadata(path) {
@@ -40,63 +71,96 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, Inpu
                 ),
             ))),
             Ok(meta) if meta.is_dir() => {
-                let before = out.len();
+                let mut found: Vec<Result<Candidate, (String, InputError)>> = Vec::new();
+                let mut config_dirs: Vec<PathBuf> = Vec::new();
                 let walk = WalkDir::new(path)
                     .follow_links(false)
                     .sort_by_file_name()
                     .into_iter()
                     .filter_entry(|e| {
-                        e.depth() == 0
-                            || !matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
+                        e.depth() == 0 || !matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
                     });
                 for entry in walk {
                     match entry {
-                        Ok(e) if is_candidate_name(e.path()) && e.path().is_file() => {
-                            out.push(Ok(Candidate {
-                                display: e.path().display().to_string(),
-                                path: e.into_path(),
-                                explicit: false,
-                            }))
+                        Ok(e) if e.path().is_file() => {
+                            let name = e.file_name().to_str().unwrap_or("");
+                            if is_config_name(name) {
+                                let dir = e.path().parent().map(Path::to_path_buf).unwrap_or_default();
+                                if !config_dirs.contains(&dir) {
+                                    config_dirs.push(dir);
+                                }
+                            } else if is_candidate_name(e.path()) {
+                                found.push(Ok(Candidate {
+                                    display: e.path().display().to_string(),
+                                    path: e.into_path(),
+                                    explicit: false,
+                                    target: Target::Document,
+                                }));
+                            }
                         }
                         Ok(_) => {}
                         Err(e) => {
                             let at = e
                                 .path()
                                 .map_or_else(|| display.clone(), |p| p.display().to_string());
-                            out.push(Err((
+                            found.push(Err((
                                 at.clone(),
-                                InputError::new(
-                                    ErrorCode::Unreadable,
-                                    format!("cannot read {at}: {e}"),
-                                ),
+                                InputError::new(ErrorCode::Unreadable, format!("cannot read {at}: {e}")),
                             )));
                         }
                     }
                 }
-                if out.len() == before {
-                    out.push(Err((
+                let called: Vec<PathBuf> = config_dirs.iter().flat_map(|d| crate::tfjson::called_dirs(d)).collect();
+                for dir in config_dirs {
+                    let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+                    if !called.contains(&key) {
+                        add_dir(&mut found, dir, false);
+                    }
+                }
+                // Roots sort among the documents by path.
+                found[..].sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+                if found.is_empty() {
+                    found.push(Err((
                         display.clone(),
                         InputError::new(
                             ErrorCode::NoInputs,
-                            format!("no plan or state files (*.json, *.tfstate) under {display}"),
+                            format!("no plan, state or JSON configuration files under {display}"),
                         )
                         .help("write a plan with `terraform show -json PLANFILE > plan.json`, or name the files to check"),
                     )));
                 }
+                out.extend(found);
             }
-            Ok(_) => out.push(Ok(Candidate {
-                path: path.clone(),
-                display,
-                explicit: true,
-            })),
+            Ok(_) => {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if is_config_name(name) {
+                    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+                    add_dir(&mut out, dir, true);
+                } else {
+                    out.push(Ok(Candidate {
+                        path: path.clone(),
+                        display,
+                        explicit: true,
+                        target: Target::Document,
+                    }));
+                }
+            }
         }
     }
     out
 }
 
+fn sort_key(c: &Result<Candidate, (String, InputError)>) -> String {
+    match c {
+        Ok(c) => c.display.clone(),
+        Err((path, _)) => path.clone(),
+    }
+}
+
 fn is_candidate_name(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.ends_with(".json") || name.ends_with(".tfstate")
+    (name.ends_with(".json") && !name.ends_with(".tfvars.json")) || name.ends_with(".tfstate")
 }
 
 fn io_reason(e: &std::io::Error) -> String {

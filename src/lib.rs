@@ -22,19 +22,50 @@ pub mod finding;
 mod input;
 mod json;
 mod syntax;
+pub mod tfjson;
 pub mod model;
 pub mod plan;
 pub mod report;
 pub mod source;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use check::{RegionCheck, RuleOptions};
 pub use error::{ErrorCode, InputError};
 pub use finding::{Code, Finding, Label, Severity};
 pub use model::{TagPair, TagValue, Tier};
-pub use plan::InputKind;
+pub use tfjson::VarArg;
 pub use source::{FileId, Sources, Span};
+
+/// What kind of input an input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum InputKind {
+    /// `terraform show -json PLANFILE`.
+    Plan,
+    /// `terraform show -json` of a state.
+    State,
+    /// A raw `terraform.tfstate` (version 4).
+    RawState,
+    /// A root module of native `.tf.json` / `.tofu.json` files.
+    TfJson,
+    /// CDKTF synth output (`cdk.tf.json`).
+    Cdktf,
+    /// hcl2json output (tmccombs/@cdktf hcl2json, python-hcl2).
+    Hcl2Json,
+}
+
+impl InputKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputKind::Plan => "plan",
+            InputKind::State => "state",
+            InputKind::RawState => "tfstate",
+            InputKind::TfJson => "tf-json",
+            InputKind::Cdktf => "cdktf",
+            InputKind::Hcl2Json => "hcl2json",
+        }
+    }
+}
 
 /// Everything a run needs, already validated.
 #[derive(Debug, Clone)]
@@ -43,6 +74,8 @@ pub struct Options {
     pub tier: Tier,
     /// S8.4: stands in for AWS_REGION and profiles, which no plan records.
     pub default_region: Option<String>,
+    /// `--var` / `--var-file`, in command-line order (root configurations).
+    pub vars: Vec<VarArg>,
     pub rule: RuleOptions,
 }
 
@@ -115,7 +148,15 @@ pub fn run(options: &Options) -> Outcome {
                 continue;
             }
         };
-        let report = check_file(&candidate, options, &mut outcome);
+        let report = match candidate.target {
+            input::Target::Document => check_file(&candidate, options, &mut outcome),
+            input::Target::ConfigDir => Some(check_config(
+                tfjson::Root::Dir(candidate.path.clone()),
+                &candidate.display,
+                options,
+                &mut outcome,
+            )),
+        };
         if let Some(report) = report {
             outcome.inputs.push(report);
         }
@@ -207,6 +248,12 @@ fn check_input(
             outcome.checks.extend(checks);
             keep
         }
+        Err(error) if error.code == ErrorCode::NotAPlan && tfjson::is_config_text(text) => {
+            // A JSON configuration named on its own (CDKTF or hcl2json
+            // output): a root module of one file.
+            let dir = Path::new(path).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            return Some(check_config(tfjson::Root::Text(file, dir), path, options, outcome));
+        }
         Err(error) => {
             let ours = explicit
                 || (error.code != ErrorCode::NotAPlan && looks_like_ours(path, Some(text)));
@@ -222,6 +269,31 @@ fn check_input(
         outcome.sources.release_text(file);
     }
     Some(report)
+}
+
+/// Loads, evaluates and checks one root JSON configuration.
+fn check_config(root: tfjson::Root, display: &str, options: &Options, outcome: &mut Outcome) -> InputReport {
+    let mut report = InputReport {
+        path: display.to_string(),
+        kind: None,
+        error: None,
+        file: None,
+    };
+    match tfjson::load(&root, &options.vars, &mut outcome.sources) {
+        Err((error, file)) => {
+            report.error = Some(error);
+            report.file = file;
+        }
+        Ok(loaded) => {
+            report.kind = Some(loaded.kind);
+            let inventory = tfjson::read(&outcome.sources, &loaded, options.default_region.as_deref());
+            report.file = inventory.texts.first().map(|(id, _)| *id);
+            let (findings, checks) = check::tier_key_per_region(&inventory, &options.tier, &options.rule);
+            outcome.findings.extend(findings);
+            outcome.checks.extend(checks);
+        }
+    }
+    report
 }
 
 /// In a walk, whether a file that failed to parse was meant as a plan or

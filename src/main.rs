@@ -3,12 +3,14 @@
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-use tierkey::cli::{Cli, Command};
+use tierkey::cli::{self, Command};
 use tierkey::report::{self, Format, Style};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(message) => return fail(&format!("error: {message}")),
+    };
     let Command::Check(args) = cli.command;
     let options = match args.options() {
         Ok(o) => o,

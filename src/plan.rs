@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::error::{ErrorCode, InputError};
 use crate::finding::Code;
+use crate::InputKind;
 use crate::json::{
     error_offset, object_start, parse_in, strip_position, LBool, LList, LMap, LObj, LStr, Located,
     Mark,
@@ -31,27 +32,6 @@ use crate::model::{
     Inventory, ProviderNote, Region, RegionSource, Resource, Tags, TagsUnknown, Usability,
 };
 use crate::source::{range_in, FileId, Span};
-
-/// What kind of document an input is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum InputKind {
-    /// `terraform show -json PLANFILE`.
-    Plan,
-    /// `terraform show -json` of a state.
-    State,
-    /// A raw `terraform.tfstate` (version 4).
-    RawState,
-}
-
-impl InputKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InputKind::Plan => "plan",
-            InputKind::State => "state",
-            InputKind::RawState => "tfstate",
-        }
-    }
-}
 
 /// The top level, each member kept as a raw slice until we know the kind.
 #[derive(Deserialize)]
@@ -250,7 +230,8 @@ pub(crate) fn read<'a>(
                     .map_err(err)?;
             }
         }
-        InputKind::RawState => {
+        // InputKind::RawState (the other kinds are not documents of ours).
+        _ => {
             let version = top.version.map(RawValue::get).unwrap_or_default();
             if version != "4" {
                 let range = top

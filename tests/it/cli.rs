@@ -310,5 +310,5 @@ fn directory_walks_skip_what_is_not_ours() {
     let empty = scratch("walk-empty");
     let out = tierkey(&empty, &["check", "--tag", "tier=database"]);
     assert_eq!(code(&out), 2);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("no plan or state files"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no plan, state or JSON configuration files"));
 }

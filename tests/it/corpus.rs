@@ -27,6 +27,7 @@ fn options(path: std::path::PathBuf) -> Options {
             ignore_case: false,
         },
         default_region: None,
+        vars: Vec::new(),
         rule: RuleOptions::default(),
     }
 }
