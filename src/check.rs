@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 
 use crate::finding::{Code, Finding, Label, Severity};
 use crate::model::{
-    arn_region, is_global_type, is_key_type, Inventory, Membership, Region,
-    Resource, Tier, Usability,
+    arn_region, is_global_type, is_key_type, Inventory, Membership, Region, Resource, Tier,
+    Usability,
 };
 use crate::source::{FileId, Span};
 
@@ -148,7 +148,7 @@ pub(crate) fn tier_key_per_region(
                 Code::TagsUnknown,
                 None,
                 format!(
-                    "the tags of {} are unknown until apply, so its {} tier membership cannot be decided",
+                    "the tags of {} are not known, so its {} tier membership cannot be decided",
                     r.address, tier.name
                 ),
                 format!(
@@ -350,7 +350,11 @@ impl Rule<'_, '_> {
             }
             // A required region with no resources: point at the document.
             None => {
-                let span = self.inventory.document.clone().unwrap_or(Span::new(FileId(0), 0..0));
+                let span = self
+                    .inventory
+                    .document
+                    .clone()
+                    .unwrap_or(Span::new(FileId(0), 0..0));
                 Label {
                     focus: Span::new(span.file, span.range.start..span.range.start + 1),
                     span,

@@ -88,7 +88,11 @@ pub struct CheckArgs {
 
     /// A root variable of JSON configurations, NAME=VALUE (a string);
     /// repeatable. Later --var / --var-file win, as in Terraform.
-    #[arg(long = "var", value_name = "NAME=VALUE", help_heading = "Configuration")]
+    #[arg(
+        long = "var",
+        value_name = "NAME=VALUE",
+        help_heading = "Configuration"
+    )]
     pub vars: Vec<String>,
 
     /// A JSON file of root variable values for JSON configurations;
@@ -212,7 +216,12 @@ pub fn parse() -> Result<Cli, String> {
             let (name, value) = split_pair(pair, "--var", "NAME=VALUE")?;
             order.push((i, VarArg::Pair(name, value)));
         }
-        for (i, file) in sub.indices_of("var_files").into_iter().flatten().zip(&args.var_files) {
+        for (i, file) in sub
+            .indices_of("var_files")
+            .into_iter()
+            .flatten()
+            .zip(&args.var_files)
+        {
             order.push((i, VarArg::File(file.clone())));
         }
         order.sort_by_key(|(i, _)| *i);

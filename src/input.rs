@@ -48,18 +48,19 @@ pub(crate) fn is_config_name(name: &str) -> bool {
 pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, InputError)>> {
     let mut out = Vec::new();
     let mut config_dirs_seen: Vec<PathBuf> = Vec::new();
-    let mut add_dir = |out: &mut Vec<Result<Candidate, (String, InputError)>>, dir: PathBuf, explicit: bool| {
-        let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-        if !config_dirs_seen.contains(&key) {
-            config_dirs_seen.push(key);
-            out.push(Ok(Candidate {
-                display: dir.display().to_string(),
-                path: dir,
-                explicit,
-                target: Target::ConfigDir,
-            }));
-        }
-    };
+    let mut add_dir =
+        |out: &mut Vec<Result<Candidate, (String, InputError)>>, dir: PathBuf, explicit: bool| {
+            let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+            if !config_dirs_seen.contains(&key) {
+                config_dirs_seen.push(key);
+                out.push(Ok(Candidate {
+                    display: dir.display().to_string(),
+                    path: dir,
+                    explicit,
+                    target: Target::ConfigDir,
+                }));
+            }
+        };
     for path in paths {
         let display = path.display().to_string();
         match std::fs::metadata(path) {
@@ -78,14 +79,16 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, Inpu
                     .sort_by_file_name()
                     .into_iter()
                     .filter_entry(|e| {
-                        e.depth() == 0 || !matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
+                        e.depth() == 0
+                            || !matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
                     });
                 for entry in walk {
                     match entry {
                         Ok(e) if e.path().is_file() => {
                             let name = e.file_name().to_str().unwrap_or("");
                             if is_config_name(name) {
-                                let dir = e.path().parent().map(Path::to_path_buf).unwrap_or_default();
+                                let dir =
+                                    e.path().parent().map(Path::to_path_buf).unwrap_or_default();
                                 if !config_dirs.contains(&dir) {
                                     config_dirs.push(dir);
                                 }
@@ -105,12 +108,18 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, Inpu
                                 .map_or_else(|| display.clone(), |p| p.display().to_string());
                             found.push(Err((
                                 at.clone(),
-                                InputError::new(ErrorCode::Unreadable, format!("cannot read {at}: {e}")),
+                                InputError::new(
+                                    ErrorCode::Unreadable,
+                                    format!("cannot read {at}: {e}"),
+                                ),
                             )));
                         }
                     }
                 }
-                let called: Vec<PathBuf> = config_dirs.iter().flat_map(|d| crate::tfjson::called_dirs(d)).collect();
+                let called: Vec<PathBuf> = config_dirs
+                    .iter()
+                    .flat_map(|d| crate::tfjson::called_dirs(d))
+                    .collect();
                 for dir in config_dirs {
                     let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
                     if !called.contains(&key) {
@@ -118,7 +127,7 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, Inpu
                     }
                 }
                 // Roots sort among the documents by path.
-                found[..].sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+                found.sort_by_key(sort_key);
                 if found.is_empty() {
                     found.push(Err((
                         display.clone(),
@@ -135,7 +144,11 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, Inpu
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 if is_config_name(name) {
                     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+                    let dir = if dir.as_os_str().is_empty() {
+                        PathBuf::from(".")
+                    } else {
+                        dir
+                    };
                     add_dir(&mut out, dir, true);
                 } else {
                     out.push(Ok(Candidate {

@@ -21,12 +21,12 @@ pub mod error;
 pub mod finding;
 mod input;
 mod json;
-mod syntax;
-pub mod tfjson;
 pub mod model;
 pub mod plan;
 pub mod report;
 pub mod source;
+mod syntax;
+pub mod tfjson;
 
 use std::path::{Path, PathBuf};
 
@@ -34,8 +34,8 @@ pub use check::{RegionCheck, RuleOptions};
 pub use error::{ErrorCode, InputError};
 pub use finding::{Code, Finding, Label, Severity};
 pub use model::{TagPair, TagValue, Tier};
-pub use tfjson::VarArg;
 pub use source::{FileId, Sources, Span};
+pub use tfjson::VarArg;
 
 /// What kind of input an input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -251,8 +251,15 @@ fn check_input(
         Err(error) if error.code == ErrorCode::NotAPlan && tfjson::is_config_text(text) => {
             // A JSON configuration named on its own (CDKTF or hcl2json
             // output): a root module of one file.
-            let dir = Path::new(path).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            return Some(check_config(tfjson::Root::Text(file, dir), path, options, outcome));
+            let dir = Path::new(path)
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            return Some(check_config(
+                tfjson::Root::Text(file, dir),
+                path,
+                options,
+                outcome,
+            ));
         }
         Err(error) => {
             let ours = explicit
@@ -272,7 +279,12 @@ fn check_input(
 }
 
 /// Loads, evaluates and checks one root JSON configuration.
-fn check_config(root: tfjson::Root, display: &str, options: &Options, outcome: &mut Outcome) -> InputReport {
+fn check_config(
+    root: tfjson::Root,
+    display: &str,
+    options: &Options,
+    outcome: &mut Outcome,
+) -> InputReport {
     let mut report = InputReport {
         path: display.to_string(),
         kind: None,
@@ -286,9 +298,11 @@ fn check_config(root: tfjson::Root, display: &str, options: &Options, outcome: &
         }
         Ok(loaded) => {
             report.kind = Some(loaded.kind);
-            let inventory = tfjson::read(&outcome.sources, &loaded, options.default_region.as_deref());
+            let inventory =
+                tfjson::read(&outcome.sources, &loaded, options.default_region.as_deref());
             report.file = inventory.texts.first().map(|(id, _)| *id);
-            let (findings, checks) = check::tier_key_per_region(&inventory, &options.tier, &options.rule);
+            let (findings, checks) =
+                check::tier_key_per_region(&inventory, &options.tier, &options.rule);
             outcome.findings.extend(findings);
             outcome.checks.extend(checks);
         }

@@ -416,7 +416,11 @@ pub(crate) struct KeyFacts {
 
 /// S7b and S7c: whether a candidate key can protect data at rest.
 pub(crate) fn key_usability(rtype: &str, facts: &KeyFacts) -> Usability {
-    let field = if rtype == "aws_kms_key" { "is_enabled" } else { "enabled" };
+    let field = if rtype == "aws_kms_key" {
+        "is_enabled"
+    } else {
+        "enabled"
+    };
     if facts.enabled == Fact::Known(false) {
         return Usability::Unusable(format!("is disabled ({field} = false)"));
     }
@@ -435,7 +439,10 @@ pub(crate) fn key_usability(rtype: &str, facts: &KeyFacts) -> Usability {
     }
     // Computed on replicas and external keys; an argument only on aws_kms_key.
     if rtype == "aws_kms_key" {
-        for (attr, fact) in [("key_usage", &facts.key_usage), ("customer_master_key_spec", &facts.spec)] {
+        for (attr, fact) in [
+            ("key_usage", &facts.key_usage),
+            ("customer_master_key_spec", &facts.spec),
+        ] {
             if let Fact::Unknown(why) = fact {
                 return Usability::Unknown(format!("its `{attr}` {why}"));
             }
@@ -464,9 +471,16 @@ pub(crate) fn extra_regions(rtype: &str, address: &str, facts: &DataRegions) -> 
     };
     match rtype {
         "aws_dynamodb_table" => {
-            let mut out: Vec<Region> = facts.replicas.iter().filter_map(|f| region(f, "a replica")).collect();
+            let mut out: Vec<Region> = facts
+                .replicas
+                .iter()
+                .filter_map(|f| region(f, "a replica"))
+                .collect();
             if let (Some(why), true) = (&facts.replicas_unknown, out.is_empty()) {
-                out.push(Region::unknown(None, format!("the replicas of {address} {why}")));
+                out.push(Region::unknown(
+                    None,
+                    format!("the replicas of {address} {why}"),
+                ));
             }
             out
         }

@@ -21,17 +21,17 @@ use serde_json::Value;
 
 use crate::error::{ErrorCode, InputError};
 use crate::finding::Code;
-use crate::InputKind;
 use crate::json::{
     error_offset, object_start, parse_in, strip_position, LBool, LList, LMap, LObj, LStr, Located,
     Mark,
 };
 use crate::model::{
-    arn_region, extra_regions, is_aws_provider, is_key_type, key_usability, region_attribute_is_own,
-    DataRegions, Fact, IgnoreTags, KeyFacts, KmsRefs, Note,
-    Inventory, ProviderNote, Region, RegionSource, Resource, Tags, TagsUnknown, Usability,
+    arn_region, extra_regions, is_aws_provider, is_key_type, key_usability,
+    region_attribute_is_own, DataRegions, Fact, IgnoreTags, Inventory, KeyFacts, KmsRefs, Note,
+    ProviderNote, Region, RegionSource, Resource, Tags, TagsUnknown, Usability,
 };
 use crate::source::{range_in, FileId, Span};
+use crate::InputKind;
 
 /// The top level, each member kept as a raw slice until we know the kind.
 #[derive(Deserialize)]
@@ -223,7 +223,11 @@ pub(crate) fn read<'a>(
             }
         }
         InputKind::State => {
-            let reader = Reader { text, file, config: None };
+            let reader = Reader {
+                text,
+                file,
+                config: None,
+            };
             if let Some(values) = top.values {
                 reader
                     .read_values_tree(values.0.map(|v| v.root_module), &mut inventory.resources)
@@ -249,7 +253,12 @@ pub(crate) fn read<'a>(
             if let Some(raw) = top.resources {
                 let resources: Vec<RawStateResource<'_>> =
                     parse_in(text, raw.get()).map_err(err)?;
-                Reader { text, file, config: None }.read_raw_state(resources, &mut inventory.resources);
+                Reader {
+                    text,
+                    file,
+                    config: None,
+                }
+                .read_raw_state(resources, &mut inventory.resources);
             }
         }
     }
@@ -1030,7 +1039,10 @@ impl<'t> Reader<'t, '_> {
             self.region(&inst, lookup.as_ref(), config);
         let tags = self.tags(&inst, lookup.as_ref());
         let usability = if is_key_type(&inst.rtype) {
-            key_usability(&inst.rtype, &key_facts(&inst.rtype, &inst.values, &inst.unknown))
+            key_usability(
+                &inst.rtype,
+                &key_facts(&inst.rtype, &inst.values, &inst.unknown),
+            )
         } else {
             Usability::Usable
         };
@@ -1243,7 +1255,10 @@ fn key_facts(rtype: &str, values: &Values<'_>, unknown: &Unknowns) -> KeyFacts {
             None => Fact::Absent,
         },
         key_usage: text(&values.key_usage, unknown.key_usage.all),
-        spec: match text(&values.customer_master_key_spec, unknown.customer_master_key_spec.all) {
+        spec: match text(
+            &values.customer_master_key_spec,
+            unknown.customer_master_key_spec.all,
+        ) {
             Fact::Absent => text(&values.key_spec, false),
             fact => fact,
         },
@@ -1263,7 +1278,10 @@ fn data_regions(values: &Values<'_>, unknown: &Unknowns) -> DataRegions {
                 None => Fact::Unknown(until_apply()),
             })
             .collect(),
-        replicas_unknown: unknown.replica.all.then(|| "are unknown until apply".to_string()),
+        replicas_unknown: unknown
+            .replica
+            .all
+            .then(|| "are unknown until apply".to_string()),
         destination: match values.destination_region.0.as_deref() {
             Some(r) => Some(Fact::Known(r.to_string())),
             None if unknown.destination_region.all => Some(Fact::Unknown(until_apply())),

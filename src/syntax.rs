@@ -109,18 +109,27 @@ impl<'a> Node<'a> {
 
     /// The members named `key`, in order (a key may repeat).
     pub(crate) fn get_all<'s>(&'s self, key: &'s str) -> impl Iterator<Item = &'s Node<'a>> + 's {
-        self.members().iter().filter(move |m| m.key == key).map(|m| &m.value)
+        self.members()
+            .iter()
+            .filter(move |m| m.key == key)
+            .map(|m| &m.value)
     }
 
     /// The last member named `key` (later duplicates win, as for attributes).
     pub(crate) fn get(&self, key: &str) -> Option<&Node<'a>> {
-        self.members().iter().rev().find(|m| m.key == key).map(|m| &m.value)
+        self.members()
+            .iter()
+            .rev()
+            .find(|m| m.key == key)
+            .map(|m| &m.value)
     }
 
     /// Whether `__is_block__` (python-hcl2 v8) appears anywhere.
     pub(crate) fn has_v8_marker(&self) -> bool {
         match self {
-            Node::Obj(m) => m.iter().any(|m| m.key == "__is_block__" || m.value.has_v8_marker()),
+            Node::Obj(m) => m
+                .iter()
+                .any(|m| m.key == "__is_block__" || m.value.has_v8_marker()),
             Node::Arr(items) => items.iter().any(Node::has_v8_marker),
             _ => false,
         }
@@ -209,7 +218,14 @@ pub(crate) fn blocks<'n, 'a>(
         }
     }
     let mut out = Vec::new();
-    walk(&type_member.value, type_member, labels, &mut Vec::new(), dialect, &mut out);
+    walk(
+        &type_member.value,
+        type_member,
+        labels,
+        &mut Vec::new(),
+        dialect,
+        &mut out,
+    );
     out
 }
 
@@ -310,9 +326,21 @@ mod tests {
             .iter()
             .map(|b| b.labels.join("."))
             .collect();
-        assert_eq!(found, ["aws_kms_key.a", "aws_kms_key.b", "aws_kms_key.b", "aws_kms_key.c"]);
+        assert_eq!(
+            found,
+            [
+                "aws_kms_key.a",
+                "aws_kms_key.b",
+                "aws_kms_key.b",
+                "aws_kms_key.c"
+            ]
+        );
         let c = &blocks(member, 2, Dialect::Native)[3];
-        assert_eq!(attributes(c.body).count(), 1, "the comment is not an attribute");
+        assert_eq!(
+            attributes(c.body).count(),
+            1,
+            "the comment is not an attribute"
+        );
         let (span, key) = member_span(text, c.member).unwrap();
         assert_eq!(&text[key], "\"c\"");
         assert_eq!(&text[span], r#""c": {"//": "comment", "x": 4}"#);
@@ -324,13 +352,37 @@ mod tests {
             let node = Node::Str(Cow::Owned(s.to_string()));
             format!("{:?}", Expr::of(&node, d))
         };
-        assert_eq!(lit("eu-west-1", Dialect::Native), r#"Literal(Str("eu-west-1"))"#);
-        assert_eq!(lit("${var.region}", Dialect::Native), r#"Interpolation("var.region")"#);
-        assert_eq!(lit("${ var.region }", Dialect::Native), r#"Interpolation("var.region")"#);
-        assert_eq!(lit("arn-${var.x}", Dialect::Native), r#"Template("arn-${var.x}")"#);
-        assert_eq!(lit("$${literal}", Dialect::Native), r#"Literal(Str("${literal}"))"#);
-        assert_eq!(lit("\"db\"", Dialect::QuotedLiterals), r#"Literal(Str("db"))"#);
-        assert_eq!(lit("${var.r}", Dialect::QuotedLiterals), r#"Interpolation("var.r")"#);
-        assert_eq!(lit("\"a${b}\"", Dialect::QuotedLiterals), r#"Template("\"a${b}\"")"#);
+        assert_eq!(
+            lit("eu-west-1", Dialect::Native),
+            r#"Literal(Str("eu-west-1"))"#
+        );
+        assert_eq!(
+            lit("${var.region}", Dialect::Native),
+            r#"Interpolation("var.region")"#
+        );
+        assert_eq!(
+            lit("${ var.region }", Dialect::Native),
+            r#"Interpolation("var.region")"#
+        );
+        assert_eq!(
+            lit("arn-${var.x}", Dialect::Native),
+            r#"Template("arn-${var.x}")"#
+        );
+        assert_eq!(
+            lit("$${literal}", Dialect::Native),
+            r#"Literal(Str("${literal}"))"#
+        );
+        assert_eq!(
+            lit("\"db\"", Dialect::QuotedLiterals),
+            r#"Literal(Str("db"))"#
+        );
+        assert_eq!(
+            lit("${var.r}", Dialect::QuotedLiterals),
+            r#"Interpolation("var.r")"#
+        );
+        assert_eq!(
+            lit("\"a${b}\"", Dialect::QuotedLiterals),
+            r#"Template("\"a${b}\"")"#
+        );
     }
 }

@@ -24,13 +24,13 @@ use crate::error::{ErrorCode, InputError};
 use crate::finding::Code;
 use crate::json::{error_offset, strip_position};
 use crate::model::{
-    extra_regions, is_key_type, key_usability, kms_data_source, region_attribute_is_own, DataRegions, Fact,
-    IgnoreTags, Inventory, KeyFacts, KmsRefs, Note, ProviderNote, Region, RegionSource, Resource, Tags,
-    TagsUnknown, Usability,
+    extra_regions, is_key_type, key_usability, kms_data_source, region_attribute_is_own,
+    DataRegions, Fact, IgnoreTags, Inventory, KeyFacts, KmsRefs, Note, ProviderNote, Region,
+    RegionSource, Resource, Tags, TagsUnknown, Usability,
 };
 use crate::source::{FileId, Sources, Span};
-use crate::InputKind;
 use crate::syntax::{attributes, blocks, member_span, Dialect, Expr, Literal, Member, Node};
+use crate::InputKind;
 
 /// A variable value given on the command line, in command-line order
 /// (later ones win, as in Terraform).
@@ -74,10 +74,14 @@ pub(crate) struct Loaded {
 /// Lexically normalized path (`a/./b/../c` → `a/c`), for display.
 fn tidy(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
-    for c in path.components() {
+    for (i, c) in path.components().enumerate() {
         match c {
+            // A leading `./` stays: paths read as the user gave them.
+            Component::CurDir if i == 0 => out.push("."),
             Component::CurDir => {}
-            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
                 out.pop();
             }
             c => out.push(c),
@@ -112,7 +116,10 @@ pub(crate) fn config_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     names
         .into_iter()
-        .filter(|n| n.strip_suffix(".tf.json").is_none_or(|base| !tofu.contains(base)))
+        .filter(|n| {
+            n.strip_suffix(".tf.json")
+                .is_none_or(|base| !tofu.contains(base))
+        })
         .map(|n| dir.join(n))
         .collect()
 }
@@ -123,16 +130,23 @@ fn parse(text: &str) -> Result<Node<'_>, InputError> {
     start += text[start..].len() - text[start..].trim_start().len();
     serde_json::from_str(&text[start..]).map_err(|e| {
         let at = start + error_offset(&text[start..], &e);
-        InputError::new(ErrorCode::InvalidJson, format!("invalid JSON: {}", strip_position(&e)))
-            .help("a JSON configuration must be valid JSON (RFC 8259)")
-            .at(at..at + 1)
+        InputError::new(
+            ErrorCode::InvalidJson,
+            format!("invalid JSON: {}", strip_position(&e)),
+        )
+        .help("a JSON configuration must be valid JSON (RFC 8259)")
+        .at(at..at + 1)
     })
 }
 
 /// Local module sources called by a module's files: (call member, dir).
 fn local_calls(dir: &Path, root: &Node<'_>, dialect: Dialect) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for member in root.members().iter().filter(|m| dialect.label(&m.key) == "module") {
+    for member in root
+        .members()
+        .iter()
+        .filter(|m| dialect.label(&m.key) == "module")
+    {
         for block in blocks(member, 1, dialect) {
             if let Some(source) = literal_str(block.body.get("source"), dialect) {
                 if source.starts_with("./") || source.starts_with("../") {
@@ -165,14 +179,19 @@ fn read_file(path: &Path, display: &Path, sources: &mut Sources) -> Result<FileI
 }
 
 /// Reads a root configuration and every local module it calls.
-pub(crate) fn load(root: &Root, var_args: &[VarArg], sources: &mut Sources) -> Result<Loaded, LoadError> {
+pub(crate) fn load(
+    root: &Root,
+    var_args: &[VarArg],
+    sources: &mut Sources,
+) -> Result<Loaded, LoadError> {
     let (root_dir, root_files, root_ids) = match root {
         Root::Dir(dir) => (dir.clone(), config_files(dir), Vec::new()),
         Root::Text(id, dir) => (dir.clone(), Vec::new(), vec![*id]),
     };
     let mut modules: Vec<ModuleFiles> = Vec::new();
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut queue: Vec<(PathBuf, Vec<PathBuf>, Vec<FileId>)> = vec![(root_dir.clone(), root_files, root_ids)];
+    let mut queue: Vec<(PathBuf, Vec<PathBuf>, Vec<FileId>)> =
+        vec![(root_dir.clone(), root_files, root_ids)];
     let mut kind = InputKind::TfJson;
     while let Some((dir, paths, mut ids)) = queue.pop() {
         let key = canonical(&dir);
@@ -187,7 +206,8 @@ pub(crate) fn load(root: &Root, var_args: &[VarArg], sources: &mut Sources) -> R
         for id in ids {
             let shown = PathBuf::from(&sources.get(id).path);
             let path = &shown;
-            let node = parse(sources.get(id).text()).map_err(|e| (e.with_path(&shown), Some(id)))?;
+            let node =
+                parse(sources.get(id).text()).map_err(|e| (e.with_path(&shown), Some(id)))?;
             let dialect = Dialect::of(&node);
             if modules.is_empty() {
                 kind = kind.max(kind_of(path, &node, dialect));
@@ -211,7 +231,11 @@ pub(crate) fn load(root: &Root, var_args: &[VarArg], sources: &mut Sources) -> R
             .flatten()
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".auto.tfvars.json")))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".auto.tfvars.json"))
+            })
             .collect();
         autos.sort();
         let main = root_dir.join("terraform.tfvars.json");
@@ -228,7 +252,9 @@ pub(crate) fn load(root: &Root, var_args: &[VarArg], sources: &mut Sources) -> R
                 parse(sources.get(id).text()).map_err(|e| (e.with_path(path), Some(id)))?;
                 var_files.push(id);
             }
-            VarArg::Pair(name, value) => var_pairs.push((var_files.len(), name.clone(), value.clone())),
+            VarArg::Pair(name, value) => {
+                var_pairs.push((var_files.len(), name.clone(), value.clone()))
+            }
         }
     }
     Ok(Loaded {
@@ -247,18 +273,33 @@ fn kind_of(path: &Path, root: &Node<'_>, dialect: Dialect) -> InputKind {
     if name == "cdk.tf.json" || root.get("//").and_then(|c| c.get("metadata")).is_some() {
         return InputKind::Cdktf;
     }
+    if crate::input::is_config_name(name) {
+        // Arrays of bodies are native syntax too.
+        return InputKind::TfJson;
+    }
     if dialect == Dialect::QuotedLiterals {
         return InputKind::Hcl2Json;
     }
-    let wrapped = root.members().iter().any(|m| match (m.key.as_ref(), &m.value) {
-        (_, Node::Arr(_)) => true,
-        ("resource" | "data", v) => v.members().iter().any(|t| t.value.members().iter().any(|b| matches!(b.value, Node::Arr(_)))),
-        ("variable", v) => v.members().iter().any(|b| {
-            matches!(b.value, Node::Arr(_))
-                || b.value.get("type").and_then(Node::as_str).is_some_and(|t| t.starts_with("${"))
-        }),
-        _ => false,
-    });
+    let wrapped = root
+        .members()
+        .iter()
+        .any(|m| match (m.key.as_ref(), &m.value) {
+            (_, Node::Arr(_)) => true,
+            ("resource" | "data", v) => v.members().iter().any(|t| {
+                t.value
+                    .members()
+                    .iter()
+                    .any(|b| matches!(b.value, Node::Arr(_)))
+            }),
+            ("variable", v) => v.members().iter().any(|b| {
+                matches!(b.value, Node::Arr(_))
+                    || b.value
+                        .get("type")
+                        .and_then(Node::as_str)
+                        .is_some_and(|t| t.starts_with("${"))
+            }),
+            _ => false,
+        });
     if wrapped {
         InputKind::Hcl2Json
     } else {
@@ -270,10 +311,16 @@ fn kind_of(path: &Path, root: &Node<'_>, dialect: Dialect) -> InputKind {
 pub(crate) fn called_dirs(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in config_files(dir) {
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         if let Ok(node) = parse(&text) {
             let dialect = Dialect::of(&node);
-            out.extend(local_calls(dir, &node, dialect).iter().map(|d| canonical(d)));
+            out.extend(
+                local_calls(dir, &node, dialect)
+                    .iter()
+                    .map(|d| canonical(d)),
+            );
         }
     }
     out
@@ -283,11 +330,21 @@ pub(crate) fn called_dirs(dir: &Path) -> Vec<PathBuf> {
 /// not named `*.tf.json`): block types at the top, or hcl2json markers.
 pub(crate) fn looks_like_config(root: &Node<'_>) -> bool {
     const TYPES: &[&str] = &[
-        "resource", "data", "provider", "module", "variable", "output", "locals", "terraform",
+        "resource",
+        "data",
+        "provider",
+        "module",
+        "variable",
+        "output",
+        "locals",
+        "terraform",
     ];
     let dialect = Dialect::of(root);
     dialect == Dialect::QuotedLiterals
-        || root.members().iter().any(|m| TYPES.contains(&dialect.label(&m.key).as_str()))
+        || root
+            .members()
+            .iter()
+            .any(|m| TYPES.contains(&dialect.label(&m.key).as_str()))
 }
 
 /// Parses a document to decide whether it is a configuration.
@@ -311,7 +368,12 @@ fn node_value(node: &Node<'_>, dialect: Dialect) -> Option<Value> {
             Expr::Literal(Literal::Str(s)) => Value::String(s),
             _ => return None,
         },
-        Node::Arr(items) => Value::Array(items.iter().map(|i| node_value(i, dialect)).collect::<Option<_>>()?),
+        Node::Arr(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| node_value(i, dialect))
+                .collect::<Option<_>>()?,
+        ),
         Node::Obj(members) => Value::Object(
             members
                 .iter()
@@ -366,7 +428,11 @@ struct Evaluator<'a> {
 }
 
 /// Evaluates a loaded root configuration into the rule's model.
-pub(crate) fn read<'a>(sources: &'a Sources, loaded: &Loaded, default_region: Option<&str>) -> Inventory<'a> {
+pub(crate) fn read<'a>(
+    sources: &'a Sources,
+    loaded: &Loaded,
+    default_region: Option<&str>,
+) -> Inventory<'a> {
     let mut modules = BTreeMap::new();
     let mut texts = Vec::new();
     for module in &loaded.modules {
@@ -376,7 +442,12 @@ pub(crate) fn read<'a>(sources: &'a Sources, loaded: &Loaded, default_region: Op
             texts.push((id, text));
             if let Ok(root) = parse(text) {
                 let dialect = Dialect::of(&root);
-                files.push(ConfFile { id, text, root, dialect });
+                files.push(ConfFile {
+                    id,
+                    text,
+                    root,
+                    dialect,
+                });
             }
         }
         modules.insert(module.key.clone(), files);
@@ -397,8 +468,13 @@ pub(crate) fn read<'a>(sources: &'a Sources, loaded: &Loaded, default_region: Op
         if let Ok(node) = parse(sources.get(id).text()) {
             let dialect = Dialect::of(&node);
             for m in node.members() {
-                let value = node_value(&m.value, dialect)
-                    .ok_or_else(|| format!("`{}` in {} is not a literal value", m.key, sources.get(id).path));
+                let value = node_value(&m.value, dialect).ok_or_else(|| {
+                    format!(
+                        "`{}` in {} is not a literal value",
+                        m.key,
+                        sources.get(id).path
+                    )
+                });
                 given.insert(m.key.to_string(), value);
             }
         }
@@ -444,7 +520,12 @@ pub(crate) fn read<'a>(sources: &'a Sources, loaded: &Loaded, default_region: Op
 
 /// Instance keys of a block with `count` / `for_each`: `[""]` for one
 /// unkeyed instance; an unresolvable one counts as one possible instance.
-fn instance_keys(body: &Node<'_>, dialect: Dialect, scope: &Scope<'_, '_>, ev: &Evaluator<'_>) -> Vec<String> {
+fn instance_keys(
+    body: &Node<'_>,
+    dialect: Dialect,
+    scope: &Scope<'_, '_>,
+    ev: &Evaluator<'_>,
+) -> Vec<String> {
     const MAX: usize = 1000;
     if let Some(count) = body.get("count") {
         return match ev.eval(count, dialect, scope) {
@@ -452,9 +533,17 @@ fn instance_keys(body: &Node<'_>, dialect: Dialect, scope: &Scope<'_, '_>, ev: &
                 .map(|i| format!("[{i}]"))
                 .collect(),
             Ok(Value::String(s)) if s.parse::<usize>().is_ok() => {
-                (0..s.parse::<usize>().unwrap_or(1).min(MAX)).map(|i| format!("[{i}]")).collect()
+                (0..s.parse::<usize>().unwrap_or(1).min(MAX))
+                    .map(|i| format!("[{i}]"))
+                    .collect()
             }
-            Ok(Value::Bool(b)) => if b { vec!["[0]".into()] } else { Vec::new() },
+            Ok(Value::Bool(b)) => {
+                if b {
+                    vec!["[0]".into()]
+                } else {
+                    Vec::new()
+                }
+            }
             _ => vec!["[?]".into()],
         };
     }
@@ -462,8 +551,10 @@ fn instance_keys(body: &Node<'_>, dialect: Dialect, scope: &Scope<'_, '_>, ev: &
         return match ev.eval(each, dialect, scope) {
             Ok(Value::Object(map)) => map.keys().take(MAX).map(|k| format!("[{k:?}]")).collect(),
             Ok(Value::Array(items)) => {
-                let keys: BTreeSet<String> =
-                    items.iter().filter_map(|v| v.as_str().map(|s| format!("[{s:?}]"))).collect();
+                let keys: BTreeSet<String> = items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(|s| format!("[{s:?}]")))
+                    .collect();
                 keys.into_iter().take(MAX).collect()
             }
             _ => vec!["[?]".into()],
@@ -478,7 +569,13 @@ impl<'a> Evaluator<'a> {
         self.eval_depth(node, dialect, scope, 0)
     }
 
-    fn eval_depth(&self, node: &Node<'_>, dialect: Dialect, scope: &Scope<'_, '_>, depth: usize) -> Val {
+    fn eval_depth(
+        &self,
+        node: &Node<'_>,
+        dialect: Dialect,
+        scope: &Scope<'_, '_>,
+        depth: usize,
+    ) -> Val {
         match Expr::of(node, dialect) {
             Expr::Literal(Literal::Str(s)) => Ok(Value::String(s)),
             Expr::Literal(Literal::Node(n)) => {
@@ -550,7 +647,10 @@ impl<'a> Evaluator<'a> {
                     "locals" => {
                         for block in blocks(member, 0, file.dialect) {
                             for attr in attributes(block.body) {
-                                scope.locals.insert(file.dialect.label(&attr.key), (&attr.value, file.dialect));
+                                scope.locals.insert(
+                                    file.dialect.label(&attr.key),
+                                    (&attr.value, file.dialect),
+                                );
                             }
                         }
                     }
@@ -593,7 +693,12 @@ impl<'a> Evaluator<'a> {
         self.modules.insert(key.clone(), files);
     }
 
-    fn providers_of(&mut self, file: &ConfFile<'a>, member: &Member<'_>, scope: &mut Scope<'_, '_>) {
+    fn providers_of(
+        &mut self,
+        file: &ConfFile<'a>,
+        member: &Member<'_>,
+        scope: &mut Scope<'_, '_>,
+    ) {
         for block in blocks(member, 1, file.dialect) {
             if block.labels[0] != "aws" {
                 continue;
@@ -640,14 +745,19 @@ impl<'a> Evaluator<'a> {
                     Ok(Value::Object(map)) => Tags {
                         known: map
                             .into_iter()
-                            .filter_map(|(k, v)| v.as_str().map(|v| (Cow::Owned(k), Cow::Owned(v.to_string()))))
+                            .filter_map(|(k, v)| {
+                                v.as_str()
+                                    .map(|v| (Cow::Owned(k), Cow::Owned(v.to_string())))
+                            })
                             .collect(),
                         unknown: TagsUnknown::None,
                     },
                     Ok(_) => Tags::default(),
                     Err(why) => Tags {
                         known: BTreeMap::new(),
-                        unknown: TagsUnknown::All(format!("the default_tags of provider configuration `{id}` are unknown: {why}")),
+                        unknown: TagsUnknown::All(format!(
+                            "the default_tags of provider configuration `{id}` are unknown: {why}"
+                        )),
                     },
                 },
             };
@@ -664,7 +774,7 @@ impl<'a> Evaluator<'a> {
                 keys: list("keys"),
                 key_prefixes: list("key_prefixes"),
             };
-            let (span, focus) = spans(file, block.member);
+            let (span, focus) = spans(file, block.member, block.body);
             self.providers.push(ProviderCfg {
                 id,
                 region,
@@ -674,7 +784,9 @@ impl<'a> Evaluator<'a> {
                 span,
                 focus,
             });
-            scope.providers.insert(local, PRef::Cfg(self.providers.len() - 1));
+            scope
+                .providers
+                .insert(local, PRef::Cfg(self.providers.len() - 1));
         }
     }
 
@@ -689,16 +801,22 @@ impl<'a> Evaluator<'a> {
         let name = &block.labels[0];
         let body = block.body;
         let source = literal_str(body.get("source"), file.dialect).unwrap_or_default();
-        let (span, focus) = spans(file, block.member);
-        let note = |message: String| Note {
+        let (span, focus) = spans(file, block.member, block.body);
+        let note = |message: String| {
+            Note {
             code: Code::ModuleNotChecked,
             message,
             help: "tierkey reads local modules (`./` or `../` sources) only; check the plan of this configuration to cover the module".into(),
             span: Span::new(file.id, span.clone()),
             focus: Span::new(file.id, focus.clone()),
+        }
         };
         if !(source.starts_with("./") || source.starts_with("../")) {
-            let shown = if source.is_empty() { "(none)".to_string() } else { source.clone() };
+            let shown = if source.is_empty() {
+                "(none)".to_string()
+            } else {
+                source.clone()
+            };
             self.notes.push(note(format!(
                 "module `{name}` (source {shown}) is not checked: remote module sources are not fetched"
             )));
@@ -712,7 +830,9 @@ impl<'a> Evaluator<'a> {
             } else {
                 "its directory holds no .tf.json files"
             };
-            self.notes.push(note(format!("module `{name}` (source {source}) is not checked: {why}")));
+            self.notes.push(note(format!(
+                "module `{name}` (source {source}) is not checked: {why}"
+            )));
             return;
         }
         if stack.len() > 32 {
@@ -735,11 +855,23 @@ impl<'a> Evaluator<'a> {
         if !passed.contains_key("aws") {
             passed.insert("aws".into(), lookup(scope, "aws"));
         }
-        const META: &[&str] = &["source", "version", "providers", "count", "for_each", "depends_on"];
+        const META: &[&str] = &[
+            "source",
+            "version",
+            "providers",
+            "count",
+            "for_each",
+            "depends_on",
+        ];
         for instance in instance_keys(body, file.dialect, scope, self) {
             let given: BTreeMap<String, Val> = attributes(body)
                 .filter(|m| !META.contains(&file.dialect.label(&m.key).as_str()))
-                .map(|m| (file.dialect.label(&m.key), self.eval(&m.value, file.dialect, scope)))
+                .map(|m| {
+                    (
+                        file.dialect.label(&m.key),
+                        self.eval(&m.value, file.dialect, scope),
+                    )
+                })
                 .collect();
             let prefix = if scope.prefix.is_empty() {
                 format!("module.{name}{instance}")
@@ -839,7 +971,10 @@ impl<'a> Evaluator<'a> {
                 Ok(Value::Object(map)) => Tags {
                     known: map
                         .into_iter()
-                        .filter_map(|(k, v)| v.as_str().map(|v| (Cow::Owned(k), Cow::Owned(v.to_string()))))
+                        .filter_map(|(k, v)| {
+                            v.as_str()
+                                .map(|v| (Cow::Owned(k), Cow::Owned(v.to_string())))
+                        })
                         .collect(),
                     unknown: TagsUnknown::None,
                 },
@@ -864,11 +999,17 @@ impl<'a> Evaluator<'a> {
             }
         };
         let usability = if is_key_type(&rtype) {
-            let field = if rtype == "aws_kms_key" { "is_enabled" } else { "enabled" };
+            let field = if rtype == "aws_kms_key" {
+                "is_enabled"
+            } else {
+                "enabled"
+            };
             let enabled = match body.get(field).map(|n| self.eval(n, dialect, scope)) {
                 None => Fact::Absent,
                 Some(Ok(Value::Bool(b))) => Fact::Known(b),
-                Some(Ok(Value::String(s))) if s == "true" || s == "false" => Fact::Known(s == "true"),
+                Some(Ok(Value::String(s))) if s == "true" || s == "false" => {
+                    Fact::Known(s == "true")
+                }
                 Some(Ok(_)) => Fact::Absent,
                 Some(Err(why)) => Fact::Unknown(format!("is unknown: {why}")),
             };
@@ -896,11 +1037,16 @@ impl<'a> Evaluator<'a> {
                 other => vec![other],
             };
             for replica in items {
-                data.replicas.push(match replica.get("region_name").map(|n| self.eval(n, dialect, scope)) {
-                    Some(Ok(Value::String(r))) => Fact::Known(r),
-                    Some(Err(why)) => Fact::Unknown(format!("is unknown: {why}")),
-                    _ => Fact::Absent,
-                });
+                data.replicas.push(
+                    match replica
+                        .get("region_name")
+                        .map(|n| self.eval(n, dialect, scope))
+                    {
+                        Some(Ok(Value::String(r))) => Fact::Known(r),
+                        Some(Err(why)) => Fact::Unknown(format!("is unknown: {why}")),
+                        _ => Fact::Absent,
+                    },
+                );
             }
         }
         if body.get("destination_region").is_some() {
@@ -909,7 +1055,7 @@ impl<'a> Evaluator<'a> {
 
         let mut kms = Vec::new();
         kms_refs_in(body, &mut kms);
-        let (span, focus) = spans(file, block.member);
+        let (span, focus) = spans(file, block.member, block.body);
         let provider_span = cfg.map(|c| (c.file, c.span.clone(), c.focus.clone()));
         Resource {
             extra_regions: extra_regions(&rtype, &address, &data),
@@ -932,7 +1078,9 @@ impl<'a> Evaluator<'a> {
 }
 
 fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// The provider configuration a local name (`aws`, `aws.west`) refers to.
@@ -950,9 +1098,35 @@ fn lookup(scope: &Scope<'_, '_>, local: &str) -> PRef {
     })
 }
 
-/// Span of a block (its name key and body) and of its name key.
-fn spans(file: &ConfFile<'_>, member: &Member<'_>) -> (Range<usize>, Range<usize>) {
-    member_span(file.text, member).unwrap_or((0..0, 0..0))
+/// Span of a block and the token a human report underlines: the name key
+/// and its body, or — when the body is one element of an array (provider
+/// aliases, hcl2json) — that element, underlined at its first key. A key with
+/// escapes (python-hcl2 v8 quotes every label) cannot be located either, so
+/// the body object stands in.
+fn spans(
+    file: &ConfFile<'_>,
+    block_member: &Member<'_>,
+    body: &Node<'_>,
+) -> (Range<usize>, Range<usize>) {
+    let own_body = std::ptr::eq(&block_member.value, body);
+    let labelled = member_span(file.text, block_member);
+    if let (true, Some(found)) = (own_body, &labelled) {
+        return found.clone();
+    }
+    let first = body.members().iter().find(|m| m.key_addr.is_some());
+    let start = crate::json::object_start(file.text, first.and_then(|m| m.key_addr), 0);
+    let span = crate::json::object_span(file.text, start);
+    // Underline the block's name when it names this body alone, else the
+    // body's first key.
+    let single = matches!(&block_member.value, Node::Arr(items) if items.len() == 1);
+    let focus = match (&labelled, first) {
+        (Some((_, name)), _) if single => name.clone(),
+        (_, Some(m)) => {
+            member_span(file.text, m).map_or(span.start..span.start + 1, |(_, key)| key)
+        }
+        _ => span.start..span.start + 1,
+    };
+    (span, focus)
 }
 
 /// S12: `data.aws_kms_key.X` / `data.aws_kms_alias.X` inside interpolations
@@ -981,7 +1155,7 @@ mod tests {
     #[test]
     fn tidy_paths() {
         assert_eq!(tidy(Path::new("a/./b/../c")), PathBuf::from("a/c"));
-        assert_eq!(tidy(Path::new("./a")), PathBuf::from("a"));
+        assert_eq!(tidy(Path::new("./a/./b")), PathBuf::from("./a/b"));
         assert_eq!(tidy(Path::new("../a/./b")), PathBuf::from("../a/b"));
     }
 }

@@ -82,6 +82,10 @@ fn malformed_options_are_usage_errors() {
             "not an AWS region",
         ),
         (
+            &["check", "--tag", "tier=db", "--var", "region", "plan.json"][..],
+            "expected NAME=VALUE",
+        ),
+        (
             &["check", "--tag", "tier=db", "--format", "xml", "plan.json"][..],
             "invalid value 'xml'",
         ),
@@ -310,5 +314,42 @@ fn directory_walks_skip_what_is_not_ours() {
     let empty = scratch("walk-empty");
     let out = tierkey(&empty, &["check", "--tag", "tier=database"]);
     assert_eq!(code(&out), 2);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("no plan, state or JSON configuration files"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("no plan, state or JSON configuration files")
+    );
+}
+
+/// A broken file of a JSON configuration fails that root (exit 2) with the
+/// file and place named; other inputs are still checked.
+#[test]
+fn broken_configuration_files_are_located() {
+    let dir = scratch("config-bad");
+    fs::create_dir_all(dir.join("bad")).expect("dir");
+    fs::create_dir_all(dir.join("good")).expect("dir");
+    fs::write(
+        dir.join("bad/main.tf.json"),
+        b"{\n  \"resource\": {\n    \"aws_kms_key\": {,}\n  }\n}\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.join("good/main.tf.json"),
+        br#"{"provider": {"aws": {"region": "eu-west-1"}}, "resource": {"aws_db_instance": {"d": {"tags": {"tier": "database"}}}}}"#,
+    )
+    .expect("write");
+    let (status, report) = check_json(&dir, &[]);
+    assert_eq!(status, 2);
+    let bad = &report["inputs"][0];
+    assert_eq!(bad["path"], "./bad");
+    assert_eq!(bad["error_code"], "invalid-json");
+    assert_eq!(
+        (bad["line"].as_u64(), bad["column"].as_u64()),
+        (Some(3), Some(21))
+    );
+    assert!(bad["error"]
+        .as_str()
+        .expect("message")
+        .starts_with("./bad/main.tf.json: invalid JSON"));
+    assert_eq!(report["inputs"][1]["kind"], "tf-json");
+    assert_eq!(report["findings"][0]["code"], "missing-tier-key");
+    assert_eq!(report["findings"][0]["path"], "./good/main.tf.json");
 }

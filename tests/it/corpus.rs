@@ -1,6 +1,7 @@
 //! The shared corpus of real inputs (`../shared/corpus`, when present):
-//! every plan and state is read without an error and checked without a
-//! panic, in both formats; the deliberately malformed one is reported.
+//! every plan, state, `.tf.json`, CDKTF and hcl2json file is read as what it
+//! is, without an error, and checked without a panic, in both formats; the
+//! deliberately malformed one is reported.
 
 use std::fs;
 
@@ -48,7 +49,8 @@ fn every_corpus_plan_and_state_is_read() {
         let (Some(file), Some(kind)) = (cells.get(2), cells.get(5)) else {
             continue;
         };
-        let expect_ok = kind.starts_with("plan") || kind.starts_with("state");
+        let config = matches!(*kind, "tf.json" | "cdktf" | "hcl2json");
+        let expect_ok = kind.starts_with("plan") || kind.starts_with("state") || config;
         let malformed = *kind == "other" && file.contains("invalid");
         let wrapped = *kind == "other" && file.contains("wrapper");
         if !(expect_ok || malformed || wrapped) {
@@ -65,7 +67,22 @@ fn every_corpus_plan_and_state_is_read() {
             );
         } else {
             assert!(input.error.is_none(), "{file}: {:?}", input.error);
-            assert!(input.kind.is_some(), "{file}");
+            let read_as = input.kind.map(|k| k.as_str());
+            if config {
+                let expected: &[&str] = match *kind {
+                    "hcl2json" => &["hcl2json"],
+                    _ => &["tf-json", "cdktf"],
+                };
+                assert!(
+                    read_as.is_some_and(|k| expected.contains(&k)),
+                    "{file} read as {read_as:?}"
+                );
+            } else {
+                assert!(
+                    matches!(read_as, Some("plan" | "state" | "tfstate")),
+                    "{file} read as {read_as:?}"
+                );
+            }
         }
         for format in [Format::Human, Format::Json] {
             let mut out = Vec::new();
@@ -81,7 +98,7 @@ fn every_corpus_plan_and_state_is_read() {
         }
         checked += 1;
     }
-    assert!(checked >= 100, "only {checked} corpus files checked");
+    assert!(checked >= 125, "only {checked} corpus files checked");
 }
 
 /// No panic on any input: every prefix of a single-line plan, and byte
