@@ -21,7 +21,7 @@ Exit status:
 
 /// Checks that every AWS region holding a tier's resources also holds a
 /// customer-managed KMS key carrying the tier tag (Conformity KMS-009/010/011),
-/// offline, in Terraform and OpenTofu plans and state.
+/// offline, in Terraform and OpenTofu plans, state and JSON configurations.
 #[derive(Debug, Parser)]
 #[command(name = "tierkey", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -31,7 +31,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check plans and states (files, or directories to walk).
+    /// Check plans, states and JSON configurations (files, or directories to walk).
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
 }
@@ -47,7 +47,8 @@ pub enum FormatArg {
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// Plan or state JSON files (`terraform show -json`), raw .tfstate files,
-    /// or directories to search for them.
+    /// JSON configurations (.tf.json, cdk.tf.json, hcl2json output), or
+    /// directories to search for them.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
