@@ -1,9 +1,11 @@
-//! Finding input files and turning their bytes into checkable text.
+//! Finding inputs and turning their bytes into checkable text.
 //!
 //! Directories are walked (skipping `.git/` and `.terraform/`, never
-//! following symlinked directories); files named on the command line are
-//! always read and every problem with them is reported. In a walk, a JSON
-//! file that is not a plan or state is skipped silently. Before any JSON is
+//! following symlinked directories) for plan and state documents and for
+//! configuration roots (directories of `.tf.json` files that no other one
+//! calls as a local module); files named on the command line are always
+//! read and every problem with them is reported. In a walk, a JSON file that
+//! is neither a plan, a state nor a configuration is skipped silently. Before any JSON is
 //! parsed, the bytes are checked for what users actually feed a plan checker
 //! by mistake: empty files, binary plan files, UTF-16 from PowerShell
 //! redirection, and output captured through the setup-terraform wrapper.

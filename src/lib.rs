@@ -1,19 +1,22 @@
 //! tierkey: an offline check that every AWS region holding a tier's
 //! resources also holds a customer-managed KMS key of that tier (Trend Micro
-//! Cloud Conformity KMS-009/010/011), for Terraform and OpenTofu plans and
-//! state.
+//! Cloud Conformity KMS-009/010/011), for Terraform and OpenTofu plans,
+//! state and JSON configurations.
 //!
 //! Data flow, one function per step:
 //! ```text
-//! input::discover(paths)              -> files to read (walkdir)
-//! input::read(path)                   -> text + where the JSON is
-//! plan::read(text, ...)               -> (InputKind, model::Inventory)   borrowed, typed
+//! input::discover(paths)              -> documents and configuration roots (walkdir)
+//! input::read / input::decode         -> text + where the JSON is
+//! plan::read(file, text, ...)         -> (InputKind, model::Inventory)   plans and states
+//! tfjson::load + tfjson::read         -> model::Inventory                JSON configurations
 //! check::tier_key_per_region(...)     -> Vec<Finding>, Vec<RegionCheck>   the rule
 //! report::write(format, &outcome, ..) -> human (miette) or JSON
 //! Outcome::exit_status()              -> 0 clean, 1 error findings, 2 unreadable input
 //! ```
-//! Each input is parsed, checked and dropped before the next is read; only
-//! the text of inputs that findings point into is kept for the report.
+//! Both input families become the same `Inventory` of resources with an
+//! effective region and effective tags, so there is one rule. Each input is
+//! parsed, checked and dropped before the next is read; only the text of
+//! inputs that findings point into is kept for the report.
 
 pub mod check;
 pub mod cli;
