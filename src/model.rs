@@ -188,6 +188,34 @@ pub(crate) enum TagsUnknown {
     All(String),
 }
 
+impl Tags<'static> {
+    /// Tags from an evaluated map expression; `what` names it in the reason
+    /// when it cannot be known ("its tags", "the default_tags of ...").
+    pub(crate) fn from_json(value: Result<serde_json::Value, String>, what: &str) -> Self {
+        match value {
+            Ok(serde_json::Value::Object(map)) => Tags {
+                known: map
+                    .into_iter()
+                    .filter_map(|(k, v)| {
+                        v.as_str()
+                            .map(|v| (Cow::Owned(k), Cow::Owned(v.to_string())))
+                    })
+                    .collect(),
+                unknown: TagsUnknown::None,
+            },
+            Ok(serde_json::Value::Null) => Tags::default(),
+            Ok(other) => Tags {
+                known: BTreeMap::new(),
+                unknown: TagsUnknown::All(format!("{what} are not a map: {other}")),
+            },
+            Err(why) => Tags {
+                known: BTreeMap::new(),
+                unknown: TagsUnknown::All(format!("{what} are unknown: {why}")),
+            },
+        }
+    }
+}
+
 impl<'a> Tags<'a> {
     /// S3 merge: provider default tags under the resource's own tags, minus
     /// ignored keys.

@@ -809,26 +809,10 @@ impl<'a> Config<'a> {
         };
         let defaults = match block("default_tags", "tags") {
             None => Tags::default(),
-            Some(expr) => match self.eval(expr, &p.module) {
-                Ok(Value::Object(map)) => Tags {
-                    known: map
-                        .into_iter()
-                        .filter_map(|(k, v)| {
-                            v.as_str()
-                                .map(|v| (Cow::Owned(k), Cow::Owned(v.to_string())))
-                        })
-                        .collect(),
-                    unknown: TagsUnknown::None,
-                },
-                Ok(Value::Null) => Tags::default(),
-                Ok(_) | Err(_) => Tags {
-                    known: BTreeMap::new(),
-                    unknown: TagsUnknown::All(format!(
-                        "the default_tags of provider configuration `{}` are unknown",
-                        p.key
-                    )),
-                },
-            },
+            Some(expr) => Tags::from_json(
+                self.eval(expr, &p.module),
+                &format!("the default_tags of provider configuration `{}`", p.key),
+            ),
         };
         let list = |attr: &str| -> Vec<String> {
             block("ignore_tags", attr)

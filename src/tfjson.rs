@@ -741,25 +741,10 @@ impl<'a> Evaluator<'a> {
             };
             let defaults = match block_of("default_tags", "tags") {
                 None => Tags::default(),
-                Some(expr) => match self.eval(expr, file.dialect, scope) {
-                    Ok(Value::Object(map)) => Tags {
-                        known: map
-                            .into_iter()
-                            .filter_map(|(k, v)| {
-                                v.as_str()
-                                    .map(|v| (Cow::Owned(k), Cow::Owned(v.to_string())))
-                            })
-                            .collect(),
-                        unknown: TagsUnknown::None,
-                    },
-                    Ok(_) => Tags::default(),
-                    Err(why) => Tags {
-                        known: BTreeMap::new(),
-                        unknown: TagsUnknown::All(format!(
-                            "the default_tags of provider configuration `{id}` are unknown: {why}"
-                        )),
-                    },
-                },
+                Some(expr) => Tags::from_json(
+                    self.eval(expr, file.dialect, scope),
+                    &format!("the default_tags of provider configuration `{id}`"),
+                ),
             };
             let list = |attr: &str| -> Vec<String> {
                 block_of("ignore_tags", attr)
@@ -967,23 +952,7 @@ impl<'a> Evaluator<'a> {
                 }
                 tags
             }
-            Some(expr) => match self.eval(expr, dialect, scope) {
-                Ok(Value::Object(map)) => Tags {
-                    known: map
-                        .into_iter()
-                        .filter_map(|(k, v)| {
-                            v.as_str()
-                                .map(|v| (Cow::Owned(k), Cow::Owned(v.to_string())))
-                        })
-                        .collect(),
-                    unknown: TagsUnknown::None,
-                },
-                Ok(_) => Tags::default(),
-                Err(why) => Tags {
-                    known: BTreeMap::new(),
-                    unknown: TagsUnknown::All(format!("its tags are unknown: {why}")),
-                },
-            },
+            Some(expr) => Tags::from_json(self.eval(expr, dialect, scope), "its tags"),
         };
         let tags = match cfg {
             Some(cfg) => Tags::merged(cfg.defaults.clone(), own, &cfg.ignore),
