@@ -522,6 +522,37 @@ pub(crate) fn extra_regions(rtype: &str, address: &str, facts: &DataRegions) -> 
     }
 }
 
+/// S8.2: a provider configuration's region from its evaluated `region`
+/// argument (`None` when it has none). On failure: why, and whether every
+/// instance it serves still shares the unknown region (not so for OpenTofu
+/// provider `for_each` instances).
+pub(crate) fn provider_region(
+    id: &str,
+    region: Option<Result<serde_json::Value, String>>,
+    per_instance: bool,
+) -> Result<String, (String, bool)> {
+    let from_environment = "(it comes from AWS_REGION or a profile at run time)";
+    match region {
+        None => Err((
+            format!("provider configuration `{id}` sets no region {from_environment}"),
+            true,
+        )),
+        Some(Ok(serde_json::Value::String(r))) if !r.is_empty() => Ok(r),
+        Some(Ok(serde_json::Value::Null)) => Err((
+            format!("provider configuration `{id}` sets region = null {from_environment}"),
+            true,
+        )),
+        Some(Ok(other)) => Err((
+            format!("the region of provider configuration `{id}` is not a region name: {other}"),
+            true,
+        )),
+        Some(Err(why)) => Err((
+            format!("the region of provider configuration `{id}` is unknown: {why}"),
+            !per_instance,
+        )),
+    }
+}
+
 /// S6: the key types.
 pub(crate) fn is_key_type(rtype: &str) -> bool {
     matches!(

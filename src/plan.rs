@@ -26,7 +26,7 @@ use crate::json::{
     Mark,
 };
 use crate::model::{
-    arn_region, extra_regions, is_aws_provider, is_key_type, key_usability,
+    arn_region, extra_regions, is_aws_provider, is_key_type, key_usability, provider_region,
     region_attribute_is_own, DataRegions, Fact, IgnoreTags, Inventory, KeyFacts, KmsRefs, Note,
     ProviderNote, Region, RegionSource, Resource, Tags, TagsUnknown, Usability,
 };
@@ -771,33 +771,10 @@ impl<'a> Config<'a> {
     }
 
     fn region_of(&self, p: &Provider) -> Result<String, (String, bool)> {
-        match p.expressions.get("region") {
-            None => Err((
-                format!(
-                    "provider configuration `{}` sets no region (it comes from AWS_REGION or a profile at run time)",
-                    p.key
-                ),
-                true,
-            )),
-            Some(expr) => match self.eval(expr, &p.module) {
-                Ok(Value::String(s)) if !s.is_empty() => Ok(s),
-                Ok(Value::Null) => Err((
-                    format!(
-                        "provider configuration `{}` sets region = null (it comes from AWS_REGION or a profile at run time)",
-                        p.key
-                    ),
-                    true,
-                )),
-                Ok(other) => Err((
-                    format!("the region of provider configuration `{}` is not a region name: {other}", p.key),
-                    true,
-                )),
-                Err(why) => {
-                    let shared = !why.contains("for_each");
-                    Err((format!("the region of provider configuration `{}` is unknown: {why}", p.key), shared))
-                }
-            },
-        }
+        let value = p.expressions.get("region").map(|e| self.eval(e, &p.module));
+        // OpenTofu provider `for_each`: `region = each.key`.
+        let per_instance = matches!(&value, Some(Err(why)) if why.contains("for_each"));
+        provider_region(&p.key, value, per_instance)
     }
 
     /// The effective `default_tags` and `ignore_tags` of a provider.

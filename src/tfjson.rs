@@ -24,9 +24,9 @@ use crate::error::{ErrorCode, InputError};
 use crate::finding::Code;
 use crate::json::{error_offset, strip_position};
 use crate::model::{
-    extra_regions, is_key_type, key_usability, kms_data_source, region_attribute_is_own,
-    DataRegions, Fact, IgnoreTags, Inventory, KeyFacts, KmsRefs, Note, ProviderNote, Region,
-    RegionSource, Resource, Tags, TagsUnknown, Usability,
+    extra_regions, is_key_type, key_usability, kms_data_source, provider_region,
+    region_attribute_is_own, DataRegions, Fact, IgnoreTags, Inventory, KeyFacts, KmsRefs, Note,
+    ProviderNote, Region, RegionSource, Resource, Tags, TagsUnknown, Usability,
 };
 use crate::source::{FileId, Sources, Span};
 use crate::syntax::{attributes, blocks, member_span, Dialect, Expr, Literal, Member, Node};
@@ -713,24 +713,12 @@ impl<'a> Evaluator<'a> {
             } else {
                 format!("{}:{local}", scope.prefix)
             };
-            let region = match body.get("region") {
-                None => Err((
-                    format!("provider configuration `{id}` sets no region (it comes from AWS_REGION or a profile at run time)"),
-                    true,
-                )),
-                Some(expr) => match self.eval(expr, file.dialect, scope) {
-                    Ok(Value::String(r)) if !r.is_empty() => Ok(r),
-                    Ok(Value::Null) => Err((
-                        format!("provider configuration `{id}` sets region = null (it comes from AWS_REGION or a profile at run time)"),
-                        true,
-                    )),
-                    Ok(other) => Err((format!("the region of provider configuration `{id}` is not a region name: {other}"), true)),
-                    Err(why) => Err((
-                        format!("the region of provider configuration `{id}` is unknown: {why}"),
-                        body.get("for_each").is_none(),
-                    )),
-                },
-            };
+            let region = provider_region(
+                &id,
+                body.get("region")
+                    .map(|e| self.eval(e, file.dialect, scope)),
+                body.get("for_each").is_some(),
+            );
             let block_of = |name: &str, attr: &str| -> Option<&Node<'_>> {
                 let b = body.get(name)?;
                 let b = match b {
