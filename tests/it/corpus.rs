@@ -102,7 +102,8 @@ fn every_corpus_plan_and_state_is_read() {
 }
 
 /// No panic on any input: every prefix of a single-line plan, and byte
-/// mutations of a pretty-printed one, are either checked or reported.
+/// mutations of a plan and of two JSON configurations, are either checked or
+/// reported.
 #[test]
 fn mutated_inputs_never_panic() {
     let minified = fs::read(root().join("fixtures/s13-minified/plan.json")).expect("fixture");
@@ -134,9 +135,15 @@ fn mutated_inputs_never_panic() {
         state ^= state << 17;
         state
     };
-    let alphabet = b"{}[]\":,0a \\\n\xc3\xff";
-    for _ in 0..3000 {
-        let mut bytes = pretty.clone();
+    let alphabet = b"{}[]\":,0a \\\n\xc3\xff$";
+    let config = fs::read(root().join("fixtures/c06-hcl2json/hcl2json.json")).expect("fixture");
+    let quoted = fs::read(root().join("fixtures/c07-python-hcl2/v8.json")).expect("fixture");
+    for round in 0..4500 {
+        let mut bytes = match round % 3 {
+            0 => pretty.clone(),
+            1 => config.clone(),
+            _ => quoted.clone(),
+        };
         for _ in 0..1 + next() % 3 {
             let at = (next() % bytes.len() as u64) as usize;
             bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize];
