@@ -152,6 +152,11 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, Inpu
                         dir
                     };
                     add_dir(&mut out, dir, true);
+                } else if let Some(stacks) = cdktf_stacks(path) {
+                    // cdktf.out/manifest.json: each stack is a root.
+                    for stack in stacks {
+                        add_dir(&mut out, tidy_join(stack), true);
+                    }
                 } else {
                     out.push(Ok(Candidate {
                         path: path.clone(),
@@ -164,6 +169,32 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, Inpu
         }
     }
     out
+}
+
+/// The stack directories a CDKTF `manifest.json` lists
+/// (`stacks.*.synthesizedStackPath`), when `path` is one.
+fn cdktf_stacks(path: &Path) -> Option<Vec<PathBuf>> {
+    if path.file_name()? != "manifest.json" {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let base = path.parent()?;
+    let stacks: Vec<PathBuf> = manifest
+        .get("stacks")?
+        .as_object()?
+        .values()
+        .filter_map(|s| s.get("synthesizedStackPath")?.as_str())
+        .filter_map(|p| base.join(p).parent().map(Path::to_path_buf))
+        .collect();
+    (!stacks.is_empty()).then_some(stacks)
+}
+
+/// `a/./b` → `a/b` (manifest paths start with `./`).
+fn tidy_join(path: PathBuf) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 fn sort_key(c: &Result<Candidate, (String, InputError)>) -> String {

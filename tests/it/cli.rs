@@ -353,3 +353,28 @@ fn broken_configuration_files_are_located() {
     assert_eq!(report["findings"][0]["code"], "missing-tier-key");
     assert_eq!(report["findings"][0]["path"], "./good/main.tf.json");
 }
+
+/// Given a CDKTF manifest, every stack it lists is a root of kind `cdktf`.
+#[test]
+fn cdktf_manifest_is_followed() {
+    let (status, report) = check_json(&fixture("c05-cdktf"), &["cdktf.out/manifest.json"]);
+    assert_eq!(status, 0, "warnings only");
+    let inputs: Vec<(&str, &str)> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().expect("path"),
+                i["kind"].as_str().expect("kind"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            ("cdktf.out/stacks/api", "cdktf"),
+            ("cdktf.out/stacks/data", "cdktf")
+        ]
+    );
+}
