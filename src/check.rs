@@ -27,21 +27,19 @@ use crate::model::{
 };
 use crate::source::{FileId, Span};
 
-/// Options of the rule that are not the tier itself.
+/// Options of the rule that hold for every tier.
 #[derive(Debug, Clone, Default)]
 pub struct RuleOptions {
     /// `--strict`: every warning becomes an error.
     pub strict: bool,
-    /// S11 option: regions that must hold a tier key whatever the resources.
-    pub required_regions: Vec<String>,
-    /// S12 option: ARNs of tier keys created outside the configuration; each
-    /// counts in its ARN's region.
-    pub external_keys: Vec<String>,
 }
 
-/// One region (or unknown-region group) the rule decided, for summaries.
+/// One region (or unknown-region group) the rule decided, for summaries
+/// and test-case reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionCheck {
+    /// The input's path, as the report lists it.
+    pub input: String,
     pub tier: String,
     pub region: Option<String>,
     pub passed: bool,
@@ -175,7 +173,7 @@ pub(crate) fn tier_key_per_region(
         }
     }
 
-    let external: BTreeMap<&str, &str> = options
+    let external: BTreeMap<&str, &str> = tier
         .external_keys
         .iter()
         .filter_map(|arn| Some((arn_region(arn)?, arn.as_str())))
@@ -186,7 +184,7 @@ pub(crate) fn tier_key_per_region(
     let any_possible_key =
         !floating.possible.is_empty() || keys.values().any(|k| !k.possible.is_empty());
     let mut checks = Vec::new();
-    for region in &options.required_regions {
+    for region in &tier.required_regions {
         stakes.entry(Place::Known(region.clone())).or_default();
     }
     let empty = Keys::default();
@@ -199,6 +197,7 @@ pub(crate) fn tier_key_per_region(
         let external_here = region.as_deref().is_some_and(|r| external.contains_key(r));
         if !here.tier.is_empty() || external_here {
             checks.push(RegionCheck {
+                input: String::new(),
                 tier: tier.name.clone(),
                 region,
                 passed: true,
@@ -206,6 +205,7 @@ pub(crate) fn tier_key_per_region(
             continue;
         }
         checks.push(RegionCheck {
+            input: String::new(),
             tier: tier.name.clone(),
             region: region.clone(),
             passed: false,
@@ -298,9 +298,13 @@ impl Rule<'_, '_> {
         primary: Label,
         related: Vec<Label>,
     ) -> Finding {
+        let severity = match code {
+            Code::MissingTierKey => self.tier.severity,
+            code => code.default_severity(),
+        };
         Finding {
             code,
-            severity: code.default_severity(),
+            severity,
             tier: self.tier.name.clone(),
             region,
             message,

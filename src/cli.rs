@@ -175,17 +175,16 @@ impl CheckArgs {
         }
         Ok(Options {
             paths: self.paths.clone(),
-            tier: Tier {
-                name: self.tier.clone(),
-                pairs,
+            tiers: vec![Tier {
                 ignore_case: self.ignore_case,
-            },
+                required_regions: self.required_regions.clone(),
+                external_keys: self.external_keys.clone(),
+                ..Tier::new(self.tier.clone(), pairs)
+            }],
             default_region: self.default_region.clone(),
             vars: self.var_args()?,
             rule: RuleOptions {
                 strict: self.strict,
-                required_regions: self.required_regions.clone(),
-                external_keys: self.external_keys.clone(),
             },
         })
     }

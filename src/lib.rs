@@ -74,7 +74,8 @@ impl InputKind {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub paths: Vec<PathBuf>,
-    pub tier: Tier,
+    /// At least one; each is checked on every input.
+    pub tiers: Vec<Tier>,
     /// S8.4: stands in for AWS_REGION and profiles, which no plan records.
     pub default_region: Option<String>,
     /// `--var` / `--var-file`, in command-line order (root configurations).
@@ -244,12 +245,13 @@ fn check_input(
     let keep_text = match result {
         Ok((kind, inventory)) => {
             report.kind = Some(kind);
-            let (findings, checks) =
-                check::tier_key_per_region(&inventory, &options.tier, &options.rule);
-            let keep = !findings.is_empty();
-            outcome.findings.extend(findings);
-            outcome.checks.extend(checks);
-            keep
+            check_inventory(
+                &inventory,
+                path,
+                options,
+                &mut outcome.findings,
+                &mut outcome.checks,
+            )
         }
         Err(error) if error.code == ErrorCode::NotAPlan && tfjson::is_config_text(text) => {
             // A JSON configuration named on its own (CDKTF or hcl2json
@@ -281,6 +283,33 @@ fn check_input(
     Some(report)
 }
 
+/// Applies the rule for every tier; whether any finding points into it.
+fn check_inventory(
+    inventory: &model::Inventory<'_>,
+    input: &str,
+    options: &Options,
+    findings: &mut Vec<Finding>,
+    checks: &mut Vec<RegionCheck>,
+) -> bool {
+    let before = findings.len();
+    for (i, tier) in options.tiers.iter().enumerate() {
+        let (found, mut checked) = check::tier_key_per_region(inventory, tier, &options.rule);
+        // Input-level notes do not depend on the tier: report them once.
+        let per_input = |f: &Finding| {
+            matches!(
+                f.code,
+                Code::PlanErrored | Code::PlanIncomplete | Code::ModuleNotChecked
+            )
+        };
+        findings.extend(found.into_iter().filter(|f| i == 0 || !per_input(f)));
+        for c in &mut checked {
+            c.input = input.to_string();
+        }
+        checks.extend(checked);
+    }
+    findings.len() > before
+}
+
 /// Loads, evaluates and checks one root JSON configuration.
 fn check_config(
     root: tfjson::Root,
@@ -304,10 +333,13 @@ fn check_config(
             let inventory =
                 tfjson::read(&outcome.sources, &loaded, options.default_region.as_deref());
             report.file = inventory.texts.first().map(|(id, _)| *id);
-            let (findings, checks) =
-                check::tier_key_per_region(&inventory, &options.tier, &options.rule);
-            outcome.findings.extend(findings);
-            outcome.checks.extend(checks);
+            check_inventory(
+                &inventory,
+                display,
+                options,
+                &mut outcome.findings,
+                &mut outcome.checks,
+            );
         }
     }
     report

@@ -22,7 +22,13 @@ fn main() -> ExitCode {
         Some(path) => std::fs::File::create(path)
             .map(io::BufWriter::new)
             .and_then(|mut file| {
-                report::write(format, &outcome, &options.tier, Style::default(), &mut file)?;
+                report::write(
+                    format,
+                    &outcome,
+                    &options.tiers,
+                    Style::default(),
+                    &mut file,
+                )?;
                 file.flush()
             })
             .map_err(|e| format!("error: cannot write {}: {e}", path.display())),
@@ -39,7 +45,7 @@ fn main() -> ExitCode {
             match report::write(
                 format,
                 &outcome,
-                &options.tier,
+                &options.tiers,
                 Style { color, width },
                 &mut lock,
             )

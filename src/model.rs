@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use crate::finding::Code;
+use crate::finding::{Code, Severity};
 use crate::source::{FileId, Span};
 use serde_json::value::RawValue;
 
@@ -42,12 +42,34 @@ impl TagValue {
     }
 }
 
-/// A tier: a name for messages and the tag pairs that mark its resources.
+/// A tier: a name for messages, the tag pairs that mark its resources and
+/// keys, and its own options.
 #[derive(Debug, Clone)]
 pub struct Tier {
     pub name: String,
     pub pairs: Vec<TagPair>,
     pub ignore_case: bool,
+    /// The severity of its `missing-tier-key` findings.
+    pub severity: Severity,
+    /// S11 option: regions that must hold a tier key whatever the resources.
+    pub required_regions: Vec<String>,
+    /// S12 option: ARNs of tier keys created outside the configuration; each
+    /// counts in its ARN's region.
+    pub external_keys: Vec<String>,
+}
+
+impl Tier {
+    /// A tier with default options.
+    pub fn new(name: impl Into<String>, pairs: Vec<TagPair>) -> Self {
+        Tier {
+            name: name.into(),
+            pairs,
+            ignore_case: false,
+            severity: Severity::Error,
+            required_regions: Vec::new(),
+            external_keys: Vec::new(),
+        }
+    }
 }
 
 /// Whether a tag map marks a member of the tier.
@@ -700,17 +722,18 @@ mod tests {
     use super::*;
 
     fn tier(pairs: &[(&str, &str)], ignore_case: bool) -> Tier {
-        Tier {
-            name: "database".into(),
-            pairs: pairs
+        let mut tier = Tier::new(
+            "database",
+            pairs
                 .iter()
                 .map(|(k, v)| TagPair {
                     key: (*k).into(),
                     value: TagValue::Exact((*v).into()),
                 })
                 .collect(),
-            ignore_case,
-        }
+        );
+        tier.ignore_case = ignore_case;
+        tier
     }
 
     fn tags(pairs: &[(&'static str, &'static str)]) -> Tags<'static> {
@@ -763,14 +786,13 @@ mod tests {
 
     #[test]
     fn regex_values_are_anchored() {
-        let t = Tier {
-            name: "database".into(),
-            pairs: vec![TagPair {
+        let t = Tier::new(
+            "database",
+            vec![TagPair {
                 key: "tier".into(),
                 value: TagValue::Regex(Regex::new("^(?:db|database)$").unwrap()),
             }],
-            ignore_case: false,
-        };
+        );
         assert_eq!(t.membership(&tags(&[("tier", "db")])), Membership::Member);
         assert_eq!(
             t.membership(&tags(&[("tier", "dbx")])),

@@ -165,7 +165,7 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
 
 pub(super) fn write(
     outcome: &Outcome,
-    tier: &Tier,
+    tiers: &[Tier],
     style: super::Style,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
@@ -194,7 +194,7 @@ pub(super) fn write(
         out.write_all(text.as_bytes())?;
         out.write_all(b"\n")?;
     }
-    out.write_all(summary(outcome, tier).as_bytes())
+    out.write_all(summary(outcome, tiers).as_bytes())
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -202,7 +202,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Inputs read, regions checked, findings by severity, or "no tier resources".
-fn summary(outcome: &Outcome, tier: &Tier) -> String {
+fn summary(outcome: &Outcome, tiers: &[Tier]) -> String {
     let read = outcome.inputs.iter().filter(|i| i.error.is_none()).count();
     let failed = outcome.inputs.len() - read;
     let mut kinds: Vec<(&str, usize)> = Vec::new();
@@ -229,21 +229,24 @@ fn summary(outcome: &Outcome, tier: &Tier) -> String {
         s.push_str(&format!(", {failed} could not be checked"));
     }
     s.push('\n');
-    let checked = outcome.checks.len();
-    let without = outcome.checks.iter().filter(|c| !c.passed).count();
-    if checked == 0 {
-        s.push_str(&format!(
-            "         {} tier ({}): no tier resources\n",
-            tier.name,
-            tier.describe()
-        ));
-    } else {
-        s.push_str(&format!(
-            "         {} tier ({}): {} checked, {without} without a confirmed tier key\n",
-            tier.name,
-            tier.describe(),
-            plural(checked, "region", "regions"),
-        ));
+    for tier in tiers {
+        let checks = outcome.checks.iter().filter(|c| c.tier == tier.name);
+        let checked = checks.clone().count();
+        let without = checks.filter(|c| !c.passed).count();
+        if checked == 0 {
+            s.push_str(&format!(
+                "         {} tier ({}): no tier resources\n",
+                tier.name,
+                tier.describe()
+            ));
+        } else {
+            s.push_str(&format!(
+                "         {} tier ({}): {} checked, {without} without a confirmed tier key\n",
+                tier.name,
+                tier.describe(),
+                plural(checked, "region", "regions"),
+            ));
+        }
     }
     let count = |sev: Severity| {
         outcome

@@ -39,12 +39,12 @@ impl Default for Style {
 pub fn write(
     format: Format,
     outcome: &Outcome,
-    tier: &Tier,
+    tiers: &[Tier],
     style: Style,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
     match format {
-        Format::Human => human::write(outcome, tier, style, out),
+        Format::Human => human::write(outcome, tiers, style, out),
         Format::Json => json::write(outcome, out),
     }
 }

@@ -13,9 +13,9 @@ use crate::root;
 fn options(path: std::path::PathBuf) -> Options {
     Options {
         paths: vec![path],
-        tier: Tier {
-            name: "database".into(),
-            pairs: vec![
+        tiers: vec![Tier::new(
+            "database",
+            vec![
                 TagPair {
                     key: "Environment".into(),
                     value: TagValue::Exact("dev".into()),
@@ -25,8 +25,7 @@ fn options(path: std::path::PathBuf) -> Options {
                     value: TagValue::Exact("terraform".into()),
                 },
             ],
-            ignore_case: false,
-        },
+        )],
         default_region: None,
         vars: Vec::new(),
         rule: RuleOptions::default(),
@@ -89,7 +88,7 @@ fn every_corpus_plan_and_state_is_read() {
             report::write(
                 format,
                 &outcome,
-                &options(corpus.join(file)).tier,
+                &options(corpus.join(file)).tiers,
                 Style::default(),
                 &mut out,
             )
@@ -112,7 +111,7 @@ fn mutated_inputs_never_panic() {
     let render = |outcome: &tierkey::Outcome| {
         for format in [Format::Human, Format::Json] {
             let mut out = Vec::new();
-            report::write(format, outcome, &options.tier, Style::default(), &mut out)
+            report::write(format, outcome, &options.tiers, Style::default(), &mut out)
                 .expect("render");
         }
     };
