@@ -127,7 +127,8 @@ pub(crate) fn tier_key_per_region(
                 "nothing to do: global services (IAM, Route 53, CloudFront, ...) keep no regional data that a tier key could protect".into(),
                 rule.label(r, format!("global resource tagged {}", tier.describe())),
                 Vec::new(),
-            )),
+            )
+            .about(&r.address)),
             Membership::Member => {
                 let own = Place::of(&r.region, i, 0);
                 stakes.entry(own).or_default().push(Stake {
@@ -155,7 +156,8 @@ pub(crate) fn tier_key_per_region(
                 ),
                 rule.label(r, tags_unknown_why(r)),
                 Vec::new(),
-            )),
+            )
+            .about(&r.address)),
             Membership::CaseMismatch(tag) => findings.push(rule.finding(
                 Code::TierTagCaseMismatch,
                 None,
@@ -168,7 +170,8 @@ pub(crate) fn tier_key_per_region(
                 format!("tags are case-sensitive: write `{}` if it belongs to the {} tier (or run with --ignore-case)", tier.wanted(), tier.name),
                 rule.label(r, format!("tag {tag}")),
                 Vec::new(),
-            )),
+            )
+            .about(&r.address)),
             _ => {}
         }
     }
@@ -246,7 +249,8 @@ pub(crate) fn tier_key_per_region(
                     elidable: false,
                 },
                 Vec::new(),
-            ));
+            )
+            .about(&note.key));
         }
     }
     for note in &inventory.notes {
@@ -262,7 +266,8 @@ pub(crate) fn tier_key_per_region(
                 elidable: false,
             },
             Vec::new(),
-        ));
+        )
+        .about(&note.message));
     }
     if options.strict {
         for f in &mut findings {
@@ -304,6 +309,8 @@ impl Rule<'_, '_> {
         };
         Finding {
             code,
+            input: String::new(),
+            subject: String::new(),
             severity,
             tier: self.tier.name.clone(),
             region,
@@ -485,7 +492,16 @@ impl Rule<'_, '_> {
                 ),
             ),
         };
-        self.finding(code, region, message, help, primary, related)
+        let subject = match place {
+            Place::Known(r) => r.clone(),
+            // The provider configuration, or the resource, of an unknown region.
+            Place::Group(g) => format!("unknown region of {g}"),
+            Place::Alone(..) => format!(
+                "unknown region of {}",
+                stakes.first().map_or("", |s| res(s.resource).address.as_ref())
+            ),
+        };
+        self.finding(code, region, message, help, primary, related).about(&subject)
     }
 }
 

@@ -129,6 +129,12 @@ pub struct Label {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub code: Code,
+    /// The input's path, as the report lists it.
+    pub input: String,
+    /// What the finding is about, stable across edits of the input (a
+    /// region, a resource address, a provider configuration): with the code,
+    /// tier and input it identifies the finding across runs.
+    pub subject: String,
     pub severity: Severity,
     pub tier: String,
     pub region: Option<String>,
@@ -139,6 +145,25 @@ pub struct Finding {
 }
 
 impl Finding {
+    pub(crate) fn about(mut self, subject: &str) -> Self {
+        self.subject = subject.to_string();
+        self
+    }
+
+    /// A fingerprint that stays the same across runs and edits that do not
+    /// change what the finding is about (FNV-1a over code, tier, input and
+    /// subject).
+    pub fn fingerprint(&self) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for part in [self.code.as_str(), &self.tier, &self.input, &self.subject] {
+            for byte in part.bytes().chain(std::iter::once(0)) {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("{hash:016x}")
+    }
+
     /// Sort key: file, position, code, message (deterministic output).
     pub(crate) fn sort_key(&self) -> impl Ord + '_ {
         (

@@ -301,7 +301,15 @@ fn check_inventory(
                 Code::PlanErrored | Code::PlanIncomplete | Code::ModuleNotChecked
             )
         };
-        findings.extend(found.into_iter().filter(|f| i == 0 || !per_input(f)));
+        findings.extend(
+            found
+                .into_iter()
+                .filter(|f| i == 0 || !per_input(f))
+                .map(|mut f| {
+                    f.input = input.to_string();
+                    f
+                }),
+        );
         for c in &mut checked {
             c.input = input.to_string();
         }
