@@ -41,6 +41,8 @@ pub struct RegionCheck {
     /// The input's path, as the report lists it.
     pub input: String,
     pub tier: String,
+    /// The `subject` of the finding this check gives when it fails.
+    pub subject: String,
     pub region: Option<String>,
     pub passed: bool,
 }
@@ -198,21 +200,17 @@ pub(crate) fn tier_key_per_region(
             _ => None,
         };
         let external_here = region.as_deref().is_some_and(|r| external.contains_key(r));
-        if !here.tier.is_empty() || external_here {
-            checks.push(RegionCheck {
-                input: String::new(),
-                tier: tier.name.clone(),
-                region,
-                passed: true,
-            });
-            continue;
-        }
+        let passed = !here.tier.is_empty() || external_here;
         checks.push(RegionCheck {
             input: String::new(),
             tier: tier.name.clone(),
+            subject: place_subject(place, stakes, inventory),
             region: region.clone(),
-            passed: false,
+            passed,
         });
+        if passed {
+            continue;
+        }
         let data_keys: Vec<String> = stakes
             .iter()
             .filter_map(|s| {
@@ -254,20 +252,22 @@ pub(crate) fn tier_key_per_region(
         }
     }
     for note in &inventory.notes {
-        findings.push(rule.finding(
-            note.code,
-            None,
-            note.message.clone(),
-            note.help.clone(),
-            Label {
-                span: note.span.clone(),
-                focus: note.focus.clone(),
-                message: "here".into(),
-                elidable: false,
-            },
-            Vec::new(),
-        )
-        .about(&note.message));
+        findings.push(
+            rule.finding(
+                note.code,
+                None,
+                note.message.clone(),
+                note.help.clone(),
+                Label {
+                    span: note.span.clone(),
+                    focus: note.focus.clone(),
+                    message: "here".into(),
+                    elidable: false,
+                },
+                Vec::new(),
+            )
+            .about(&note.message),
+        );
     }
     if options.strict {
         for f in &mut findings {
@@ -318,6 +318,7 @@ impl Rule<'_, '_> {
             help,
             primary,
             related,
+            waiver: None,
         }
     }
 
@@ -492,16 +493,23 @@ impl Rule<'_, '_> {
                 ),
             ),
         };
-        let subject = match place {
-            Place::Known(r) => r.clone(),
-            // The provider configuration, or the resource, of an unknown region.
-            Place::Group(g) => format!("unknown region of {g}"),
-            Place::Alone(..) => format!(
-                "unknown region of {}",
-                stakes.first().map_or("", |s| res(s.resource).address.as_ref())
-            ),
-        };
-        self.finding(code, region, message, help, primary, related).about(&subject)
+        self.finding(code, region, message, help, primary, related)
+            .about(&place_subject(place, stakes, self.inventory))
+    }
+}
+
+/// What a region finding is about: the region, or the provider
+/// configuration (or resource) whose region is unknown.
+fn place_subject(place: &Place, stakes: &[Stake], inventory: &Inventory<'_>) -> String {
+    match place {
+        Place::Known(r) => r.clone(),
+        Place::Group(g) => format!("unknown region of {g}"),
+        Place::Alone(..) => format!(
+            "unknown region of {}",
+            stakes
+                .first()
+                .map_or("", |s| inventory.resources[s.resource].address.as_ref())
+        ),
     }
 }
 

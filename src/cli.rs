@@ -7,7 +7,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
 use crate::report::Format;
-use crate::{Options, RuleOptions, TagPair, TagValue, Tier, VarArg};
+use crate::{FailOn, Options, RuleOptions, TagPair, TagValue, Tier, VarArg};
 
 const EXIT_CODES: &str = "\
 Example:
@@ -37,11 +37,21 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Diagnostics with source excerpts, and a summary.
-    Human,
-    /// The JSON report, version 1.
-    Json,
+pub enum FailOnArg {
+    /// Error findings set exit status 1.
+    Error,
+    /// Error and warning findings set exit status 1.
+    Warning,
+    /// No finding sets exit status 1 (unreadable inputs still exit 2).
+    Never,
+}
+
+/// Where one report goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    /// `None`: standard output.
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,21 +119,70 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Rule")]
     pub strict: bool,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Human, help_heading = "Output")]
-    pub format: FormatArg,
+    /// Output format, optionally with its own file: human, json, sarif,
+    /// junit, github or gitlab; repeatable (e.g. `--format human --format
+    /// sarif=tierkey.sarif`).
+    #[arg(long = "format", value_name = "FORMAT[=FILE]", help_heading = "Output")]
+    pub formats: Vec<String>,
 
-    /// Write the report to FILE instead of standard output.
+    /// Which findings set exit status 1.
+    #[arg(long, value_enum, default_value_t = FailOnArg::Error, help_heading = "Output")]
+    pub fail_on: FailOnArg,
+
+    /// Write the report(s) given without their own FILE to FILE instead of
+    /// standard output.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 }
 
 impl CheckArgs {
-    pub fn format(&self) -> Format {
-        match self.format {
-            FormatArg::Human => Format::Human,
-            FormatArg::Json => Format::Json,
+    pub fn fail_on(&self) -> FailOn {
+        match self.fail_on {
+            FailOnArg::Error => FailOn::Error,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Never => FailOn::Never,
         }
+    }
+
+    /// The reports to write (default: human on standard output). At most
+    /// one goes to standard output, and no two to the same file.
+    pub fn outputs(&self) -> Result<Vec<Output>, String> {
+        let mut outputs = Vec::new();
+        for spec in &self.formats {
+            let (name, file) = match spec.split_once('=') {
+                Some((name, file)) if !file.is_empty() => (name, Some(PathBuf::from(file))),
+                Some((name, _)) => {
+                    return Err(format!("--format {name}=: the file name is missing"))
+                }
+                None => (spec.as_str(), None),
+            };
+            let format = Format::parse(name).ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+                format!(
+                    "--format {spec}: unknown format {name:?} (expected one of {})",
+                    names.join(", ")
+                )
+            })?;
+            outputs.push(Output {
+                format,
+                file: file.or_else(|| self.output.clone()),
+            });
+        }
+        if outputs.is_empty() {
+            outputs.push(Output {
+                format: Format::Human,
+                file: self.output.clone(),
+            });
+        }
+        for (i, a) in outputs.iter().enumerate() {
+            if outputs[..i].iter().any(|b| b.file == a.file) {
+                return Err(match &a.file {
+                    None => "more than one --format writes to standard output; give the others a file (--format sarif=FILE)".into(),
+                    Some(f) => format!("more than one --format writes to {}", f.display()),
+                });
+            }
+        }
+        Ok(outputs)
     }
 
     /// Validates the arguments (S1: a tier tag is required).

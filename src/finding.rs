@@ -112,6 +112,19 @@ impl fmt::Display for Code {
     }
 }
 
+/// FNV-1a (64 bit) over parts separated by NUL: a stable, dependency-free
+/// fingerprint (not a security hash).
+pub(crate) fn fnv64(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
 /// A located message: the span of an object in an input, and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
@@ -142,6 +155,17 @@ pub struct Finding {
     pub help: String,
     pub primary: Label,
     pub related: Vec<Label>,
+    /// The waiver that suppresses it, if any: a suppressed finding is kept
+    /// and reported as such, but never fails the run.
+    pub waiver: Option<Suppression>,
+}
+
+/// Why a finding is suppressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub reason: String,
+    /// `YYYY-MM-DD`, when the waiver has one.
+    pub expires: Option<String>,
 }
 
 impl Finding {
@@ -154,14 +178,10 @@ impl Finding {
     /// change what the finding is about (FNV-1a over code, tier, input and
     /// subject).
     pub fn fingerprint(&self) -> String {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for part in [self.code.as_str(), &self.tier, &self.input, &self.subject] {
-            for byte in part.bytes().chain(std::iter::once(0)) {
-                hash ^= u64::from(byte);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        format!("{hash:016x}")
+        format!(
+            "{:016x}",
+            fnv64(&[self.code.as_str(), &self.tier, &self.input, &self.subject])
+        )
     }
 
     /// Sort key: file, position, code, message (deterministic output).

@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 pub use check::{RegionCheck, RuleOptions};
 pub use error::{ErrorCode, InputError};
-pub use finding::{Code, Finding, Label, Severity};
+pub use finding::{Code, Finding, Label, Severity, Suppression};
 pub use model::{TagPair, TagValue, Tier};
 pub use source::{FileId, Sources, Span};
 pub use tfjson::VarArg;
@@ -124,11 +124,33 @@ impl ExitStatus {
     }
 }
 
+/// Which findings set exit status 1 (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// Errors (the default).
+    #[default]
+    Error,
+    /// Errors and warnings.
+    Warning,
+    /// No finding; unreadable inputs still exit 2.
+    Never,
+}
+
 impl Outcome {
-    pub fn exit_status(&self) -> ExitStatus {
+    /// Exit status under `--fail-on`; suppressed (waived) findings never
+    /// count.
+    pub fn exit_status(&self, fail_on: FailOn) -> ExitStatus {
+        let failing = |f: &&Finding| {
+            f.waiver.is_none()
+                && match fail_on {
+                    FailOn::Error => f.severity == Severity::Error,
+                    FailOn::Warning => f.severity <= Severity::Warning,
+                    FailOn::Never => false,
+                }
+        };
         if self.inputs.iter().any(|i| i.error.is_some()) {
             ExitStatus::Error
-        } else if self.findings.iter().any(|f| f.severity == Severity::Error) {
+        } else if self.findings.iter().any(|f| failing(&f)) {
             ExitStatus::Findings
         } else {
             ExitStatus::Clean

@@ -3,8 +3,9 @@
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use tierkey::cli::{self, Command};
+use tierkey::cli::{self, Command, Output};
 use tierkey::report::{self, Format, Style};
+use tierkey::{Options, Outcome};
 
 fn main() -> ExitCode {
     let cli = match cli::parse() {
@@ -16,19 +17,27 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(message) => return fail(&format!("error: {message}")),
     };
+    let outputs = match args.outputs() {
+        Ok(o) => o,
+        Err(message) => return fail(&format!("error: {message}")),
+    };
     let outcome = tierkey::run(&options);
-    let format = args.format();
-    let result = match &args.output {
+    for output in &outputs {
+        if let Err(message) = write_report(output, &outcome, &options) {
+            return fail(&message);
+        }
+    }
+    ExitCode::from(outcome.exit_status(args.fail_on()).code())
+}
+
+/// Writes one report to its file or to standard output.
+fn write_report(output: &Output, outcome: &Outcome, options: &Options) -> Result<(), String> {
+    let format = output.format;
+    match &output.file {
         Some(path) => std::fs::File::create(path)
             .map(io::BufWriter::new)
             .and_then(|mut file| {
-                report::write(
-                    format,
-                    &outcome,
-                    &options.tiers,
-                    Style::default(),
-                    &mut file,
-                )?;
+                report::write(format, outcome, &options.tiers, Style::default(), &mut file)?;
                 file.flush()
             })
             .map_err(|e| format!("error: cannot write {}: {e}", path.display())),
@@ -44,7 +53,7 @@ fn main() -> ExitCode {
             let mut lock = io::BufWriter::new(stdout.lock());
             match report::write(
                 format,
-                &outcome,
+                outcome,
                 &options.tiers,
                 Style { color, width },
                 &mut lock,
@@ -56,11 +65,7 @@ fn main() -> ExitCode {
                 _ => Ok(()),
             }
         }
-    };
-    if let Err(message) = result {
-        return fail(&message);
     }
-    ExitCode::from(outcome.exit_status().code())
 }
 
 fn fail(message: &str) -> ExitCode {

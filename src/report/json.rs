@@ -8,6 +8,7 @@ use std::io;
 
 use serde::Serialize;
 
+use super::Loc;
 use crate::finding::{Label, Severity};
 use crate::source::Sources;
 use crate::Outcome;
@@ -71,14 +72,13 @@ struct Summary {
 }
 
 fn location<'a>(sources: &'a Sources, label: &'a Label, with_message: bool) -> Location<'a> {
-    let file = sources.get(label.span.file);
-    let at = file.line_col(label.span.range.start);
+    let at = Loc::of(sources, &label.span);
     Location {
-        path: &file.path,
-        line: at.line,
-        column: at.column,
-        offset: label.span.range.start,
-        length: label.span.range.len(),
+        path: at.path,
+        line: at.start.line,
+        column: at.start.column,
+        offset: at.offset,
+        length: at.length,
         message: with_message.then_some(label.message.as_str()),
     }
 }

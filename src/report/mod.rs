@@ -2,20 +2,87 @@
 //!
 //! Findings and input errors are plain data; a format only decides how they
 //! look. `human` renders miette diagnostics and a summary; `json` is the
-//! stable machine report (version 1).
+//! stable machine report (version 1); `sarif`, `junit`, `github` and
+//! `gitlab` are the CI formats. Every format locates findings through
+//! [`Loc`], so they all agree on lines, columns and offsets.
 
+mod github;
+mod gitlab;
 mod human;
 mod json;
+mod junit;
+mod sarif;
 
 use std::io;
 
+use crate::source::{LineCol, Sources, Span};
 use crate::{Outcome, Tier};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Diagnostics with source excerpts, and a summary.
     Human,
+    /// The JSON report, version 1.
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other SARIF consumers).
+    Sarif,
+    /// JUnit XML: one test case per (input, tier, region) checked.
+    Junit,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// GitLab Code Quality JSON.
+    Gitlab,
+}
+
+impl Format {
+    pub const ALL: &'static [Format] = &[
+        Format::Human,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::Github,
+        Format::Gitlab,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+            Format::Gitlab => "gitlab",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL.iter().copied().find(|f| f.as_str() == name)
+    }
+}
+
+/// A location as every machine format reports it.
+#[derive(Debug, Clone)]
+pub(crate) struct Loc<'a> {
+    pub path: &'a str,
+    pub start: LineCol,
+    /// The position just after the span (exclusive end).
+    pub end: LineCol,
+    pub offset: usize,
+    pub length: usize,
+}
+
+impl<'a> Loc<'a> {
+    pub(crate) fn of(sources: &'a Sources, span: &Span) -> Self {
+        let file = sources.get(span.file);
+        Loc {
+            path: &file.path,
+            start: file.line_col(span.range.start),
+            end: file.line_col(span.range.end),
+            offset: span.range.start,
+            length: span.range.len(),
+        }
+    }
 }
 
 /// How the human report looks.
@@ -46,5 +113,9 @@ pub fn write(
     match format {
         Format::Human => human::write(outcome, tiers, style, out),
         Format::Json => json::write(outcome, out),
+        Format::Sarif => sarif::write(outcome, out),
+        Format::Junit => junit::write(outcome, tiers, out),
+        Format::Github => github::write(outcome, out),
+        Format::Gitlab => gitlab::write(outcome, out),
     }
 }

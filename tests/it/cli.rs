@@ -87,7 +87,7 @@ fn malformed_options_are_usage_errors() {
         ),
         (
             &["check", "--tag", "tier=db", "--format", "xml", "plan.json"][..],
-            "invalid value 'xml'",
+            "unknown format \"xml\"",
         ),
     ] {
         let out = tierkey(&dir, args);
@@ -376,5 +376,101 @@ fn cdktf_manifest_is_followed() {
             ("cdktf.out/stacks/api", "cdktf"),
             ("cdktf.out/stacks/data", "cdktf")
         ]
+    );
+}
+
+/// Several formats in one run, each to its own destination; `--fail-on`.
+#[test]
+fn several_formats_at_once_and_fail_on() {
+    let dir = scratch("formats");
+    let case = fixture("s10-key-unknown");
+    let sarif = dir.join("out.sarif");
+    let junit = dir.join("out.xml");
+    let args = [
+        "check",
+        "--tag",
+        "tier=database",
+        "--format",
+        "human",
+        "--format",
+        &format!("sarif={}", sarif.display()),
+        "--format",
+        &format!("junit={}", junit.display()),
+        "plan.json",
+    ];
+    let out = tierkey(&case, &args);
+    assert_eq!(code(&out), 0, "warnings only");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Summary:"));
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&fs::read(&sarif).expect("sarif")).expect("json");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(fs::read_to_string(&junit)
+        .expect("junit")
+        .contains("<testsuites"));
+
+    let mut warning = args.to_vec();
+    warning.splice(1..1, ["--fail-on", "warning"]);
+    assert_eq!(code(&tierkey(&case, &warning)), 1);
+    let never = [
+        "check",
+        "--tag",
+        "tier=database",
+        "--fail-on",
+        "never",
+        "plan.json",
+    ];
+    assert_eq!(code(&tierkey(&fixture("examples/multi-region"), &never)), 0);
+
+    let twice = [
+        "check",
+        "--tag",
+        "tier=database",
+        "--format",
+        "json",
+        "--format",
+        "sarif",
+        "plan.json",
+    ];
+    let out = tierkey(&case, &twice);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("more than one --format writes to standard output"));
+}
+
+/// GitHub annotations escape `%`, `:`, `,` and newlines in file names and
+/// messages, so the runner reads them back intact.
+#[test]
+fn github_annotations_are_escaped() {
+    let dir = scratch("github");
+    let name = "odd, name: 100%.json";
+    fs::copy(fixture("examples/multi-region/plan.json"), dir.join(name)).expect("copy");
+    let out = tierkey(
+        &dir,
+        &[
+            "check",
+            "--tag",
+            "tier=database",
+            "--format",
+            "github",
+            name,
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().next().expect("one annotation");
+    assert!(
+        line.starts_with("::error file=odd%2C name%3A 100%25.json,line=54,col=5,"),
+        "{line}"
+    );
+    assert!(
+        line.contains("tier=\"database\"%0Aadd an aws_kms_key"),
+        "{line}"
+    );
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "newlines inside messages are escaped"
     );
 }

@@ -67,7 +67,84 @@ fn every_fixture_matches_its_snapshots() {
             serde_json::from_slice(&json.stdout).expect("JSON report parses");
         assert_eq!(parsed["version"], 1);
         insta::assert_snapshot!(format!("{name}__json"), transcript(&json));
+        argv.truncate(argv.len() - 2);
+        for format in ["sarif", "junit", "github", "gitlab"] {
+            argv.extend(["--format", format]);
+            let out = tierkey(&case, &argv);
+            argv.truncate(argv.len() - 2);
+            assert_eq!(
+                human.status.code(),
+                out.status.code(),
+                "{name}: {format} agrees on the exit status"
+            );
+            check_document(&name, format, &out.stdout);
+            insta::assert_snapshot!(format!("{name}__{format}"), transcript(&out));
+        }
     }
+}
+
+/// Machine formats parse back: SARIF against the official schema (when
+/// `../shared/schemas` is present), JUnit as XML with consistent counts,
+/// GitLab as a JSON array.
+fn check_document(name: &str, format: &str, stdout: &[u8]) {
+    match format {
+        "sarif" => {
+            let sarif: serde_json::Value = serde_json::from_slice(stdout).expect("SARIF is JSON");
+            if let Some(validator) = sarif_validator() {
+                let errors: Vec<String> = validator
+                    .iter_errors(&sarif)
+                    .map(|e| format!("{e} at {}", e.instance_path()))
+                    .collect();
+                assert!(
+                    errors.is_empty(),
+                    "{name}: SARIF fails the schema: {errors:#?}"
+                );
+            }
+        }
+        "junit" => {
+            let text = std::str::from_utf8(stdout).expect("utf8");
+            let doc = roxmltree::Document::parse(text).expect("JUnit is XML");
+            let root = doc.root_element();
+            assert_eq!(root.tag_name().name(), "testsuites");
+            let cases = root
+                .descendants()
+                .filter(|n| n.has_tag_name("testcase"))
+                .count();
+            let failures = root
+                .descendants()
+                .filter(|n| n.has_tag_name("failure"))
+                .count();
+            assert_eq!(
+                root.attribute("tests"),
+                Some(cases.to_string().as_str()),
+                "{name}"
+            );
+            assert_eq!(
+                root.attribute("failures"),
+                Some(failures.to_string().as_str()),
+                "{name}"
+            );
+            assert!(cases > 0, "{name}: every input has at least one case");
+        }
+        "gitlab" => {
+            let issues: serde_json::Value = serde_json::from_slice(stdout).expect("GitLab JSON");
+            assert!(issues.is_array(), "{name}");
+        }
+        _ => {}
+    }
+}
+
+fn sarif_validator() -> Option<&'static jsonschema::Validator> {
+    static VALIDATOR: std::sync::OnceLock<Option<jsonschema::Validator>> =
+        std::sync::OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            let text = fs::read_to_string(root().join("../shared/schemas/sarif-schema-2.1.0.json"))
+                .ok()?;
+            let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+            Some(jsonschema::validator_for(&schema).expect("schema compiles"))
+        })
+        .as_ref()
 }
 
 /// Every finding's offset/length must cover an object whose "address" is the
@@ -109,4 +186,17 @@ fn json_locations_are_exact_byte_spans() {
             }
         }
     }
+}
+
+/// The schema check above is real: it rejects a document that is not SARIF.
+#[test]
+fn sarif_schema_validation_rejects_invalid_documents() {
+    let Some(validator) = sarif_validator() else {
+        return;
+    };
+    let bad = serde_json::json!({"version": "2.1.0", "runs": [{"results": []}]});
+    assert!(
+        !validator.is_valid(&bad),
+        "a run without a tool is not valid SARIF"
+    );
 }
