@@ -98,8 +98,8 @@ pub(crate) fn tier_key_per_region(
         if !r.is_aws || r.rtype == "aws_kms_alias" {
             continue;
         }
-        let membership = tier.membership(&r.tags);
         if is_key_type(&r.rtype) {
+            let membership = tier.membership(&r.tags);
             let place = Place::of(&r.region, i, 0);
             let slot = match place {
                 Place::Alone(..) => &mut floating,
@@ -121,6 +121,12 @@ pub(crate) fn tier_key_per_region(
             }
             continue;
         }
+        // Selectors of tierkey.toml decide before tags do.
+        let membership = match tier.selects(inventory, r) {
+            Some(true) => Membership::Member,
+            Some(false) => Membership::NotMember,
+            None => tier.membership(&r.tags),
+        };
         match membership {
             Membership::Member if is_global_type(&r.rtype) => findings.push(rule.finding(
                 Code::GlobalTierResource,
@@ -130,7 +136,8 @@ pub(crate) fn tier_key_per_region(
                 rule.label(r, format!("global resource tagged {}", tier.describe())),
                 Vec::new(),
             )
-            .about(&r.address)),
+            .about(&r.address)
+            .with_resources(vec![r.address.to_string()])),
             Membership::Member => {
                 let own = Place::of(&r.region, i, 0);
                 stakes.entry(own).or_default().push(Stake {
@@ -159,7 +166,8 @@ pub(crate) fn tier_key_per_region(
                 rule.label(r, tags_unknown_why(r)),
                 Vec::new(),
             )
-            .about(&r.address)),
+            .about(&r.address)
+            .with_resources(vec![r.address.to_string()])),
             Membership::CaseMismatch(tag) => findings.push(rule.finding(
                 Code::TierTagCaseMismatch,
                 None,
@@ -173,7 +181,8 @@ pub(crate) fn tier_key_per_region(
                 rule.label(r, format!("tag {tag}")),
                 Vec::new(),
             )
-            .about(&r.address)),
+            .about(&r.address)
+            .with_resources(vec![r.address.to_string()])),
             _ => {}
         }
     }
@@ -311,6 +320,7 @@ impl Rule<'_, '_> {
             code,
             input: String::new(),
             subject: String::new(),
+            resources: Vec::new(),
             severity,
             tier: self.tier.name.clone(),
             region,
@@ -495,6 +505,12 @@ impl Rule<'_, '_> {
         };
         self.finding(code, region, message, help, primary, related)
             .about(&place_subject(place, stakes, self.inventory))
+            .with_resources(
+                stakes
+                    .iter()
+                    .map(|s| res(s.resource).address.to_string())
+                    .collect(),
+            )
     }
 }
 

@@ -7,7 +7,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
 use crate::report::Format;
-use crate::{FailOn, Options, RuleOptions, TagPair, TagValue, Tier, VarArg};
+use crate::{config, FailOn, Options, RuleOptions, TagPair, TagValue, Tier, VarArg};
 
 const EXIT_CODES: &str = "\
 Example:
@@ -33,7 +33,18 @@ pub struct Cli {
 pub enum Command {
     /// Check plans, states and JSON configurations (files, or directories to walk).
     #[command(after_help = EXIT_CODES)]
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
+    /// Write a commented starter tierkey.toml in the current directory.
+    Init {
+        /// Replace an existing tierkey.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Explain a finding or input error code: what it means, why, how to fix it.
+    Explain {
+        /// A code such as missing-tier-key.
+        code: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,6 +136,11 @@ pub struct CheckArgs {
     #[arg(long = "format", value_name = "FORMAT[=FILE]", help_heading = "Output")]
     pub formats: Vec<String>,
 
+    /// The configuration file (default: tierkey.toml in the current
+    /// directory or its nearest parent that has one).
+    #[arg(long, value_name = "FILE", help_heading = "Configuration")]
+    pub config: Option<PathBuf>,
+
     /// Which findings set exit status 1.
     #[arg(long, value_enum, default_value_t = FailOnArg::Error, help_heading = "Output")]
     pub fail_on: FailOnArg,
@@ -185,8 +201,17 @@ impl CheckArgs {
         Ok(outputs)
     }
 
-    /// Validates the arguments (S1: a tier tag is required).
-    pub fn options(&self) -> Result<Options, String> {
+    /// Validates the arguments and merges the configuration file (S1: a
+    /// tier tag is required); command-line options win.
+    pub fn options(&self) -> Result<Options, OptionsError> {
+        let config = match &self.config {
+            Some(path) => Some(config::load(path).map_err(OptionsError::Config)?),
+            None => match std::env::current_dir().ok().and_then(|d| config::find(&d)) {
+                Some(path) => Some(config::load(&path).map_err(OptionsError::Config)?),
+                None => None,
+            },
+        };
+        let ignore_case = self.ignore_case || config.as_ref().is_some_and(|c| c.ignore_case);
         let mut pairs = Vec::new();
         for tag in &self.tags {
             let (key, value) = split_pair(tag, "--tag", "KEY=VALUE")?;
@@ -197,55 +222,84 @@ impl CheckArgs {
         }
         for tag in &self.tag_regexes {
             let (key, pattern) = split_pair(tag, "--tag-regex", "KEY=REGEX")?;
-            let anchored = format!("^(?:{pattern})$");
-            let anchored = if self.ignore_case {
-                format!("(?i){anchored}")
-            } else {
-                anchored
-            };
-            let regex = Regex::new(&anchored)
+            let regex = config::tag_regex(&pattern, ignore_case)
                 .map_err(|e| format!("--tag-regex {tag}: invalid regular expression: {e}"))?;
             pairs.push(TagPair {
                 key,
                 value: TagValue::Regex(regex),
             });
         }
-        if pairs.is_empty() {
-            return Err(
-                "no tier tag configured, so the rule cannot run\n\
-                 hint: name the tag that marks the tier's resources and keys, e.g. `tierkey check --tag tier=database plan.json`"
-                    .into(),
-            );
-        }
         for region in self.default_region.iter().chain(&self.required_regions) {
-            if !is_region_name(region) {
+            if !config::is_region_name(region) {
                 return Err(format!(
                     "{region:?} is not an AWS region name (expected something like eu-west-1)"
-                ));
+                )
+                .into());
             }
         }
         for arn in &self.external_keys {
-            let kms = arn.split(':').nth(2) == Some("kms");
-            if !kms || crate::model::arn_region(arn).is_none() {
+            if !config::is_kms_arn(arn) {
                 return Err(format!(
                     "--external-key {arn:?}: expected a KMS key ARN with a region, like arn:aws:kms:eu-west-1:111122223333:key/1234abcd-..."
-                ));
+                )
+                .into());
+            }
+        }
+        // Tiers: the one of --tag / --tag-regex, or those of the file.
+        let mut tiers = if pairs.is_empty() {
+            config.as_ref().map(|c| c.tiers.clone()).unwrap_or_default()
+        } else {
+            vec![Tier::new(self.tier.clone(), pairs)]
+        };
+        if tiers.is_empty() {
+            return Err("no tier tag configured, so the rule cannot run\n\
+                 hint: name the tag that marks the tier's resources and keys, e.g. `tierkey check --tag tier=database plan.json`, \
+                 or describe the tiers in a tierkey.toml (`tierkey init` writes a starter file)"
+                .to_string()
+                .into());
+        }
+        for tier in &mut tiers {
+            tier.required_regions
+                .extend(self.required_regions.iter().cloned());
+            tier.external_keys
+                .extend(self.external_keys.iter().cloned());
+            if ignore_case && !tier.ignore_case {
+                tier.ignore_case = true;
+                for pair in &mut tier.pairs {
+                    if let TagValue::Regex(r) = &pair.value {
+                        if let Ok(folded) = Regex::new(&format!("(?i){}", r.as_str())) {
+                            pair.value = TagValue::Regex(folded);
+                        }
+                    }
+                }
             }
         }
         Ok(Options {
             paths: self.paths.clone(),
-            tiers: vec![Tier {
-                ignore_case: self.ignore_case,
-                required_regions: self.required_regions.clone(),
-                external_keys: self.external_keys.clone(),
-                ..Tier::new(self.tier.clone(), pairs)
-            }],
-            default_region: self.default_region.clone(),
+            tiers,
+            default_region: self
+                .default_region
+                .clone()
+                .or_else(|| config.as_ref().and_then(|c| c.default_region.clone())),
             vars: self.var_args()?,
             rule: RuleOptions {
-                strict: self.strict,
+                strict: self.strict || config.as_ref().is_some_and(|c| c.strict),
             },
+            config,
         })
+    }
+}
+
+/// Why the command line could not be turned into [`Options`].
+#[derive(Debug)]
+pub enum OptionsError {
+    Usage(String),
+    Config(config::ConfigError),
+}
+
+impl From<String> for OptionsError {
+    fn from(message: String) -> Self {
+        OptionsError::Usage(message)
     }
 }
 
@@ -268,8 +322,7 @@ impl CheckArgs {
 pub fn parse() -> Result<Cli, String> {
     let matches = Cli::command().get_matches();
     let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
-    let Command::Check(args) = &mut cli.command;
-    if let Some(("check", sub)) = matches.subcommand() {
+    if let (Command::Check(args), Some(("check", sub))) = (&mut cli.command, matches.subcommand()) {
         let mut order: Vec<(usize, VarArg)> = Vec::new();
         for (i, pair) in sub.indices_of("vars").into_iter().flatten().zip(&args.vars) {
             let (name, value) = split_pair(pair, "--var", "NAME=VALUE")?;
@@ -298,19 +351,6 @@ fn split_pair(arg: &str, flag: &str, shape: &str) -> Result<(String, String), St
     }
 }
 
-fn is_region_name(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,10 +364,10 @@ mod tests {
             "cn-north-1",
             "eusc-de-east-1",
         ] {
-            assert!(is_region_name(ok), "{ok}");
+            assert!(config::is_region_name(ok), "{ok}");
         }
         for bad in ["EU-west-1", "eu-west", "euwest1", "eu--1", ""] {
-            assert!(!is_region_name(bad), "{bad}");
+            assert!(!config::is_region_name(bad), "{bad}");
         }
     }
 }

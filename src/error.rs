@@ -49,6 +49,24 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// `tierkey explain CODE`: what the input error means and what to do.
+    pub fn explain(self) -> String {
+        let text = match self {
+            ErrorCode::Unreadable => "The path does not exist or cannot be read (permissions). Check the path.",
+            ErrorCode::EmptyInput => "The file is empty, which usually means `terraform show -json PLANFILE > plan.json` failed. Run it again and check its exit status.",
+            ErrorCode::NotUtf8 => "The file is not UTF-8: invalid bytes, or UTF-16 written by Windows PowerShell's `>`. Write it with `| Out-File -Encoding utf8`.",
+            ErrorCode::BinaryPlan => "A binary plan file (`terraform plan -out`). Convert it first: `terraform show -json PLANFILE > plan.json`.",
+            ErrorCode::EncryptedInput => "An OpenTofu encrypted plan or state. Decrypt it with `tofu show -json PLANFILE > plan.json` (which needs the key) and check that file.",
+            ErrorCode::InvalidJson => "Invalid or truncated JSON, trailing text, setup-terraform wrapper output without JSON, or a document whose structure is not a plan's. The error points at the place.",
+            ErrorCode::UnsupportedFormatVersion => "A plan or state format version tierkey does not read (it reads 0.x and 1.x, and raw state version 4). Upgrade tierkey, or check `terraform show -json` output.",
+            ErrorCode::NotAPlan => "A JSON file named on the command line that is neither a plan, a state nor a configuration.",
+            ErrorCode::NoInputs => "A directory holds no plan, state or JSON configuration files. Name the files to check, or write a plan with `terraform show -json`.",
+        };
+        format!("{} (input error, exit status 2)\n\n{text}\n", self.as_str())
+    }
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

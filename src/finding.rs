@@ -98,12 +98,48 @@ codes! {
     /// local directory without configuration files), so its resources are
     /// not checked.
     ModuleNotChecked = "module-not-checked", Warning;
+    /// A waiver in the configuration file has expired: it no longer
+    /// suppresses the findings it matches.
+    WaiverExpired = "waiver-expired", Warning;
+    /// A waiver in the configuration file matches no finding: remove it.
+    WaiverUnused = "waiver-unused", Warning;
     /// A global (region-less) resource carries the tier tag; it adds no region
     /// that needs a tier key (S5).
     GlobalTierResource = "global-tier-resource", Info;
     /// A resource has a tag that differs from a tier tag pair only in case;
     /// AWS tags are case-sensitive, so it is not in the tier (S2).
     TierTagCaseMismatch = "tier-tag-case-mismatch", Info;
+}
+
+impl Code {
+    /// How to fix a finding of this code.
+    pub fn fix(self) -> &'static str {
+        match self {
+            Code::MissingTierKey => "Add an `aws_kms_key` carrying the tier tag in the region (or an `aws_kms_replica_key` of a multi-region key, with its own tags); it must be enabled and a symmetric ENCRYPT_DECRYPT key. If the key is created outside this configuration, list its ARN with --external-key or `external_keys` in tierkey.toml.",
+            Code::TierKeyUnverified => "Make the possible key's tags, `is_enabled`/`enabled`, key usage and region known at plan time (literals, variables, default_tags), or add a tier key in the region. For a key read through a data source, list its ARN with --external-key or `external_keys`.",
+            Code::RegionUnknown => "Set the provider's `region` in the configuration (a literal or a variable), give --default-region (or `default_region`) for what AWS_REGION supplies at run time, or set the AWS provider v6 per-resource `region`.",
+            Code::TagsUnknown => "Give the tier tag a value known at plan time: a literal, a variable, or the provider's `default_tags`.",
+            Code::TierTagIgnored => "Remove the tier tag key (or its prefix) from the provider's `ignore_tags`.",
+            Code::PlanErrored => "Fix the errors of the plan and check the complete plan.",
+            Code::PlanIncomplete => "Check a plan made without -target (and with no deferred changes).",
+            Code::ModuleNotChecked => "Check the plan of this configuration (plans include remote modules), or keep the module in the repository and call it with a local `./` source.",
+            Code::WaiverExpired => "Fix the finding and remove the waiver, or renew it with a new `expires` date and reason.",
+            Code::WaiverUnused => "Remove the waiver from tierkey.toml: nothing it names is reported any more.",
+            Code::GlobalTierResource => "Nothing to do: global services keep no regional data that a tier key could protect.",
+            Code::TierTagCaseMismatch => "Write the tag exactly as the tier tag (AWS tags are case-sensitive), or compare ignoring case with --ignore-case / `ignore_case = true`.",
+        }
+    }
+
+    /// `tierkey explain CODE`.
+    pub fn explain(self) -> String {
+        format!(
+            "{} ({} by default)\n\n{}\n\nHow to fix it: {}\n",
+            self.as_str(),
+            self.default_severity(),
+            self.description().replace('\n', " "),
+            self.fix()
+        )
+    }
 }
 
 impl fmt::Display for Code {
@@ -148,6 +184,8 @@ pub struct Finding {
     /// region, a resource address, a provider configuration): with the code,
     /// tier and input it identifies the finding across runs.
     pub subject: String,
+    /// The addresses of the resources it is about (for waivers).
+    pub resources: Vec<String>,
     pub severity: Severity,
     pub tier: String,
     pub region: Option<String>,
@@ -171,6 +209,11 @@ pub struct Suppression {
 impl Finding {
     pub(crate) fn about(mut self, subject: &str) -> Self {
         self.subject = subject.to_string();
+        self
+    }
+
+    pub(crate) fn with_resources(mut self, resources: Vec<String>) -> Self {
+        self.resources = resources;
         self
     }
 
@@ -209,6 +252,7 @@ mod tests {
             let name = code.as_str();
             assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
             assert!(code.description().len() > 40, "{name} needs a description");
+            assert!(code.fix().len() > 20, "{name} needs a fix");
         }
     }
 }

@@ -47,7 +47,16 @@ pub(crate) fn is_config_name(name: &str) -> bool {
 /// as errors. In a directory, every directory of `.tf.json` files that no
 /// other one calls as a local module is a root; plans and states are
 /// inputs of their own.
-pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, InputError)>> {
+pub(crate) fn discover(
+    paths: &[PathBuf],
+    exclude: Option<&globset::GlobSet>,
+) -> Vec<Result<Candidate, (String, InputError)>> {
+    let excluded = |path: &Path| {
+        exclude.is_some_and(|set| {
+            let rel = path.strip_prefix(".").unwrap_or(path);
+            set.is_match(rel) || set.is_match(path)
+        })
+    };
     let mut out = Vec::new();
     let mut config_dirs_seen: Vec<PathBuf> = Vec::new();
     let mut add_dir =
@@ -82,7 +91,8 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Vec<Result<Candidate, (String, Inpu
                     .into_iter()
                     .filter_entry(|e| {
                         e.depth() == 0
-                            || !matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
+                            || !(matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
+                                || excluded(e.path()))
                     });
                 for entry in walk {
                     match entry {

@@ -20,6 +20,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod finding;
 mod input;
@@ -81,6 +82,8 @@ pub struct Options {
     /// `--var` / `--var-file`, in command-line order (root configurations).
     pub vars: Vec<VarArg>,
     pub rule: RuleOptions,
+    /// The configuration file, when one was read (waivers, excludes).
+    pub config: Option<config::Config>,
 }
 
 /// One input as the report lists it.
@@ -161,7 +164,8 @@ impl Outcome {
 /// Reads every input, checks each on its own, and collects the findings.
 pub fn run(options: &Options) -> Outcome {
     let mut outcome = Outcome::default();
-    for candidate in input::discover(&options.paths) {
+    let exclude = options.config.as_ref().and_then(|c| c.exclude.as_ref());
+    for candidate in input::discover(&options.paths, exclude) {
         let candidate = match candidate {
             Ok(c) => c,
             Err((path, error)) => {
@@ -187,10 +191,101 @@ pub fn run(options: &Options) -> Outcome {
             outcome.inputs.push(report);
         }
     }
+    if let Some(config) = &options.config {
+        apply_waivers(config, &config::today(), &mut outcome);
+    }
     outcome
         .findings
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     outcome
+}
+
+/// Marks the findings that active waivers match as suppressed, and reports
+/// expired waivers and waivers that match nothing, at their place in the
+/// configuration file.
+fn apply_waivers(config: &config::Config, today: &str, outcome: &mut Outcome) {
+    if config.waivers.is_empty() {
+        return;
+    }
+    let file = outcome
+        .sources
+        .add(config.path.display().to_string(), config.text.clone());
+    let mut matched = vec![0usize; config.waivers.len()];
+    for finding in &mut outcome.findings {
+        for (i, waiver) in config.waivers.iter().enumerate() {
+            let applies = waiver.tier == finding.tier
+                && waiver
+                    .region
+                    .as_ref()
+                    .is_none_or(|r| finding.region.as_ref() == Some(r))
+                && waiver
+                    .resource
+                    .as_ref()
+                    .is_none_or(|r| finding.resources.contains(r));
+            if !applies {
+                continue;
+            }
+            matched[i] += 1;
+            let expired = waiver.expires.as_deref().is_some_and(|e| e < today);
+            if !expired && finding.waiver.is_none() {
+                finding.waiver = Some(Suppression {
+                    reason: waiver.reason.clone(),
+                    expires: waiver.expires.clone(),
+                });
+            }
+        }
+    }
+    for (waiver, &count) in config.waivers.iter().zip(&matched) {
+        let expired = waiver.expires.as_deref().filter(|e| *e < today);
+        let (code, message, help) = match (expired, count) {
+            (Some(date), n) => (
+                Code::WaiverExpired,
+                format!(
+                    "the waiver for {} expired on {date}; it no longer suppresses {}",
+                    describe_waiver(waiver),
+                    if n == 1 { "1 finding".to_string() } else { format!("{n} findings") }
+                ),
+                "fix what it waived and remove it, or renew it with a new `expires` date and reason",
+            ),
+            (None, 0) => (
+                Code::WaiverUnused,
+                format!("the waiver for {} matches no finding", describe_waiver(waiver)),
+                "remove it from the configuration file",
+            ),
+            (None, _) => continue,
+        };
+        let span = Span::new(file, waiver.span.clone());
+        outcome.findings.push(Finding {
+            code,
+            input: config.path.display().to_string(),
+            subject: describe_waiver(waiver),
+            resources: Vec::new(),
+            severity: code.default_severity(),
+            tier: waiver.tier.clone(),
+            region: waiver.region.clone(),
+            message,
+            help: help.into(),
+            primary: Label {
+                focus: span.clone(),
+                span,
+                message: "this waiver".into(),
+                elidable: false,
+            },
+            related: Vec::new(),
+            waiver: None,
+        });
+    }
+}
+
+fn describe_waiver(waiver: &config::Waiver) -> String {
+    let mut what = format!("the {} tier", waiver.tier);
+    if let Some(region) = &waiver.region {
+        what.push_str(&format!(" in {region}"));
+    }
+    if let Some(resource) = &waiver.resource {
+        what.push_str(&format!(" ({resource})"));
+    }
+    what
 }
 
 /// Reads and checks one file; `None` when a walk skips it as not ours.

@@ -3,19 +3,33 @@
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use tierkey::cli::{self, Command, Output};
+use tierkey::cli::{self, Command, OptionsError, Output};
 use tierkey::report::{self, Format, Style};
-use tierkey::{Options, Outcome};
+use tierkey::{config, Code, ErrorCode, Options, Outcome};
 
 fn main() -> ExitCode {
     let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(message) => return fail(&format!("error: {message}")),
     };
-    let Command::Check(args) = cli.command;
+    let args = match cli.command {
+        Command::Check(args) => args,
+        Command::Init { force } => return init(force),
+        Command::Explain { code } => return explain(&code),
+    };
     let options = match args.options() {
         Ok(o) => o,
-        Err(message) => return fail(&format!("error: {message}")),
+        Err(OptionsError::Usage(message)) => return fail(&format!("error: {message}")),
+        Err(OptionsError::Config(error)) => {
+            let mut stderr = io::stderr().lock();
+            let style = Style {
+                color: stderr.is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                width: 100,
+            };
+            let _ = report::config_error(&error, style, &mut stderr);
+            return ExitCode::from(2);
+        }
     };
     let outputs = match args.outputs() {
         Ok(o) => o,
@@ -64,6 +78,55 @@ fn write_report(output: &Output, outcome: &Outcome, options: &Options) -> Result
                 Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("error: {e}")),
                 _ => Ok(()),
             }
+        }
+    }
+}
+
+/// `tierkey init`: a commented starter tierkey.toml.
+fn init(force: bool) -> ExitCode {
+    let path = std::path::Path::new(config::FILE_NAME);
+    if path.exists() && !force {
+        return fail("error: tierkey.toml exists already (use --force to replace it)");
+    }
+    match std::fs::write(path, config::STARTER) {
+        Ok(()) => {
+            let _ = writeln!(
+                io::stdout(),
+                "wrote tierkey.toml: edit the tiers, then run `tierkey check`"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("error: cannot write tierkey.toml: {e}")),
+    }
+}
+
+/// `tierkey explain CODE`.
+fn explain(code: &str) -> ExitCode {
+    let text = Code::ALL
+        .iter()
+        .find(|c| c.as_str() == code)
+        .map(|c| c.explain())
+        .or_else(|| {
+            ErrorCode::ALL
+                .iter()
+                .find(|c| c.as_str() == code)
+                .map(|c| c.explain())
+        });
+    match text {
+        Some(text) => {
+            let _ = io::stdout().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        None => {
+            let known: Vec<&str> = Code::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .chain(ErrorCode::ALL.iter().map(|c| c.as_str()))
+                .collect();
+            fail(&format!(
+                "error: unknown code {code:?}; known codes: {}",
+                known.join(", ")
+            ))
         }
     }
 }

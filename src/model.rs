@@ -37,9 +37,19 @@ impl TagValue {
     fn display(&self) -> String {
         match self {
             TagValue::Exact(v) => format!("{v:?}"),
-            TagValue::Regex(r) => format!("/{}/", r.as_str()),
+            TagValue::Regex(r) => format!("/{}/", pattern(r)),
         }
     }
+}
+
+/// The pattern as the user wrote it, without the anchors and flags tierkey
+/// adds (`(?i)^(?:...)$`).
+fn pattern(r: &Regex) -> &str {
+    let s = r.as_str();
+    let s = s.strip_prefix("(?i)").unwrap_or(s);
+    s.strip_prefix("^(?:")
+        .and_then(|s| s.strip_suffix(")$"))
+        .unwrap_or(s)
 }
 
 /// A tier: a name for messages, the tag pairs that mark its resources and
@@ -56,6 +66,8 @@ pub struct Tier {
     /// S12 option: ARNs of tier keys created outside the configuration; each
     /// counts in its ARN's region.
     pub external_keys: Vec<String>,
+    /// JSONPath selectors that add resources to the tier or remove them.
+    pub selectors: crate::config::Selectors,
 }
 
 impl Tier {
@@ -68,6 +80,7 @@ impl Tier {
             severity: Severity::Error,
             required_regions: Vec::new(),
             external_keys: Vec::new(),
+            selectors: crate::config::Selectors::default(),
         }
     }
 }
@@ -94,7 +107,7 @@ impl Tier {
         };
         match &pair.value {
             TagValue::Exact(v) => format!("{key} = {v:?}"),
-            TagValue::Regex(r) => format!("{key} matching /{}/", r.as_str()),
+            TagValue::Regex(r) => format!("{key} matching /{}/", pattern(r)),
         }
     }
 
@@ -165,6 +178,33 @@ impl Tier {
             Membership::CaseMismatch(tag)
         } else {
             Membership::NotMember
+        }
+    }
+
+    /// What the tier's selectors say about a resource: `Some(false)` when an
+    /// exclude selector matches, `Some(true)` when an include one does.
+    pub(crate) fn selects(&self, inventory: &Inventory<'_>, r: &Resource<'_>) -> Option<bool> {
+        let selectors = &self.selectors;
+        if selectors.include.is_empty() && selectors.exclude.is_empty() {
+            return None;
+        }
+        let doc = serde_json::Value::Array(vec![serde_json::json!({
+            "type": r.rtype,
+            "address": r.address,
+            "values": inventory.values(r),
+        })]);
+        let matches = |list: &[(String, jsonpath_rust::parser::model::JpQuery)]| {
+            list.iter().any(|(_, query)| {
+                jsonpath_rust::query::js_path_process(query, &doc)
+                    .is_ok_and(|found| !found.is_empty())
+            })
+        };
+        if matches(&selectors.exclude) {
+            Some(false)
+        } else if matches(&selectors.include) {
+            Some(true)
+        } else {
+            None
         }
     }
 
@@ -337,6 +377,9 @@ pub(crate) struct Resource<'a> {
     pub start: usize,
     /// Where it ends, when known; otherwise [`Inventory::span`] finds it.
     pub end: Option<usize>,
+    /// Where its attribute object starts, when that is not inside the
+    /// object at `start` (a JSON configuration block's body).
+    pub body: Option<usize>,
     /// The address token inside it.
     pub focus: Range<usize>,
     pub region: Region,
@@ -393,6 +436,27 @@ pub(crate) struct Inventory<'a> {
 impl Inventory<'_> {
     /// The byte range of a resource's object (found on demand: only the
     /// resources a finding names need it).
+    /// A resource's attributes as JSON: `change.after` of a plan entry,
+    /// `values` of a state entry, `attributes` of a raw state instance, or
+    /// the body of a configuration block (for selectors; parsed on demand).
+    pub(crate) fn values(&self, r: &Resource<'_>) -> serde_json::Value {
+        let Some((_, text)) = self.texts.iter().find(|(id, _)| *id == r.file) else {
+            return serde_json::Value::Null;
+        };
+        let at = r.body.unwrap_or(r.start);
+        let range = crate::json::object_span(text, at);
+        let mut value: serde_json::Value = serde_json::from_str(&text[range]).unwrap_or_default();
+        if r.body.is_some() {
+            return value;
+        }
+        for path in [&["change", "after"][..], &["values"], &["attributes"]] {
+            if let Some(found) = path.iter().try_fold(&mut value, |v, k| v.get_mut(*k)) {
+                return found.take();
+            }
+        }
+        value
+    }
+
     pub(crate) fn span(&self, r: &Resource<'_>) -> Range<usize> {
         if let Some(end) = r.end {
             return r.start..end;

@@ -1021,6 +1021,7 @@ impl<'t> Reader<'t, '_> {
             is_aws,
             start: inst.start,
             end: None,
+            body: None,
             focus: inst.focus,
             region,
             region_source,

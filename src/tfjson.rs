@@ -1022,6 +1022,7 @@ impl<'a> Evaluator<'a> {
             file: file.id,
             start: span.start,
             end: Some(span.end),
+            body: body_start(file, body),
             focus,
             region,
             region_source,
@@ -1084,6 +1085,12 @@ fn spans(
         _ => span.start..span.start + 1,
     };
     (span, focus)
+}
+
+/// Where a block body object starts (found through its first key).
+fn body_start(file: &ConfFile<'_>, body: &Node<'_>) -> Option<usize> {
+    let first = body.members().iter().find_map(|m| m.key_addr)?;
+    Some(crate::json::object_start(file.text, Some(first), 0))
 }
 
 /// S12: `data.aws_kms_key.X` / `data.aws_kms_alias.X` inside interpolations

@@ -152,15 +152,66 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
             f.tier
         ));
     }
+    let (message, severity) = match &f.waiver {
+        Some(w) => {
+            let until = w
+                .expires
+                .as_ref()
+                .map(|e| format!(" until {e}"))
+                .unwrap_or_default();
+            (
+                format!("[waived{until}: {}] {}", w.reason, f.message),
+                miette::Severity::Advice,
+            )
+        }
+        None => (f.message.clone(), self::severity(f.severity)),
+    };
     Shown {
-        message: f.message.clone(),
+        message,
         code: Some(f.code.as_str()),
-        severity: severity(f.severity),
+        severity,
         help: Some(help),
         source: excerpt(sources, primary_file),
         labels,
         related,
     }
+}
+
+fn handler(style: super::Style) -> GraphicalReportHandler {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme).with_width(style.width)
+}
+
+/// A `tierkey.toml` error, pointing into the file.
+pub(super) fn config_error(
+    error: &crate::config::ConfigError,
+    style: super::Style,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let source = miette::NamedSource::new(error.path.display().to_string(), error.text.clone());
+    let labels = match &error.span {
+        Some(span) if !error.text.is_empty() => {
+            vec![LabeledSpan::new_primary_with_span(
+                Some("here".into()),
+                span.clone(),
+            )]
+        }
+        _ => Vec::new(),
+    };
+    let diagnostic =
+        miette::MietteDiagnostic::new(format!("invalid configuration: {}", error.message))
+            .with_code("config")
+            .with_labels(labels);
+    let report = miette::Report::new(diagnostic).with_source_code(source);
+    let mut text = String::new();
+    handler(style)
+        .render_report(&mut text, report.as_ref())
+        .map_err(|_| io::Error::other("failed to render a diagnostic"))?;
+    out.write_all(text.as_bytes())
 }
 
 pub(super) fn write(
@@ -169,12 +220,7 @@ pub(super) fn write(
     style: super::Style,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
-    let theme = if style.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width);
+    let handler = handler(style);
     let mut text = String::new();
     let shown = outcome
         .inputs
@@ -252,14 +298,24 @@ fn summary(outcome: &Outcome, tiers: &[Tier]) -> String {
         outcome
             .findings
             .iter()
-            .filter(|f| f.severity == sev)
+            .filter(|f| f.severity == sev && f.waiver.is_none())
             .count()
     };
+    let waived = outcome
+        .findings
+        .iter()
+        .filter(|f| f.waiver.is_some())
+        .count();
     s.push_str(&format!(
-        "         {}, {}, {}\n",
+        "         {}, {}, {}{}\n",
         plural(count(Severity::Error), "error", "errors"),
         plural(count(Severity::Warning), "warning", "warnings"),
         plural(count(Severity::Info), "info", "infos"),
+        if waived > 0 {
+            format!(", {waived} waived")
+        } else {
+            String::new()
+        },
     ));
     s
 }

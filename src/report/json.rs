@@ -47,6 +47,14 @@ struct Finding<'a> {
     #[serde(flatten)]
     location: Location<'a>,
     related: Vec<Location<'a>>,
+    /// Set when a waiver suppresses the finding.
+    waiver: Option<Waiver<'a>>,
+}
+
+#[derive(Serialize)]
+struct Waiver<'a> {
+    reason: &'a str,
+    expires: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -66,9 +74,12 @@ struct Summary {
     inputs_failed: usize,
     regions_checked: usize,
     regions_failed: usize,
+    /// Unsuppressed findings by severity.
     errors: usize,
     warnings: usize,
     infos: usize,
+    /// Findings a waiver suppresses.
+    waived: usize,
 }
 
 fn location<'a>(sources: &'a Sources, label: &'a Label, with_message: bool) -> Location<'a> {
@@ -123,9 +134,19 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
                 .iter()
                 .map(|l| location(sources, l, true))
                 .collect(),
+            waiver: f.waiver.as_ref().map(|w| Waiver {
+                reason: &w.reason,
+                expires: w.expires.as_deref(),
+            }),
         })
         .collect();
-    let count = |s: Severity| outcome.findings.iter().filter(|f| f.severity == s).count();
+    let count = |s: Severity| {
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.severity == s && f.waiver.is_none())
+            .count()
+    };
     let report = Report {
         version: 1,
         inputs,
@@ -138,6 +159,11 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
+            waived: outcome
+                .findings
+                .iter()
+                .filter(|f| f.waiver.is_some())
+                .count(),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;

@@ -102,6 +102,15 @@ impl Default for Style {
     }
 }
 
+/// Renders a configuration file error with the place it points at.
+pub fn config_error(
+    error: &crate::config::ConfigError,
+    style: Style,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    human::config_error(error, style, out)
+}
+
 /// Writes the outcome in one format.
 pub fn write(
     format: Format,

@@ -29,6 +29,7 @@ fn options(path: std::path::PathBuf) -> Options {
         default_region: None,
         vars: Vec::new(),
         rule: RuleOptions::default(),
+        config: None,
     }
 }
 
