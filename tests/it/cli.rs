@@ -474,3 +474,60 @@ fn github_annotations_are_escaped() {
         "newlines inside messages are escaped"
     );
 }
+
+/// Errors in tierkey.toml point into the file (exit 2): unknown keys, wrong
+/// types, bad regions, bad regular expressions, bad JSONPath.
+#[test]
+fn configuration_errors_point_into_the_file() {
+    let dir = scratch("config-errors");
+    let plan = fixture("examples/multi-region/plan.json");
+    let cases = [
+        ("unknown-key", "[[tier]]\nname = \"database\"\ntags = { tier = \"database\" }\ncolour = \"blue\"\n"),
+        ("wrong-type", "strict = \"yes\"\n"),
+        ("bad-region", "default_region = \"Europe\"\n[[tier]]\nname = \"database\"\ntags = { tier = \"database\" }\n"),
+        ("bad-regex", "[[tier]]\nname = \"database\"\ntag_patterns = { tier = \"data(base\" }\n"),
+        ("bad-jsonpath", "[[tier]]\nname = \"database\"\ninclude = [\"$[?@.type ==\"]\n"),
+        ("bad-waiver", "[[tier]]\nname = \"database\"\ntags = { tier = \"database\" }\n[[waiver]]\ntier = \"database\"\nreason = \"x\"\n"),
+    ];
+    let mut transcript_all = String::new();
+    for (name, text) in cases {
+        let file = dir.join(format!("{name}.toml"));
+        fs::write(&file, text).expect("write");
+        let out = tierkey(
+            &dir,
+            &["check", "--config", &format!("{name}.toml"), plan.to_str().expect("utf8")],
+        );
+        assert_eq!(code(&out), 2, "{name}");
+        assert!(out.stdout.is_empty(), "{name}: no report on a bad configuration");
+        transcript_all.push_str(&format!("== {name}\n{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    insta::assert_snapshot!("configuration_errors", transcript_all);
+}
+
+/// `tierkey init` writes a starter file that `tierkey check` then uses;
+/// `tierkey explain` documents every code.
+#[test]
+fn init_and_explain() {
+    let dir = scratch("init");
+    let out = tierkey(&dir, &["init"]);
+    assert_eq!(code(&out), 0);
+    assert!(dir.join("tierkey.toml").is_file());
+    assert_eq!(code(&tierkey(&dir, &["init"])), 2, "an existing file is kept");
+    assert_eq!(code(&tierkey(&dir, &["init", "--force"])), 0);
+    fs::copy(fixture("examples/multi-region/plan.json"), dir.join("plan.json")).expect("copy");
+    let (status, report) = check_json(&dir, &["plan.json"]);
+    assert_eq!(status, 1, "the starter's database tier finds the missing key");
+    assert_eq!(report["findings"][0]["region"], "us-east-1");
+
+    let out = tierkey(&dir, &["explain", "missing-tier-key"]);
+    assert_eq!(code(&out), 0);
+    insta::assert_snapshot!("explain_missing_tier_key", String::from_utf8_lossy(&out.stdout));
+    for code_name in ["tier-key-unverified", "waiver-expired", "invalid-json", "binary-plan"] {
+        let out = tierkey(&dir, &["explain", code_name]);
+        assert_eq!(code(&out), 0, "{code_name}");
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with(code_name));
+    }
+    let out = tierkey(&dir, &["explain", "no-such-code"]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known codes: missing-tier-key"));
+}
