@@ -58,6 +58,7 @@ pub(crate) fn discover(
         })
     };
     let mut out = Vec::new();
+    let mut roots_here: Option<Vec<(PathBuf, Vec<PathBuf>)>> = None;
     let mut config_dirs_seen: Vec<PathBuf> = Vec::new();
     let mut add_dir =
         |out: &mut Vec<Result<Candidate, (String, InputError)>>, dir: PathBuf, explicit: bool| {
@@ -161,7 +162,23 @@ pub(crate) fn discover(
                     } else {
                         dir
                     };
-                    add_dir(&mut out, dir, true);
+                    // The whole configurations the file belongs to: the
+                    // roots under the current directory that call its
+                    // module, else its own directory.
+                    let roots =
+                        roots_here.get_or_insert_with(|| local_roots(Path::new("."), excluded));
+                    let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+                    let owners: Vec<PathBuf> = roots
+                        .iter()
+                        .filter(|(_, closure)| closure.contains(&key))
+                        .map(|(root, _)| root.clone())
+                        .collect();
+                    if owners.is_empty() {
+                        add_dir(&mut out, dir, true);
+                    }
+                    for root in owners {
+                        add_dir(&mut out, root, true);
+                    }
                 } else if let Some(stacks) = cdktf_stacks(path) {
                     // cdktf.out/manifest.json: each stack is a root.
                     for stack in stacks {
@@ -179,6 +196,64 @@ pub(crate) fn discover(
         }
     }
     out
+}
+
+/// The configuration roots under `top` (directories of `.tf.json` files no
+/// other one calls), each with the canonical directories of every module it
+/// loads, itself included.
+fn local_roots(top: &Path, excluded: impl Fn(&Path) -> bool) -> Vec<(PathBuf, Vec<PathBuf>)> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let walk = WalkDir::new(top)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !(matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
+                    || excluded(e.path()))
+        });
+    for entry in walk.filter_map(Result::ok) {
+        if entry.file_type().is_file() && entry.file_name().to_str().is_some_and(is_config_name) {
+            if let Some(dir) = entry.path().parent() {
+                if !dirs.iter().any(|d| d == dir) {
+                    dirs.push(dir.to_path_buf());
+                }
+            }
+        }
+    }
+    let calls: Vec<(PathBuf, Vec<PathBuf>)> = dirs
+        .iter()
+        .map(|d| {
+            (
+                std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()),
+                crate::tfjson::called_dirs(d),
+            )
+        })
+        .collect();
+    let called: Vec<&PathBuf> = calls.iter().flat_map(|(_, c)| c).collect();
+    let mut roots = Vec::new();
+    for (dir, (key, _)) in dirs.iter().zip(&calls) {
+        if called.contains(&key) {
+            continue;
+        }
+        let mut closure = vec![key.clone()];
+        let mut i = 0;
+        while i < closure.len() {
+            let next: Vec<PathBuf> = calls
+                .iter()
+                .find(|(k, _)| *k == closure[i])
+                .map(|(_, c)| c.clone())
+                .unwrap_or_else(|| crate::tfjson::called_dirs(&closure[i]));
+            for n in next {
+                if !closure.contains(&n) {
+                    closure.push(n);
+                }
+            }
+            i += 1;
+        }
+        roots.push((dir.clone(), closure));
+    }
+    roots
 }
 
 /// The stack directories a CDKTF `manifest.json` lists

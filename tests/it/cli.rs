@@ -495,11 +495,22 @@ fn configuration_errors_point_into_the_file() {
         fs::write(&file, text).expect("write");
         let out = tierkey(
             &dir,
-            &["check", "--config", &format!("{name}.toml"), plan.to_str().expect("utf8")],
+            &[
+                "check",
+                "--config",
+                &format!("{name}.toml"),
+                plan.to_str().expect("utf8"),
+            ],
         );
         assert_eq!(code(&out), 2, "{name}");
-        assert!(out.stdout.is_empty(), "{name}: no report on a bad configuration");
-        transcript_all.push_str(&format!("== {name}\n{}", String::from_utf8_lossy(&out.stderr)));
+        assert!(
+            out.stdout.is_empty(),
+            "{name}: no report on a bad configuration"
+        );
+        transcript_all.push_str(&format!(
+            "== {name}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     insta::assert_snapshot!("configuration_errors", transcript_all);
 }
@@ -512,17 +523,36 @@ fn init_and_explain() {
     let out = tierkey(&dir, &["init"]);
     assert_eq!(code(&out), 0);
     assert!(dir.join("tierkey.toml").is_file());
-    assert_eq!(code(&tierkey(&dir, &["init"])), 2, "an existing file is kept");
+    assert_eq!(
+        code(&tierkey(&dir, &["init"])),
+        2,
+        "an existing file is kept"
+    );
     assert_eq!(code(&tierkey(&dir, &["init", "--force"])), 0);
-    fs::copy(fixture("examples/multi-region/plan.json"), dir.join("plan.json")).expect("copy");
+    fs::copy(
+        fixture("examples/multi-region/plan.json"),
+        dir.join("plan.json"),
+    )
+    .expect("copy");
     let (status, report) = check_json(&dir, &["plan.json"]);
-    assert_eq!(status, 1, "the starter's database tier finds the missing key");
+    assert_eq!(
+        status, 1,
+        "the starter's database tier finds the missing key"
+    );
     assert_eq!(report["findings"][0]["region"], "us-east-1");
 
     let out = tierkey(&dir, &["explain", "missing-tier-key"]);
     assert_eq!(code(&out), 0);
-    insta::assert_snapshot!("explain_missing_tier_key", String::from_utf8_lossy(&out.stdout));
-    for code_name in ["tier-key-unverified", "waiver-expired", "invalid-json", "binary-plan"] {
+    insta::assert_snapshot!(
+        "explain_missing_tier_key",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for code_name in [
+        "tier-key-unverified",
+        "waiver-expired",
+        "invalid-json",
+        "binary-plan",
+    ] {
         let out = tierkey(&dir, &["explain", code_name]);
         assert_eq!(code(&out), 0, "{code_name}");
         assert!(String::from_utf8_lossy(&out.stdout).starts_with(code_name));
@@ -530,4 +560,27 @@ fn init_and_explain() {
     let out = tierkey(&dir, &["explain", "no-such-code"]);
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("known codes: missing-tier-key"));
+}
+
+/// A changed module file (as a pre-commit hook passes it) checks every
+/// whole configuration that uses the module, once each.
+#[test]
+fn a_module_file_checks_the_configurations_that_use_it() {
+    let case = fixture("c08-monorepo-walk");
+    let (status, report) = check_json(
+        &case,
+        &[
+            "modules/db/main.tf.json",
+            "envs/prod/main.tf.json",
+            "envs/stage/main.tf.json",
+        ],
+    );
+    assert_eq!(status, 1);
+    let paths: Vec<&str> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| i["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(paths, ["./envs/prod", "./envs/stage"]);
 }

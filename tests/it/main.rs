@@ -8,6 +8,7 @@
 mod cli;
 mod corpus;
 mod fixtures;
+mod precommit;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
