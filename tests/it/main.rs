@@ -1,9 +1,12 @@
 //! One integration-test binary (a link step per file is slow on 2 cores).
 //!
-//! - `fixtures`: every `fixtures/<case>/` run through the CLI, human and JSON
-//!   output snapshotted with the exit status;
+//! - `fixtures`: every `fixtures/<case>/` run through the CLI, every output
+//!   format snapshotted with the exit status (SARIF checked against its
+//!   schema, JUnit parsed back);
 //! - `cli`: exit codes, `--help`, options, and every class of bad input;
-//! - `corpus`: every plan and state of `../shared/corpus`, when present.
+//! - `corpus`: every input of `../shared/corpus`, when present, and inputs
+//!   mutated byte by byte (no panics);
+//! - `precommit`: the pre-commit hooks under the real pre-commit framework.
 
 mod cli;
 mod corpus;
