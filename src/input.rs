@@ -86,16 +86,7 @@ pub(crate) fn discover(
             Ok(meta) if meta.is_dir() => {
                 let mut found: Vec<Result<Candidate, (String, InputError)>> = Vec::new();
                 let mut config_dirs: Vec<PathBuf> = Vec::new();
-                let walk = WalkDir::new(path)
-                    .follow_links(false)
-                    .sort_by_file_name()
-                    .into_iter()
-                    .filter_entry(|e| {
-                        e.depth() == 0
-                            || !(matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
-                                || excluded(e.path()))
-                    });
-                for entry in walk {
+                for entry in walk(path, excluded) {
                     match entry {
                         Ok(e) if e.path().is_file() => {
                             let name = e.file_name().to_str().unwrap_or("");
@@ -198,21 +189,29 @@ pub(crate) fn discover(
     out
 }
 
+/// A walk of `top` in name order that skips `.git/`, `.terraform/` and
+/// excluded paths, and never follows symlinked directories.
+fn walk(
+    top: &Path,
+    excluded: impl Fn(&Path) -> bool,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    WalkDir::new(top)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| {
+            e.depth() == 0
+                || !(matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
+                    || excluded(e.path()))
+        })
+}
+
 /// The configuration roots under `top` (directories of `.tf.json` files no
 /// other one calls), each with the canonical directories of every module it
 /// loads, itself included.
 fn local_roots(top: &Path, excluded: impl Fn(&Path) -> bool) -> Vec<(PathBuf, Vec<PathBuf>)> {
     let mut dirs: Vec<PathBuf> = Vec::new();
-    let walk = WalkDir::new(top)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !(matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
-                    || excluded(e.path()))
-        });
-    for entry in walk.filter_map(Result::ok) {
+    for entry in walk(top, excluded).filter_map(Result::ok) {
         if entry.file_type().is_file() && entry.file_name().to_str().is_some_and(is_config_name) {
             if let Some(dir) = entry.path().parent() {
                 if !dirs.iter().any(|d| d == dir) {
