@@ -388,7 +388,11 @@ impl Rule<'_, '_> {
         for s in stakes.iter().skip(1) {
             let mut label = self.label(
                 res(s.resource),
-                format!("also {tier} tier {where_}: {}", s.how),
+                format!(
+                    "also {tier} tier {where_}: {} ({})",
+                    res(s.resource).address,
+                    s.how
+                ),
             );
             label.elidable = true;
             related.push(label);

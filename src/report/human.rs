@@ -114,15 +114,27 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
         f.primary.focus.range.clone(),
     )];
     let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
+    // Instances of one configuration block share its location: underline it
+    // once and count the others.
+    let mut same_place: Vec<(FileId, std::ops::Range<usize>, usize)> =
+        vec![(primary_file, f.primary.focus.range.clone(), 0)];
     let alike = f.related.iter().filter(|l| l.elidable).count();
     let mut shown_alike = 0;
     for l in &f.related {
+        if let Some(seen) = same_place
+            .iter_mut()
+            .find(|(file, range, _)| *file == l.focus.file && *range == l.focus.range)
+        {
+            seen.2 += 1;
+            continue;
+        }
         if l.elidable {
             shown_alike += 1;
             if shown_alike > SHOWN_ALIKE {
                 continue;
             }
         }
+        same_place.push((l.focus.file, l.focus.range.clone(), 0));
         let span = LabeledSpan::new_with_span(Some(l.message.clone()), l.focus.range.clone());
         if l.span.file == primary_file {
             labels.push(span);
@@ -130,6 +142,29 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
             v.push(span);
         } else {
             others.push((l.span.file, vec![span]));
+        }
+    }
+    // Say how many more instances stand at each shown place.
+    for (file, range, more) in same_place.iter().filter(|(_, _, more)| *more > 0) {
+        let note = format!(" (+{more} more at this block)");
+        let target = if *file == primary_file {
+            labels
+                .iter_mut()
+                .find(|l| l.offset() == range.start && l.len() == range.len())
+        } else {
+            others
+                .iter_mut()
+                .filter(|(id, _)| id == file)
+                .flat_map(|(_, v)| v.iter_mut())
+                .find(|l| l.offset() == range.start && l.len() == range.len())
+        };
+        if let Some(label) = target {
+            let text = format!("{}{note}", label.label().unwrap_or_default());
+            *label = if label.primary() {
+                LabeledSpan::new_primary_with_span(Some(text), range.clone())
+            } else {
+                LabeledSpan::new_with_span(Some(text), range.clone())
+            };
         }
     }
     let related = others
