@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use crate::{check_json, root, tierkey, transcript};
+use crate::{check_json, inputs_with, root, tierkey, transcript};
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -214,15 +214,9 @@ fn bad_inputs_are_reported_and_others_still_checked() {
         serde_json::from_slice(&json.stdout).expect("json even with bad inputs");
     let inputs = report["inputs"].as_array().expect("inputs");
     assert_eq!(inputs.len(), names.len() + 2);
-    let errors: Vec<(&str, &str)> = inputs
-        .iter()
-        .filter(|i| !i["error"].is_null())
-        .map(|i| {
-            (
-                i["path"].as_str().expect("path"),
-                i["error_code"].as_str().expect("code"),
-            )
-        })
+    let errors: Vec<(&str, &str)> = inputs_with(&report, "error_code")
+        .into_iter()
+        .filter(|(_, code)| !code.is_empty())
         .collect();
     assert_eq!(
         errors,
@@ -295,11 +289,9 @@ fn directory_walks_skip_what_is_not_ours() {
     fs::write(dir.join("envs/prod/notes.txt"), b"plan").expect("write");
     let (status, report) = check_json(&dir, &[]);
     assert_eq!(status, 1);
-    let paths: Vec<&str> = report["inputs"]
-        .as_array()
-        .expect("inputs")
-        .iter()
-        .map(|i| i["path"].as_str().expect("path"))
+    let paths: Vec<&str> = inputs_with(&report, "path")
+        .into_iter()
+        .map(|(p, _)| p)
         .collect();
     assert_eq!(paths, ["./envs/prod/plan.json"]);
 
@@ -359,17 +351,7 @@ fn broken_configuration_files_are_located() {
 fn cdktf_manifest_is_followed() {
     let (status, report) = check_json(&fixture("c05-cdktf"), &["cdktf.out/manifest.json"]);
     assert_eq!(status, 0, "warnings only");
-    let inputs: Vec<(&str, &str)> = report["inputs"]
-        .as_array()
-        .expect("inputs")
-        .iter()
-        .map(|i| {
-            (
-                i["path"].as_str().expect("path"),
-                i["kind"].as_str().expect("kind"),
-            )
-        })
-        .collect();
+    let inputs = inputs_with(&report, "kind");
     assert_eq!(
         inputs,
         [
@@ -576,11 +558,9 @@ fn a_module_file_checks_the_configurations_that_use_it() {
         ],
     );
     assert_eq!(status, 1);
-    let paths: Vec<&str> = report["inputs"]
-        .as_array()
-        .expect("inputs")
-        .iter()
-        .map(|i| i["path"].as_str().expect("path"))
+    let paths: Vec<&str> = inputs_with(&report, "path")
+        .into_iter()
+        .map(|(p, _)| p)
         .collect();
     assert_eq!(paths, ["./envs/prod", "./envs/stage"]);
 }

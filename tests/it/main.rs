@@ -41,6 +41,21 @@ pub fn check_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
     (out.status.code().expect("exit code"), report)
 }
 
+/// `(path, FIELD)` of every input of a JSON report (FIELD null → "").
+pub fn inputs_with<'r>(report: &'r serde_json::Value, field: &str) -> Vec<(&'r str, &'r str)> {
+    report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().expect("path"),
+                i[field].as_str().unwrap_or(""),
+            )
+        })
+        .collect()
+}
+
 /// Exit status, stdout and stderr as one text for snapshots.
 pub fn transcript(out: &Output) -> String {
     let mut s = format!("exit: {}\n", out.status.code().unwrap_or(-1));
