@@ -140,6 +140,17 @@ pub enum FailOn {
 }
 
 impl Outcome {
+    /// Unsuppressed findings of a severity (`None`: the waived ones).
+    pub fn count(&self, severity: Option<Severity>) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| match severity {
+                Some(s) => f.severity == s && f.waiver.is_none(),
+                None => f.waiver.is_some(),
+            })
+            .count()
+    }
+
     /// Exit status under `--fail-on`; suppressed (waived) findings never
     /// count.
     pub fn exit_status(&self, fail_on: FailOn) -> ExitStatus {

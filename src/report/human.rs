@@ -329,18 +329,8 @@ fn summary(outcome: &Outcome, tiers: &[Tier]) -> String {
             ));
         }
     }
-    let count = |sev: Severity| {
-        outcome
-            .findings
-            .iter()
-            .filter(|f| f.severity == sev && f.waiver.is_none())
-            .count()
-    };
-    let waived = outcome
-        .findings
-        .iter()
-        .filter(|f| f.waiver.is_some())
-        .count();
+    let count = |s: Severity| outcome.count(Some(s));
+    let waived = outcome.count(None);
     s.push_str(&format!(
         "         {}, {}, {}{}\n",
         plural(count(Severity::Error), "error", "errors"),

@@ -140,13 +140,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             }),
         })
         .collect();
-    let count = |s: Severity| {
-        outcome
-            .findings
-            .iter()
-            .filter(|f| f.severity == s && f.waiver.is_none())
-            .count()
-    };
+    let count = |s: Severity| outcome.count(Some(s));
     let report = Report {
         version: 1,
         inputs,
@@ -159,11 +153,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
-            waived: outcome
-                .findings
-                .iter()
-                .filter(|f| f.waiver.is_some())
-                .count(),
+            waived: outcome.count(None),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
