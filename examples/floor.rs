@@ -1,4 +1,4 @@
-//! The benchmark's floor: read a file and parse it with serde_json into
+//! The benchmark's floor: read a file and parse it with `serde_json` into
 //! `IgnoredAny` (validate, build nothing). `cargo run --release --example floor -- FILE`.
 
 fn main() {

@@ -6,8 +6,14 @@ use std::path::PathBuf;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
+use crate::aws::is_kms_arn;
+use crate::configuration::VarArg;
+use crate::outcome::FailOn;
 use crate::report::Format;
-use crate::{config, FailOn, Options, RuleOptions, TagPair, TagValue, Tier, VarArg};
+use crate::rules::RuleOptions;
+use crate::settings::{self, is_region_name};
+use crate::tier::{tag_regex, TagPair, TagValue, Tier};
+use crate::Options;
 
 const EXIT_CODES: &str = "\
 Example:
@@ -95,7 +101,7 @@ pub struct CheckArgs {
     pub ignore_case: bool,
 
     /// The region of resources whose provider sets none (stands in for
-    /// AWS_REGION or a profile, which no plan records).
+    /// `AWS_REGION` or a profile, which no plan records).
     #[arg(long, value_name = "REGION", help_heading = "Rule")]
     pub default_region: Option<String>,
 
@@ -201,17 +207,20 @@ impl CheckArgs {
         Ok(outputs)
     }
 
-    /// Validates the arguments and merges the configuration file (S1: a
+    /// Validates the arguments and merges the configuration file (rule S1: a
     /// tier tag is required); command-line options win.
     pub fn options(&self) -> Result<Options, OptionsError> {
-        let config = match &self.config {
-            Some(path) => Some(config::load(path).map_err(OptionsError::Config)?),
-            None => match std::env::current_dir().ok().and_then(|d| config::find(&d)) {
-                Some(path) => Some(config::load(&path).map_err(OptionsError::Config)?),
+        let settings = match &self.config {
+            Some(path) => Some(settings::load(path).map_err(OptionsError::Settings)?),
+            None => match std::env::current_dir()
+                .ok()
+                .and_then(|d| settings::find(&d))
+            {
+                Some(path) => Some(settings::load(&path).map_err(OptionsError::Settings)?),
                 None => None,
             },
         };
-        let ignore_case = self.ignore_case || config.as_ref().is_some_and(|c| c.ignore_case);
+        let ignore_case = self.ignore_case || settings.as_ref().is_some_and(|c| c.ignore_case);
         let mut pairs = Vec::new();
         for tag in &self.tags {
             let (key, value) = split_pair(tag, "--tag", "KEY=VALUE")?;
@@ -222,7 +231,7 @@ impl CheckArgs {
         }
         for tag in &self.tag_regexes {
             let (key, pattern) = split_pair(tag, "--tag-regex", "KEY=REGEX")?;
-            let regex = config::tag_regex(&pattern, ignore_case)
+            let regex = tag_regex(&pattern, ignore_case)
                 .map_err(|e| format!("--tag-regex {tag}: invalid regular expression: {e}"))?;
             pairs.push(TagPair {
                 key,
@@ -230,7 +239,7 @@ impl CheckArgs {
             });
         }
         for region in self.default_region.iter().chain(&self.required_regions) {
-            if !config::is_region_name(region) {
+            if !is_region_name(region) {
                 return Err(format!(
                     "{region:?} is not an AWS region name (expected something like eu-west-1)"
                 )
@@ -238,7 +247,7 @@ impl CheckArgs {
             }
         }
         for arn in &self.external_keys {
-            if !config::is_kms_arn(arn) {
+            if !is_kms_arn(arn) {
                 return Err(format!(
                     "--external-key {arn:?}: expected a KMS key ARN with a region, like arn:aws:kms:eu-west-1:111122223333:key/1234abcd-..."
                 )
@@ -247,7 +256,10 @@ impl CheckArgs {
         }
         // Tiers: the one of --tag / --tag-regex, or those of the file.
         let mut tiers = if pairs.is_empty() {
-            config.as_ref().map(|c| c.tiers.clone()).unwrap_or_default()
+            settings
+                .as_ref()
+                .map(|c| c.tiers.clone())
+                .unwrap_or_default()
         } else {
             vec![Tier::new(self.tier.clone(), pairs)]
         };
@@ -280,12 +292,12 @@ impl CheckArgs {
             default_region: self
                 .default_region
                 .clone()
-                .or_else(|| config.as_ref().and_then(|c| c.default_region.clone())),
+                .or_else(|| settings.as_ref().and_then(|c| c.default_region.clone())),
             vars: self.var_args()?,
             rule: RuleOptions {
-                strict: self.strict || config.as_ref().is_some_and(|c| c.strict),
+                strict: self.strict || settings.as_ref().is_some_and(|c| c.strict),
             },
-            config,
+            settings,
         })
     }
 }
@@ -294,7 +306,7 @@ impl CheckArgs {
 #[derive(Debug)]
 pub enum OptionsError {
     Usage(String),
-    Config(config::ConfigError),
+    Settings(settings::SettingsError),
 }
 
 impl From<String> for OptionsError {
@@ -364,10 +376,10 @@ mod tests {
             "cn-north-1",
             "eusc-de-east-1",
         ] {
-            assert!(config::is_region_name(ok), "{ok}");
+            assert!(is_region_name(ok), "{ok}");
         }
         for bad in ["EU-west-1", "eu-west", "euwest1", "eu--1", ""] {
-            assert!(!config::is_region_name(bad), "{bad}");
+            assert!(!is_region_name(bad), "{bad}");
         }
     }
 }

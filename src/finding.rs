@@ -3,7 +3,8 @@
 //! A [`Finding`] is what the rule concluded about one region (or one
 //! resource, or one input) of one tier, with a primary [`Label`] and related
 //! labels pointing at exact byte spans. Each [`Code`] is stable, kebab-case,
-//! documented in the README, and carries its own explanation.
+//! documented in the README, and carries its own explanation and the
+//! statements of the rule reference (`docs/rule.md`) behind it.
 
 use std::fmt;
 
@@ -34,7 +35,7 @@ impl fmt::Display for Severity {
 }
 
 macro_rules! codes {
-    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $severity:ident;)*) => {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $severity:ident, [$($statement:literal),*];)*) => {
         /// The stable identifier of a finding.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Code {
@@ -62,7 +63,14 @@ macro_rules! codes {
             /// What the code means, one paragraph.
             pub fn description(self) -> &'static str {
                 match self {
-                    $(Code::$variant => concat!($($doc, "\n"),*).trim_ascii(),)*
+                    $(Code::$variant => concat!($($doc),*).trim_ascii(),)*
+                }
+            }
+
+            /// The statements of the rule reference (`docs/rule.md`) behind it.
+            pub fn statements(self) -> &'static [&'static str] {
+                match self {
+                    $(Code::$variant => &[$($statement),*],)*
                 }
             }
         }
@@ -71,44 +79,83 @@ macro_rules! codes {
 
 codes! {
     /// A region holds tier resources but no usable customer-managed KMS key
-    /// carrying the tier tag (SPEC S11). Also raised for tier resources in an
-    /// unknown region when the input has no tier key anywhere (S10).
-    MissingTierKey = "missing-tier-key", Error;
+    /// carrying the tier tag. Also raised for tier resources in an unknown
+    /// region when the input has no tier key anywhere.
+    MissingTierKey = "missing-tier-key", Error, ["S11", "S10"];
     /// A region holds tier resources and no confirmed tier key, but a key that
     /// might be one cannot be verified offline: its tags, usability or region
     /// are unknown until apply, or a tier resource uses a key read through
-    /// `data.aws_kms_key` / `data.aws_kms_alias` (S10, S12).
-    TierKeyUnverified = "tier-key-unverified", Warning;
+    /// `data.aws_kms_key` / `data.aws_kms_alias`.
+    TierKeyUnverified = "tier-key-unverified", Warning, ["S10", "S12"];
     /// A tier resource's region cannot be determined offline, so whether a
-    /// tier key shares its region cannot be verified (S8, S10).
-    RegionUnknown = "region-unknown", Warning;
+    /// tier key shares its region cannot be verified.
+    RegionUnknown = "region-unknown", Warning, ["S8", "S10"];
     /// An AWS resource's tags are unknown until apply, so its tier membership
-    /// cannot be decided (S3, S10).
-    TagsUnknown = "tags-unknown", Warning;
+    /// cannot be decided.
+    TagsUnknown = "tags-unknown", Warning, ["S3", "S10"];
     /// A provider configuration's `ignore_tags` hides the tier tag key, so no
-    /// resource under it can show the tier tag (S3).
-    TierTagIgnored = "tier-tag-ignored", Warning;
+    /// resource under it can show the tier tag.
+    TierTagIgnored = "tier-tag-ignored", Warning, ["S3"];
     /// The plan stopped on errors (`errored: true`); the result covers only
-    /// what the plan shows (S10).
-    PlanErrored = "plan-errored", Warning;
-    /// The plan is partial (`complete: false`, e.g. `-target`); the result
-    /// covers only what the plan shows (S10).
-    PlanIncomplete = "plan-incomplete", Warning;
-    /// A module of a JSON configuration was not read (a remote source, or a
-    /// local directory without configuration files), so its resources are
-    /// not checked.
-    ModuleNotChecked = "module-not-checked", Warning;
-    /// A waiver in the configuration file has expired: it no longer
-    /// suppresses the findings it matches.
-    WaiverExpired = "waiver-expired", Warning;
-    /// A waiver in the configuration file matches no finding: remove it.
-    WaiverUnused = "waiver-unused", Warning;
+    /// what the plan shows.
+    PlanErrored = "plan-errored", Warning, ["S10"];
+    /// The plan is partial (`complete: false`, for example after `-target`);
+    /// the result covers only what the plan shows.
+    PlanIncomplete = "plan-incomplete", Warning, ["S10"];
+    /// A module of a configuration was not read (a remote source, or a local
+    /// directory without configuration files), so its resources are not
+    /// checked.
+    ModuleNotChecked = "module-not-checked", Warning, ["S10"];
+    /// A waiver in the settings file has expired: it no longer suppresses the
+    /// findings it matches.
+    WaiverExpired = "waiver-expired", Warning, [];
+    /// A waiver in the settings file matches no finding: remove it.
+    WaiverUnused = "waiver-unused", Warning, [];
     /// A global (region-less) resource carries the tier tag; it adds no region
-    /// that needs a tier key (S5).
-    GlobalTierResource = "global-tier-resource", Info;
+    /// that needs a tier key.
+    GlobalTierResource = "global-tier-resource", Info, ["S5"];
     /// A resource has a tag that differs from a tier tag pair only in case;
-    /// AWS tags are case-sensitive, so it is not in the tier (S2).
-    TierTagCaseMismatch = "tier-tag-case-mismatch", Info;
+    /// AWS tags are case-sensitive, so it is not in the tier.
+    TierTagCaseMismatch = "tier-tag-case-mismatch", Info, ["S2"];
+}
+
+/// Where the rule reference lives, for links in machine formats.
+pub const RULE_REFERENCE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rule.md");
+
+/// The statements of the rule reference (`docs/rule.md`), each with the
+/// title of its section.
+pub const STATEMENTS: &[(&str, &str)] = &[
+    ("S1", "A tier must be configured"),
+    ("S2", "Tag matching"),
+    ("S3", "Effective tags"),
+    ("S4", "What survives the plan"),
+    ("S5", "Tier resources"),
+    ("S6", "Candidate keys"),
+    ("S7", "Tier keys"),
+    ("S8", "The region of an instance"),
+    ("S9", "Extra tier regions"),
+    ("S10", "Unknowns never pass silently"),
+    ("S11", "One verdict per region"),
+    ("S12", "Keys from outside the configuration"),
+    ("S13", "Findings"),
+];
+
+/// The link to a statement's section of the rule reference.
+pub fn statement_url(id: &str) -> String {
+    let title = STATEMENTS
+        .iter()
+        .find(|(s, _)| *s == id)
+        .map_or("", |(_, t)| *t);
+    let slug: String = format!("{id} {title}")
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            'a'..='z' | '0'..='9' | '-' => Some(c),
+            ' ' => Some('-'),
+            _ => None,
+        })
+        .collect();
+    format!("{RULE_REFERENCE}#{slug}")
 }
 
 impl Code {
@@ -130,10 +177,20 @@ impl Code {
         }
     }
 
+    /// Where the rule reference explains it ("S11 and S10 in docs/rule.md").
+    pub fn reference(self) -> Option<String> {
+        let statements = self.statements();
+        (!statements.is_empty()).then(|| format!("{} in docs/rule.md", statements.join(", ")))
+    }
+
     /// `tierkey explain CODE`.
     pub fn explain(self) -> String {
+        let reference = self
+            .reference()
+            .map(|r| format!("\n\nRule reference: {r}"))
+            .unwrap_or_default();
         format!(
-            "{} ({} by default)\n\n{}\n\nHow to fix it: {}\n",
+            "{} ({} by default)\n\n{}\n\nHow to fix it: {}{reference}\n",
             self.as_str(),
             self.default_severity(),
             self.description().replace('\n', " "),
@@ -198,6 +255,19 @@ pub struct Finding {
     pub waiver: Option<Suppression>,
 }
 
+/// One region (or unknown-region group) a rule decided, for summaries and
+/// test-case reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionCheck {
+    /// The input's path, as the report lists it.
+    pub input: String,
+    pub tier: String,
+    /// The `subject` of the finding this check gives when it fails.
+    pub subject: String,
+    pub region: Option<String>,
+    pub passed: bool,
+}
+
 /// Why a finding is suppressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suppression {
@@ -227,10 +297,10 @@ impl Finding {
         )
     }
 
-    /// Sort key: file, position, code, message (deterministic output).
+    /// Sort key after the file's path: position, code, region, message
+    /// (deterministic output, whatever order files were read in).
     pub(crate) fn sort_key(&self) -> impl Ord + '_ {
         (
-            self.primary.span.file,
             self.primary.span.range.start,
             self.code,
             &self.region,
@@ -243,6 +313,26 @@ impl Finding {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn every_statement_has_its_section_in_the_rule_reference() {
+        let reference = include_str!("../docs/rule.md");
+        for (id, title) in STATEMENTS {
+            assert!(
+                reference.contains(&format!("\n## {id} {title}\n")),
+                "docs/rule.md lacks the section `## {id} {title}`"
+            );
+        }
+        for code in Code::ALL {
+            for statement in code.statements() {
+                assert!(
+                    STATEMENTS.iter().any(|(id, _)| id == statement),
+                    "{statement}"
+                );
+            }
+        }
+        assert!(statement_url("S11").ends_with("docs/rule.md#s11-one-verdict-per-region"));
+    }
 
     #[test]
     fn codes_are_unique_kebab_case_and_documented() {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use tierkey::cli::{self, Command, OptionsError, Output};
 use tierkey::report::{self, Format, Style};
-use tierkey::{config, Code, ErrorCode, Options, Outcome};
+use tierkey::{settings, Code, ErrorCode, Options, Outcome};
 
 fn main() -> ExitCode {
     let cli = match cli::parse() {
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     let options = match args.options() {
         Ok(o) => o,
         Err(OptionsError::Usage(message)) => return fail(&format!("error: {message}")),
-        Err(OptionsError::Config(error)) => {
+        Err(OptionsError::Settings(error)) => {
             let mut stderr = io::stderr().lock();
             let style = Style {
                 color: stderr.is_terminal()
@@ -47,48 +47,46 @@ fn main() -> ExitCode {
 /// Writes one report to its file or to standard output.
 fn write_report(output: &Output, outcome: &Outcome, options: &Options) -> Result<(), String> {
     let format = output.format;
-    match &output.file {
-        Some(path) => std::fs::File::create(path)
+    if let Some(path) = &output.file {
+        return std::fs::File::create(path)
             .map(io::BufWriter::new)
             .and_then(|mut file| {
                 report::write(format, outcome, &options.tiers, Style::default(), &mut file)?;
                 file.flush()
             })
-            .map_err(|e| format!("error: cannot write {}: {e}", path.display())),
-        None => {
-            let stdout = io::stdout();
-            let color = format == Format::Human
-                && stdout.is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let width = std::env::var("COLUMNS")
-                .ok()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(100);
-            let mut lock = io::BufWriter::new(stdout.lock());
-            match report::write(
-                format,
-                outcome,
-                &options.tiers,
-                Style { color, width },
-                &mut lock,
-            )
-            .and_then(|()| lock.flush())
-            {
-                // A closed pipe (`| head`) is not an error of ours.
-                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("error: {e}")),
-                _ => Ok(()),
-            }
-        }
+            .map_err(|e| format!("error: cannot write {}: {e}", path.display()));
+    }
+    let stdout = io::stdout();
+    let color = format == Format::Human
+        && stdout.is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    let mut lock = io::BufWriter::new(stdout.lock());
+    match report::write(
+        format,
+        outcome,
+        &options.tiers,
+        Style { color, width },
+        &mut lock,
+    )
+    .and_then(|()| lock.flush())
+    {
+        // A closed pipe (`| head`) is not an error of ours.
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("error: {e}")),
+        _ => Ok(()),
     }
 }
 
 /// `tierkey init`: a commented starter tierkey.toml.
 fn init(force: bool) -> ExitCode {
-    let path = std::path::Path::new(config::FILE_NAME);
+    let path = std::path::Path::new(settings::FILE_NAME);
     if path.exists() && !force {
         return fail("error: tierkey.toml exists already (use --force to replace it)");
     }
-    match std::fs::write(path, config::STARTER) {
+    match std::fs::write(path, settings::STARTER) {
         Ok(()) => {
             let _ = writeln!(
                 io::stdout(),
@@ -112,23 +110,19 @@ fn explain(code: &str) -> ExitCode {
                 .find(|c| c.as_str() == code)
                 .map(|c| c.explain())
         });
-    match text {
-        Some(text) => {
-            let _ = io::stdout().write_all(text.as_bytes());
-            ExitCode::SUCCESS
-        }
-        None => {
-            let known: Vec<&str> = Code::ALL
-                .iter()
-                .map(|c| c.as_str())
-                .chain(ErrorCode::ALL.iter().map(|c| c.as_str()))
-                .collect();
-            fail(&format!(
-                "error: unknown code {code:?}; known codes: {}",
-                known.join(", ")
-            ))
-        }
+    if let Some(text) = text {
+        let _ = io::stdout().write_all(text.as_bytes());
+        return ExitCode::SUCCESS;
     }
+    let known: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .chain(ErrorCode::ALL.iter().map(|c| c.as_str()))
+        .collect();
+    fail(&format!(
+        "error: unknown code {code:?}; known codes: {}",
+        known.join(", ")
+    ))
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -171,7 +171,7 @@ fn count_chars(bytes: &[u8]) -> usize {
     if bytes.is_ascii() {
         return bytes.len();
     }
-    bytes.iter().map(|&b| usize::from((b as i8) >= -0x40)).sum()
+    bytes.iter().map(|&b| usize::from(b & 0xC0 != 0x80)).sum()
 }
 
 fn count_newlines(bytes: &[u8]) -> usize {
@@ -265,7 +265,7 @@ impl SourceCode for Excerpt<'_> {
             (from.min(start), to.max(end))
         };
         let LineCol { line, column } = self.file.line_col(from);
-        let lines = bytes[from..to].iter().filter(|&&b| b == b'\n').count() + 1;
+        let lines = count_newlines(&bytes[from..to]) + 1;
         Ok(Box::new(MietteSpanContents::new_named(
             self.file.path.clone(),
             &bytes[from..to],

@@ -7,7 +7,7 @@ use std::io;
 
 use super::Loc;
 use crate::finding::Severity;
-use crate::Outcome;
+use crate::outcome::Outcome;
 
 /// Escapes a message (the text after `::`).
 pub(crate) fn data(text: &str) -> String {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::Loc;
 use crate::finding::{fnv64, Severity};
-use crate::Outcome;
+use crate::outcome::Outcome;
 
 fn severity(s: Severity) -> &'static str {
     match s {

@@ -12,8 +12,9 @@ use std::io;
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
 use crate::finding::{Finding, Severity};
+use crate::outcome::{InputReport, Outcome};
 use crate::source::{Excerpt, FileId, Sources};
-use crate::{InputReport, Outcome, Tier};
+use crate::tier::Tier;
 
 struct Shown<'a> {
     message: String,
@@ -107,18 +108,19 @@ fn input_error<'a>(sources: &'a Sources, input: &InputReport) -> Option<Shown<'a
 /// shows; the JSON report lists them all.
 const SHOWN_ALIKE: usize = 8;
 
-fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
+/// The labels of a finding, grouped by file: those in the primary file,
+/// then those of each other file. Instances of one configuration block
+/// share its location: it is underlined once and the others are counted;
+/// at most [`SHOWN_ALIKE`] alike labels are shown.
+fn labels(f: &Finding) -> (Vec<LabeledSpan>, Vec<(FileId, Vec<LabeledSpan>)>) {
     let primary_file = f.primary.span.file;
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         Some(f.primary.message.clone()),
         f.primary.focus.range.clone(),
     )];
     let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
-    // Instances of one configuration block share its location: underline it
-    // once and count the others.
     let mut same_place: Vec<(FileId, std::ops::Range<usize>, usize)> =
         vec![(primary_file, f.primary.focus.range.clone(), 0)];
-    let alike = f.related.iter().filter(|l| l.elidable).count();
     let mut shown_alike = 0;
     for l in &f.related {
         if let Some(seen) = same_place
@@ -167,6 +169,13 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
             };
         }
     }
+    (labels, others)
+}
+
+fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
+    let primary_file = f.primary.span.file;
+    let (labels, others) = labels(f);
+    let alike = f.related.iter().filter(|l| l.elidable).count();
     let related = others
         .into_iter()
         .map(|(file, labels)| Shown {
@@ -223,7 +232,7 @@ fn handler(style: super::Style) -> GraphicalReportHandler {
 
 /// A `tierkey.toml` error, pointing into the file.
 pub(super) fn config_error(
-    error: &crate::config::ConfigError,
+    error: &crate::settings::SettingsError,
     style: super::Style,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {

@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::Loc;
 use crate::finding::{Label, Severity};
+use crate::input::InputKind;
+use crate::outcome::Outcome;
 use crate::source::Sources;
-use crate::Outcome;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -107,7 +108,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
                 .map(|(span, file)| (sources.get(file).line_col(span.start), span));
             Input {
                 path: &i.path,
-                kind: i.kind.map(|k| k.as_str()),
+                kind: i.kind.map(InputKind::as_str),
                 error: error.map(|e| e.message.as_str()),
                 error_code: error.map(|e| e.code.as_str()),
                 error_help: error.and_then(|e| e.help.as_deref()),

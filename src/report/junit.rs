@@ -8,7 +8,8 @@
 use std::io;
 
 use crate::finding::{Finding, Severity};
-use crate::{Outcome, Tier};
+use crate::outcome::Outcome;
+use crate::tier::Tier;
 
 /// Escapes text for XML attributes and content, dropping characters XML
 /// 1.0 cannot carry.
@@ -67,7 +68,13 @@ impl Case {
 }
 
 pub(super) fn write(outcome: &Outcome, tiers: &[Tier], out: &mut dyn io::Write) -> io::Result<()> {
-    let mut suites: Vec<(&str, Vec<Case>)> = Vec::new();
+    out.write_all(render(&suites(outcome, tiers)).as_bytes())
+}
+
+/// One suite per input: its read error, a case per (tier, region) checked,
+/// and one for the findings about no region.
+fn suites<'o>(outcome: &'o Outcome, tiers: &[Tier]) -> Vec<(&'o str, Vec<Case>)> {
+    let mut suites = Vec::new();
     for input in &outcome.inputs {
         let mut cases = Vec::new();
         if let Some(error) = &input.error {
@@ -125,9 +132,13 @@ pub(super) fn write(outcome: &Outcome, tiers: &[Tier], out: &mut dyn io::Write) 
                 ..Case::default()
             });
         }
-        suites.push((&input.path, cases));
+        suites.push((input.path.as_str(), cases));
     }
+    suites
+}
 
+/// The XML document.
+fn render(suites: &[(&str, Vec<Case>)]) -> String {
     let all = || suites.iter().flat_map(|(_, cases)| cases);
     let mut doc = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     doc.push_str(&format!(
@@ -136,7 +147,7 @@ pub(super) fn write(outcome: &Outcome, tiers: &[Tier], out: &mut dyn io::Write) 
         all().filter(|c| c.failure.is_some()).count(),
         all().filter(|c| c.error.is_some()).count(),
     ));
-    for (name, cases) in &suites {
+    for (name, cases) in suites {
         doc.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
             xml(name),
@@ -145,41 +156,47 @@ pub(super) fn write(outcome: &Outcome, tiers: &[Tier], out: &mut dyn io::Write) 
             cases.iter().filter(|c| c.error.is_some()).count(),
         ));
         for case in cases {
-            doc.push_str(&format!(
-                "    <testcase name=\"{}\" classname=\"{}\"",
-                xml(&case.name),
-                xml(name)
-            ));
-            if case.failure.is_none() && case.error.is_none() && case.output.is_empty() {
-                doc.push_str("/>\n");
-                continue;
-            }
-            doc.push_str(">\n");
-            if let Some(failure) = &case.failure {
-                let first = failure.lines().next().unwrap_or("");
-                doc.push_str(&format!(
-                    "      <failure message=\"{}\">{}</failure>\n",
-                    xml(first),
-                    xml(failure)
-                ));
-            }
-            if let Some(error) = &case.error {
-                doc.push_str(&format!(
-                    "      <error message=\"{}\">{}</error>\n",
-                    xml(error),
-                    xml(error)
-                ));
-            }
-            if !case.output.is_empty() {
-                doc.push_str(&format!(
-                    "      <system-out>{}</system-out>\n",
-                    xml(&case.output.join("\n"))
-                ));
-            }
-            doc.push_str("    </testcase>\n");
+            case.render(name, &mut doc);
         }
         doc.push_str("  </testsuite>\n");
     }
     doc.push_str("</testsuites>\n");
-    out.write_all(doc.as_bytes())
+    doc
+}
+
+impl Case {
+    fn render(&self, suite: &str, doc: &mut String) {
+        doc.push_str(&format!(
+            "    <testcase name=\"{}\" classname=\"{}\"",
+            xml(&self.name),
+            xml(suite)
+        ));
+        if self.failure.is_none() && self.error.is_none() && self.output.is_empty() {
+            doc.push_str("/>\n");
+            return;
+        }
+        doc.push_str(">\n");
+        if let Some(failure) = &self.failure {
+            let first = failure.lines().next().unwrap_or("");
+            doc.push_str(&format!(
+                "      <failure message=\"{}\">{}</failure>\n",
+                xml(first),
+                xml(failure)
+            ));
+        }
+        if let Some(error) = &self.error {
+            doc.push_str(&format!(
+                "      <error message=\"{}\">{}</error>\n",
+                xml(error),
+                xml(error)
+            ));
+        }
+        if !self.output.is_empty() {
+            doc.push_str(&format!(
+                "      <system-out>{}</system-out>\n",
+                xml(&self.output.join("\n"))
+            ));
+        }
+        doc.push_str("    </testcase>\n");
+    }
 }

@@ -15,8 +15,9 @@ mod sarif;
 
 use std::io;
 
+use crate::outcome::Outcome;
 use crate::source::{LineCol, Sources, Span};
-use crate::{Outcome, Tier};
+use crate::tier::Tier;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +105,7 @@ impl Default for Style {
 
 /// Renders a configuration file error with the place it points at.
 pub fn config_error(
-    error: &crate::config::ConfigError,
+    error: &crate::settings::SettingsError,
     style: Style,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {

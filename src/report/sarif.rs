@@ -9,9 +9,9 @@ use std::io;
 use serde_json::{json, Value};
 
 use super::Loc;
-use crate::finding::{Code, Finding, Label, Severity};
+use crate::finding::{statement_url, Code, Finding, Label, Severity};
+use crate::outcome::Outcome;
 use crate::source::Sources;
-use crate::Outcome;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -123,7 +123,6 @@ fn result(sources: &Sources, f: &Finding) -> Value {
 }
 
 fn rules() -> Vec<Value> {
-    let help_uri = concat!(env!("CARGO_PKG_REPOSITORY"), "#finding-codes");
     Code::ALL
         .iter()
         .map(|&code| {
@@ -135,7 +134,7 @@ fn rules() -> Vec<Value> {
                 "shortDescription": { "text": short },
                 "fullDescription": { "text": full },
                 "help": { "text": format!("{full} Run `tierkey explain {}` for how to fix it.", code.as_str()) },
-                "helpUri": help_uri,
+                "helpUri": code.statements().first().map_or_else(|| format!("{}#finding-codes", env!("CARGO_PKG_REPOSITORY")), |s| statement_url(s)),
                 "defaultConfiguration": { "level": level(code.default_severity()) },
             })
         })

@@ -468,7 +468,8 @@ fn configuration_errors_point_into_the_file() {
         ("wrong-type", "strict = \"yes\"\n"),
         ("bad-region", "default_region = \"Europe\"\n[[tier]]\nname = \"database\"\ntags = { tier = \"database\" }\n"),
         ("bad-regex", "[[tier]]\nname = \"database\"\ntag_patterns = { tier = \"data(base\" }\n"),
-        ("bad-jsonpath", "[[tier]]\nname = \"database\"\ninclude = [\"$[?@.type ==\"]\n"),
+        ("bad-jsonpath", "[[tier]]\nname = \"database\"\ntags = { tier = \"database\" }\ninclude = [\"$[?@.type ==\"]\n"),
+        ("no-tags", "[[tier]]\nname = \"database\"\ninclude = [\"$[?@.type == 'aws_db_instance']\"]\n"),
         ("bad-waiver", "[[tier]]\nname = \"database\"\ntags = { tier = \"database\" }\n[[waiver]]\ntier = \"database\"\nreason = \"x\"\n"),
     ];
     let mut transcript_all = String::new();

@@ -4,7 +4,7 @@
 //! SPEC statement it proves. Both the human and the JSON report are pinned.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::{root, tierkey, transcript};
 
@@ -43,20 +43,14 @@ fn every_fixture_matches_its_snapshots() {
     let cases = cases();
     assert!(cases.len() >= 20, "fixtures went missing");
     for case in cases {
-        let name = case
-            .strip_prefix(root().join("fixtures"))
-            .expect("under fixtures")
-            .to_string_lossy()
-            .replace('/', "__");
+        let name = case_name(&case);
         let readme =
             fs::read_to_string(case.join("README.md")).expect("every fixture has a README");
         assert!(readme.starts_with("# "), "{name}: README names the case");
-        let args = fs::read_to_string(case.join("args")).expect("args");
-        let mut argv: Vec<&str> = vec!["check"];
-        argv.extend(args.split_whitespace());
+        let mut argv = check_args(&case);
         let human = tierkey(&case, &argv);
         insta::assert_snapshot!(format!("{name}__human"), transcript(&human));
-        argv.extend(["--format", "json"]);
+        argv.extend(["--format".into(), "json".into()]);
         let json = tierkey(&case, &argv);
         assert_eq!(
             human.status.code(),
@@ -67,29 +61,56 @@ fn every_fixture_matches_its_snapshots() {
             serde_json::from_slice(&json.stdout).expect("JSON report parses");
         assert_eq!(parsed["version"], 1);
         insta::assert_snapshot!(format!("{name}__json"), transcript(&json));
-        argv.truncate(argv.len() - 2);
-        for format in ["sarif", "junit", "github", "gitlab"] {
-            argv.extend(["--format", format]);
-            let out = tierkey(&case, &argv);
-            argv.truncate(argv.len() - 2);
-            assert_eq!(
-                human.status.code(),
-                out.status.code(),
-                "{name}: {format} agrees on the exit status"
-            );
-            check_document(&name, format, &out.stdout);
-            insta::assert_snapshot!(format!("{name}__{format}"), transcript(&out));
-        }
     }
 }
 
-/// Machine formats parse back: SARIF against the official schema (when
-/// `../shared/schemas` is present), JUnit as XML with consistent counts,
-/// GitLab as a JSON array.
-fn check_document(name: &str, format: &str, stdout: &[u8]) {
+/// Each machine format, once, over one set of findings that exercises
+/// everything they render (`fixtures/m01-machine-formats`): every document
+/// parses back (SARIF against the official schema), and agrees with the
+/// human report on the exit status.
+#[test]
+fn machine_formats_render_a_shared_set_of_findings() {
+    let case = root().join("fixtures/m01-machine-formats");
+    let mut argv = check_args(&case);
+    let human = tierkey(&case, &argv);
+    for format in ["sarif", "junit", "github", "gitlab"] {
+        argv.extend(["--format".into(), format.into()]);
+        let out = tierkey(&case, &argv);
+        argv.truncate(argv.len() - 2);
+        assert_eq!(
+            human.status.code(),
+            out.status.code(),
+            "{format} agrees on the exit status"
+        );
+        check_document(format, &out.stdout);
+        insta::assert_snapshot!(format!("machine_formats__{format}"), transcript(&out));
+    }
+}
+
+fn case_name(case: &Path) -> String {
+    case.strip_prefix(root().join("fixtures"))
+        .expect("under fixtures")
+        .to_string_lossy()
+        .replace('/', "__")
+}
+
+/// `check` and the case's `args`.
+fn check_args(case: &Path) -> Vec<String> {
+    let args = fs::read_to_string(case.join("args")).expect("args");
+    std::iter::once("check".to_string())
+        .chain(args.split_whitespace().map(str::to_string))
+        .collect()
+}
+
+/// Machine formats parse back: SARIF against the official schema, JUnit as
+/// XML with consistent counts, GitLab as a JSON array.
+fn check_document(format: &str, stdout: &[u8]) {
+    let name = "m01-machine-formats";
     match format {
         "sarif" => {
             let sarif: serde_json::Value = serde_json::from_slice(stdout).expect("SARIF is JSON");
+            // Checked against the schema in its own test, which says so when
+            // the schema is missing.
             if let Some(validator) = sarif_validator() {
                 let errors: Vec<String> = validator
                     .iter_errors(&sarif)
@@ -134,17 +155,49 @@ fn check_document(name: &str, format: &str, stdout: &[u8]) {
     }
 }
 
+/// The official SARIF 2.1.0 schema (`../shared/schemas`), compiled once.
 fn sarif_validator() -> Option<&'static jsonschema::Validator> {
     static VALIDATOR: std::sync::OnceLock<Option<jsonschema::Validator>> =
         std::sync::OnceLock::new();
     VALIDATOR
         .get_or_init(|| {
-            let text = fs::read_to_string(root().join("../shared/schemas/sarif-schema-2.1.0.json"))
-                .ok()?;
+            let text = fs::read_to_string(schema_path()).ok()?;
             let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
             Some(jsonschema::validator_for(&schema).expect("schema compiles"))
         })
         .as_ref()
+}
+
+fn schema_path() -> PathBuf {
+    root().join("../shared/schemas/sarif-schema-2.1.0.json")
+}
+
+/// SARIF output validates against the official schema, and the check is
+/// real: a document that is not SARIF is rejected.
+#[test]
+#[cfg_attr(
+    tierkey_no_schemas,
+    ignore = "../shared/schemas (the official SARIF schema) is not beside this checkout"
+)]
+fn sarif_validates_against_the_official_schema() {
+    let validator = sarif_validator().unwrap_or_else(|| {
+        panic!("{} is missing", schema_path().display());
+    });
+    let bad = serde_json::json!({"version": "2.1.0", "runs": [{"results": []}]});
+    assert!(
+        !validator.is_valid(&bad),
+        "a run without a tool is not valid SARIF"
+    );
+    let case = root().join("fixtures/m01-machine-formats");
+    let mut argv = check_args(&case);
+    argv.extend(["--format".into(), "sarif".into()]);
+    let out = tierkey(&case, &argv);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "SARIF fails the schema: {errors:#?}");
 }
 
 /// Every finding's offset/length must cover an object whose "address" is the
@@ -171,8 +224,9 @@ fn json_locations_are_exact_byte_spans() {
         assert!(!findings.is_empty(), "{case} has findings");
         for f in findings {
             for loc in std::iter::once(f).chain(f["related"].as_array().expect("related")) {
-                let offset = loc["offset"].as_u64().expect("offset") as usize;
-                let length = loc["length"].as_u64().expect("length") as usize;
+                let number =
+                    |key: &str| usize::try_from(loc[key].as_u64().expect(key)).expect("fits");
+                let (offset, length) = (number("offset"), number("length"));
                 let object: serde_json::Value =
                     serde_json::from_str(&text[offset..offset + length])
                         .expect("span is one JSON value");
@@ -186,17 +240,4 @@ fn json_locations_are_exact_byte_spans() {
             }
         }
     }
-}
-
-/// The schema check above is real: it rejects a document that is not SARIF.
-#[test]
-fn sarif_schema_validation_rejects_invalid_documents() {
-    let Some(validator) = sarif_validator() else {
-        return;
-    };
-    let bad = serde_json::json!({"version": "2.1.0", "runs": [{"results": []}]});
-    assert!(
-        !validator.is_valid(&bad),
-        "a run without a tool is not valid SARIF"
-    );
 }

@@ -1,12 +1,15 @@
 //! One integration-test binary (a link step per file is slow on 2 cores).
 //!
-//! - `fixtures`: every `fixtures/<case>/` run through the CLI, every output
-//!   format snapshotted with the exit status (SARIF checked against its
-//!   schema, JUnit parsed back);
+//! - `fixtures`: every `fixtures/<case>/` run through the CLI, its human
+//!   and JSON reports snapshotted with the exit status; each machine format
+//!   snapshotted once over a shared set of findings (SARIF checked against
+//!   its schema, JUnit parsed back);
 //! - `cli`: exit codes, `--help`, options, and every class of bad input;
-//! - `corpus`: every input of `../shared/corpus`, when present, and inputs
-//!   mutated byte by byte (no panics);
-//! - `precommit`: the pre-commit hooks under the real pre-commit framework.
+//! - `corpus`: every input of `../shared/corpus` (ignored, saying why, when
+//!   it is not beside the checkout; an error under CI), and inputs mutated
+//!   byte by byte (no panics);
+//! - `precommit`: the pre-commit hooks under the real pre-commit framework
+//!   (opt-in with `TIERKEY_TEST_PRE_COMMIT=1`; always under CI).
 
 mod cli;
 mod corpus;
@@ -16,12 +19,12 @@ mod precommit;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Runs the binary in `dir` with a fixed terminal width and no colour.
-pub fn tierkey(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn tierkey<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tierkey"))
         .args(args)
         .current_dir(dir)
@@ -33,16 +36,19 @@ pub fn tierkey(dir: &Path, args: &[&str]) -> Output {
 
 /// `tierkey check --tag tier=database --format json ARGS...` in `dir`:
 /// the exit code and the parsed report.
-pub fn check_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
-    let mut argv = vec!["check", "--tag", "tier=database", "--format", "json"];
-    argv.extend(args);
-    let out = tierkey(dir, &argv);
+pub(crate) fn check_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut command = vec!["check", "--tag", "tier=database", "--format", "json"];
+    command.extend(args);
+    let out = tierkey(dir, &command);
     let report = serde_json::from_slice(&out.stdout).expect("the JSON report parses");
     (out.status.code().expect("exit code"), report)
 }
 
 /// `(path, FIELD)` of every input of a JSON report (FIELD null → "").
-pub fn inputs_with<'r>(report: &'r serde_json::Value, field: &str) -> Vec<(&'r str, &'r str)> {
+pub(crate) fn inputs_with<'r>(
+    report: &'r serde_json::Value,
+    field: &str,
+) -> Vec<(&'r str, &'r str)> {
     report["inputs"]
         .as_array()
         .expect("inputs")
@@ -57,7 +63,7 @@ pub fn inputs_with<'r>(report: &'r serde_json::Value, field: &str) -> Vec<(&'r s
 }
 
 /// Exit status, stdout and stderr as one text for snapshots.
-pub fn transcript(out: &Output) -> String {
+pub(crate) fn transcript(out: &Output) -> String {
     let mut s = format!("exit: {}\n", out.status.code().unwrap_or(-1));
     s.push_str("--- stdout\n");
     s.push_str(&String::from_utf8_lossy(&out.stdout));

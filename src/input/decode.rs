@@ -1,0 +1,135 @@
+//! Bytes to checkable text: before any JSON is parsed, the bytes are checked
+//! for what users actually feed a plan checker by mistake — empty files,
+//! binary plan files, UTF-16 from PowerShell redirection, invalid UTF-8 —
+//! and output captured through the setup-terraform wrapper is unwrapped.
+
+use std::ops::Range;
+use std::path::Path;
+
+use crate::error::{ErrorCode, InputError};
+
+use super::io_reason;
+
+/// Text ready for the JSON parser.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub text: String,
+    /// Where the JSON document is inside `text`.
+    pub body: Range<usize>,
+    /// The JSON sits inside setup-terraform wrapper output; text after it is
+    /// wrapper noise.
+    pub wrapped: bool,
+}
+
+/// Reads a file's bytes.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, InputError> {
+    std::fs::read(path).map_err(|e| {
+        InputError::new(
+            ErrorCode::Unreadable,
+            format!("cannot read {}: {}", path.display(), io_reason(&e)),
+        )
+    })
+}
+
+/// Checks the bytes of an input and finds the JSON in them. On failure,
+/// returns the error and, when there is text to point into, that text.
+pub(crate) fn decode(bytes: Vec<u8>) -> Result<Decoded, (InputError, Option<String>)> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err((
+            InputError::new(ErrorCode::EmptyInput, "the file is empty")
+                .help("did `terraform show -json PLANFILE > plan.json` fail? Run it again and check its exit status"),
+            None,
+        ));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err((
+            InputError::new(ErrorCode::BinaryPlan, "this is a binary plan file (the output of `terraform plan -out`)")
+                .help("convert it to JSON first: `terraform show -json PLANFILE > plan.json` (or `tofu show -json`)"),
+            None,
+        ));
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err((
+            InputError::new(ErrorCode::NotUtf8, "the file is UTF-16 text, not UTF-8")
+                .help("Windows PowerShell's `>` writes UTF-16; use `terraform show -json PLANFILE | Out-File -Encoding utf8 plan.json`"),
+            None,
+        ));
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            return Err((
+                InputError::new(ErrorCode::NotUtf8, format!("invalid UTF-8 at byte {at}"))
+                    .help("plans and states are UTF-8 JSON; was the file written by `terraform show -json`?")
+                    .at(at..at + 1),
+                Some(text),
+            ));
+        }
+    };
+    let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    start += text[start..].len() - text[start..].trim_start().len();
+    let rest = &text[start..];
+    if rest.starts_with("[command]") || rest.starts_with("::") {
+        // hashicorp/setup-terraform's wrapper echoes the command, then
+        // stdout, then `::set-output` / `::debug::` lines.
+        let json_at = rest
+            .match_indices('\n')
+            .map(|(i, _)| i + 1)
+            .find(|&i| rest[i..].starts_with('{'));
+        if let Some(i) = json_at {
+            return Ok(Decoded {
+                body: start + i..text.len(),
+                text,
+                wrapped: true,
+            });
+        }
+        let line_end = rest.find('\n').unwrap_or(rest.len());
+        return Err((
+            InputError::new(
+                ErrorCode::InvalidJson,
+                "this is setup-terraform wrapper output with no JSON document in it",
+            )
+            .help("set `terraform_wrapper: false` on hashicorp/setup-terraform, or write the plan with `terraform show -json PLANFILE > plan.json`")
+            .at(start..start + line_end),
+            Some(text),
+        ));
+    }
+    Ok(Decoded {
+        body: start..text.len(),
+        text,
+        wrapped: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(bytes: &[u8]) -> ErrorCode {
+        decode(bytes.to_vec()).unwrap_err().0.code
+    }
+
+    #[test]
+    fn byte_level_errors() {
+        assert_eq!(code(b""), ErrorCode::EmptyInput);
+        assert_eq!(code(b" \n\t"), ErrorCode::EmptyInput);
+        assert_eq!(code(b"PK\x03\x04rest"), ErrorCode::BinaryPlan);
+        assert_eq!(code(b"\xFF\xFE{\x00"), ErrorCode::NotUtf8);
+        assert_eq!(code(b"{\"a\": \"\xC3\x28\"}"), ErrorCode::NotUtf8);
+        assert_eq!(
+            code(b"[command]terraform show -json\n::set-output name=stdout::\n"),
+            ErrorCode::InvalidJson
+        );
+    }
+
+    #[test]
+    fn bom_and_wrapper_are_skipped() {
+        let d = decode(b"\xEF\xBB\xBF {\"a\":1}".to_vec()).unwrap();
+        assert_eq!(&d.text[d.body.clone()], "{\"a\":1}");
+        let d = decode(b"[command]/x/terraform-bin show -json p\n{\"a\":1}%0A\n::set-output name=exitcode::0\n".to_vec()).unwrap();
+        assert!(d.wrapped);
+        assert!(d.text[d.body.clone()].starts_with("{\"a\":1}"));
+    }
+}

@@ -1,0 +1,315 @@
+//! Finding inputs: the command-line paths expanded into documents and
+//! configuration roots, in a stable order.
+//!
+//! Directories are walked (skipping `.git/` and `.terraform/`, never
+//! following symlinked directories) for plan and state documents and for
+//! configuration roots (directories of configuration files that no other one
+//! calls as a local module); files named on the command line are always
+//! read and every problem with them is reported. Which directories a module
+//! calls is the configuration reader's knowledge: the caller passes it in
+//! ([`Calls`]), so discovery only walks the file system.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use super::{io_reason, is_config_name, Candidate, Target};
+use crate::error::{ErrorCode, InputError};
+
+/// The directories (canonical) that the module in a directory calls as
+/// local modules.
+pub(crate) type Calls<'c> = dyn FnMut(&Path) -> Vec<PathBuf> + 'c;
+
+/// One input found, or a path that could not be read (as shown, why).
+pub(crate) type Found = Result<Candidate, (String, InputError)>;
+
+/// Expands the command-line paths into inputs, in a stable order. Paths
+/// that cannot be read, and directories with nothing to check, come back
+/// as errors. In a directory, every directory of configuration files that
+/// no other one calls as a local module is a root; plans and states are
+/// inputs of their own.
+pub(crate) fn discover(
+    paths: &[PathBuf],
+    exclude: Option<&globset::GlobSet>,
+    calls: &mut Calls<'_>,
+) -> Vec<Found> {
+    let mut discovery = Discovery {
+        exclude,
+        calls,
+        roots_seen: Vec::new(),
+        roots_here: None,
+    };
+    let mut out = Vec::new();
+    for path in paths {
+        let display = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(e) => out.push(Err((
+                display,
+                InputError::new(
+                    ErrorCode::Unreadable,
+                    format!("cannot read {}: {}", path.display(), io_reason(&e)),
+                ),
+            ))),
+            Ok(meta) if meta.is_dir() => out.extend(discovery.directory(path, &display)),
+            Ok(_) => discovery.named_file(path, display, &mut out),
+        }
+    }
+    out
+}
+
+/// The state of one discovery: roots already listed, and the roots under
+/// the current directory (found once, when a configuration file is named).
+struct Discovery<'a, 'c> {
+    exclude: Option<&'a globset::GlobSet>,
+    calls: &'a mut Calls<'c>,
+    /// Canonical directories of the roots listed so far.
+    roots_seen: Vec<PathBuf>,
+    /// The roots under `.`, each with every module directory it loads.
+    roots_here: Option<Vec<(PathBuf, Vec<PathBuf>)>>,
+}
+
+impl Discovery<'_, '_> {
+    /// Lists a root configuration directory once.
+    fn add_root(&mut self, out: &mut Vec<Found>, dir: PathBuf, explicit: bool) {
+        let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        if !self.roots_seen.contains(&key) {
+            self.roots_seen.push(key);
+            out.push(Ok(Candidate {
+                display: dir.display().to_string(),
+                path: dir,
+                explicit,
+                target: Target::ConfigDir,
+            }));
+        }
+    }
+
+    /// A walked directory: its plans and states, and its roots, sorted by
+    /// path; `no-inputs` when there is nothing.
+    fn directory(&mut self, path: &Path, display: &str) -> Vec<Found> {
+        let mut found: Vec<Found> = Vec::new();
+        let mut config_dirs: Vec<PathBuf> = Vec::new();
+        let exclude = self.exclude;
+        for entry in walk(path, |p| is_excluded(exclude, p)) {
+            match entry {
+                Ok(e) if e.path().is_file() => {
+                    let name = e.file_name().to_str().unwrap_or("");
+                    if is_config_name(name) {
+                        let dir = e.path().parent().map(Path::to_path_buf).unwrap_or_default();
+                        if !config_dirs.contains(&dir) {
+                            config_dirs.push(dir);
+                        }
+                    } else if is_candidate_name(e.path()) {
+                        found.push(Ok(Candidate {
+                            display: e.path().display().to_string(),
+                            path: e.into_path(),
+                            explicit: false,
+                            target: Target::Document,
+                        }));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let at = e
+                        .path()
+                        .map_or_else(|| display.to_string(), |p| p.display().to_string());
+                    found.push(Err((
+                        at.clone(),
+                        InputError::new(ErrorCode::Unreadable, format!("cannot read {at}: {e}")),
+                    )));
+                }
+            }
+        }
+        let called: Vec<PathBuf> = config_dirs.iter().flat_map(|d| (self.calls)(d)).collect();
+        for dir in config_dirs {
+            let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+            if !called.contains(&key) {
+                self.add_root(&mut found, dir, false);
+            }
+        }
+        // Roots sort among the documents by path.
+        found.sort_by_key(sort_key);
+        if found.is_empty() {
+            found.push(Err((
+                display.to_string(),
+                InputError::new(
+                    ErrorCode::NoInputs,
+                    format!("no plan, state or JSON configuration files under {display}"),
+                )
+                .help("write a plan with `terraform show -json PLANFILE > plan.json`, or name the files to check"),
+            )));
+        }
+        found
+    }
+
+    /// A file named on the command line: a document, a CDKTF manifest (each
+    /// stack is a root), or a configuration file (each whole configuration
+    /// it belongs to: the roots under the current directory that call its
+    /// module, else its own directory).
+    fn named_file(&mut self, path: &Path, display: String, out: &mut Vec<Found>) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if is_config_name(name) {
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let dir = if dir.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                dir
+            };
+            if self.roots_here.is_none() {
+                let exclude = self.exclude;
+                let excluded = |p: &Path| is_excluded(exclude, p);
+                self.roots_here = Some(local_roots(Path::new("."), excluded, self.calls));
+            }
+            let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+            let owners: Vec<PathBuf> = self
+                .roots_here
+                .iter()
+                .flatten()
+                .filter(|(_, closure)| closure.contains(&key))
+                .map(|(root, _)| root.clone())
+                .collect();
+            if owners.is_empty() {
+                self.add_root(out, dir, true);
+            }
+            for root in owners {
+                self.add_root(out, root, true);
+            }
+        } else if let Some(stacks) = cdktf_stacks(path) {
+            for stack in stacks {
+                self.add_root(out, tidy_join(&stack), true);
+            }
+        } else {
+            out.push(Ok(Candidate {
+                path: path.to_path_buf(),
+                display,
+                explicit: true,
+                target: Target::Document,
+            }));
+        }
+    }
+}
+
+/// Whether a walked path matches an `exclude` glob of the settings file.
+fn is_excluded(exclude: Option<&globset::GlobSet>, path: &Path) -> bool {
+    exclude.is_some_and(|set| {
+        let rel = path.strip_prefix(".").unwrap_or(path);
+        set.is_match(rel) || set.is_match(path)
+    })
+}
+
+/// A walk of `top` in name order that skips `.git/`, `.terraform/` and
+/// excluded paths, and never follows symlinked directories.
+fn walk(
+    top: &Path,
+    excluded: impl Fn(&Path) -> bool,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    WalkDir::new(top)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| {
+            e.depth() == 0
+                || !(matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
+                    || excluded(e.path()))
+        })
+}
+
+/// The configuration roots under `top` (directories of `.tf.json` files no
+/// other one calls), each with the canonical directories of every module it
+/// loads, itself included.
+fn local_roots(
+    top: &Path,
+    excluded: impl Fn(&Path) -> bool,
+    calls: &mut Calls<'_>,
+) -> Vec<(PathBuf, Vec<PathBuf>)> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for entry in walk(top, excluded).filter_map(Result::ok) {
+        if entry.file_type().is_file() && entry.file_name().to_str().is_some_and(is_config_name) {
+            if let Some(dir) = entry.path().parent() {
+                if !dirs.iter().any(|d| d == dir) {
+                    dirs.push(dir.to_path_buf());
+                }
+            }
+        }
+    }
+    let known: Vec<(PathBuf, Vec<PathBuf>)> = dirs
+        .iter()
+        .map(|d| {
+            (
+                std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()),
+                calls(d),
+            )
+        })
+        .collect();
+    let called: Vec<&PathBuf> = known.iter().flat_map(|(_, c)| c).collect();
+    let mut roots = Vec::new();
+    for (dir, (key, _)) in dirs.iter().zip(&known) {
+        if called.contains(&key) {
+            continue;
+        }
+        let mut closure = vec![key.clone()];
+        let mut i = 0;
+        while i < closure.len() {
+            let next: Vec<PathBuf> = known
+                .iter()
+                .find(|(k, _)| *k == closure[i])
+                .map_or_else(|| calls(&closure[i]), |(_, c)| c.clone());
+            for n in next {
+                if !closure.contains(&n) {
+                    closure.push(n);
+                }
+            }
+            i += 1;
+        }
+        roots.push((dir.clone(), closure));
+    }
+    roots
+}
+
+/// The stack directories a CDKTF `manifest.json` lists
+/// (`stacks.*.synthesizedStackPath`), when `path` is one.
+fn cdktf_stacks(path: &Path) -> Option<Vec<PathBuf>> {
+    if path.file_name()? != "manifest.json" {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let base = path.parent()?;
+    let stacks: Vec<PathBuf> = manifest
+        .get("stacks")?
+        .as_object()?
+        .values()
+        .filter_map(|s| s.get("synthesizedStackPath")?.as_str())
+        .filter_map(|p| base.join(p).parent().map(Path::to_path_buf))
+        .collect();
+    (!stacks.is_empty()).then_some(stacks)
+}
+
+/// `a/./b` → `a/b` (manifest paths start with `./`).
+fn tidy_join(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}
+
+fn sort_key(c: &Found) -> String {
+    match c {
+        Ok(c) => c.display.clone(),
+        Err((path, _)) => path.clone(),
+    }
+}
+
+/// A plan, a state or a JSON document of its own (not a variables file).
+fn is_candidate_name(path: &Path) -> bool {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("json") => !path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .is_some_and(|s| s.to_ascii_lowercase().ends_with(".tfvars")),
+        Some("tfstate") => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,126 @@
+//! The result of a run: every input with its kind or its error, the
+//! findings, the regions checked, and the text findings point into — the
+//! one value every report format renders — and the exit contract.
+
+use crate::error::InputError;
+use crate::finding::{Finding, RegionCheck, Severity};
+use crate::input::InputKind;
+use crate::source::{FileId, Sources};
+
+/// One input as the report lists it.
+#[derive(Debug, Clone)]
+pub struct InputReport {
+    pub path: String,
+    pub kind: Option<InputKind>,
+    pub error: Option<InputError>,
+    /// The file, when its text was read (errors may point into it).
+    pub file: Option<FileId>,
+}
+
+impl InputReport {
+    pub(crate) fn new(path: &str) -> Self {
+        InputReport {
+            path: path.to_string(),
+            kind: None,
+            error: None,
+            file: None,
+        }
+    }
+
+    pub(crate) fn failed(path: String, error: InputError) -> Self {
+        InputReport {
+            path,
+            kind: None,
+            error: Some(error),
+            file: None,
+        }
+    }
+}
+
+/// The result of a run: inputs, findings and the text they point into.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub sources: Sources,
+    pub inputs: Vec<InputReport>,
+    /// Sorted by file, position, code.
+    pub findings: Vec<Finding>,
+    pub checks: Vec<RegionCheck>,
+}
+
+/// The process exit contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: every input read, no error finding.
+    Clean,
+    /// 1: at least one error finding.
+    Findings,
+    /// 2: a usage error, or an input that could not be read or parsed.
+    Error,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Clean => 0,
+            ExitStatus::Findings => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+/// Which findings set exit status 1 (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// Errors (the default).
+    #[default]
+    Error,
+    /// Errors and warnings.
+    Warning,
+    /// No finding; unreadable inputs still exit 2.
+    Never,
+}
+
+impl Outcome {
+    /// Unsuppressed findings of a severity (`None`: the waived ones).
+    pub fn count(&self, severity: Option<Severity>) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| match severity {
+                Some(s) => f.severity == s && f.waiver.is_none(),
+                None => f.waiver.is_some(),
+            })
+            .count()
+    }
+
+    /// Exit status under `--fail-on`; suppressed (waived) findings never
+    /// count.
+    pub fn exit_status(&self, fail_on: FailOn) -> ExitStatus {
+        let failing = |f: &&Finding| {
+            f.waiver.is_none()
+                && match fail_on {
+                    FailOn::Error => f.severity == Severity::Error,
+                    FailOn::Warning => f.severity <= Severity::Warning,
+                    FailOn::Never => false,
+                }
+        };
+        if self.inputs.iter().any(|i| i.error.is_some()) {
+            ExitStatus::Error
+        } else if self.findings.iter().any(|f| failing(&f)) {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Clean
+        }
+    }
+
+    /// Sorts findings by file path, position and code (deterministic
+    /// output).
+    pub(crate) fn sort(&mut self) {
+        let sources = &self.sources;
+        self.findings.sort_by(|a, b| {
+            let path = |f: &Finding| sources.get(f.primary.span.file).path.as_str();
+            path(a)
+                .cmp(path(b))
+                .then_with(|| a.sort_key().cmp(&b.sort_key()))
+        });
+    }
+}

@@ -1,0 +1,351 @@
+//! From a plan's or state's instances to the model: which instances survive
+//! (rule S4), their addresses and places in the input, and their
+//! attributes as [`Value`]s (`change.after` with its `after_unknown` marks,
+//! or stored values).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
+use super::configuration::{kms_data_references, module_path, Configuration};
+use super::views::{Attrs, RawStateResource, ResourceChange, Unknowns, ValuesModule};
+use crate::aws::is_aws_provider;
+use crate::json::lenient::{LenientMap, LenientStr, UnknownMark};
+use crate::json::{object_start, parse_in, Located};
+use crate::model::{Instance, KmsRefs, ProviderLink, Resource, Site, Values};
+use crate::source::{range_in, FileId};
+use crate::value::{Attributes, Unknown, Value};
+
+pub(super) struct Reader<'t, 'c> {
+    pub text: &'t str,
+    pub file: FileId,
+    pub config: Option<&'c Configuration<'t>>,
+}
+
+/// What the reader knows about one surviving managed instance.
+struct Found<'a> {
+    /// Where the instance's object starts in the input.
+    start: usize,
+    address: Cow<'a, str>,
+    /// The address token, for the human report.
+    focus: Range<usize>,
+    module: Vec<String>,
+    rtype: Cow<'a, str>,
+    name: Cow<'a, str>,
+    provider_name: Cow<'a, str>,
+    /// Raw state: the provider configuration address.
+    provider_address: Option<Cow<'a, str>>,
+    values: Attrs<'a>,
+    unknown: Unknowns,
+    /// The ARN of an object that exists already, from `before`.
+    before_arn: Option<Cow<'a, str>>,
+}
+
+type Failed = (String, Range<usize>);
+
+impl<'t> Reader<'t, '_> {
+    /// Where a located object starts, and its address token.
+    fn locate(&self, first_key: Option<usize>, address: &'t RawValue) -> (usize, Range<usize>) {
+        let focus = range_in(self.text, address.get());
+        (object_start(self.text, first_key, focus.start), focus)
+    }
+
+    /// A `resource_changes` entry; `None` when it does not survive (S4).
+    pub(super) fn change(
+        &self,
+        located: Located<Box<ResourceChange<'t>>>,
+        providers: &[crate::model::ProviderSettings],
+    ) -> Result<Option<Resource<'t>>, Failed> {
+        let rc = *located.value;
+        if rc.mode.0.as_deref() != Some("managed") || rc.deposed.is_some() {
+            return Ok(None);
+        }
+        let Some(change) = rc.change.0 else {
+            return Ok(None);
+        };
+        // S4: membership, not whole arrays.
+        let survives = change
+            .actions
+            .iter()
+            .any(|a| matches!(a.as_ref(), "create" | "update" | "no-op"));
+        if !survives {
+            return Ok(None);
+        }
+        let (start, focus) = self.locate(located.first_key, rc.address);
+        let address: Cow<'t, str> = parse_in(self.text, rc.address.get())?;
+        let module = match rc.module_address.0.as_deref() {
+            Some(m) => module_path(m),
+            None => module_path(&address),
+        };
+        let creates = change.actions.iter().any(|a| a == "create");
+        let before_arn = if creates {
+            None
+        } else {
+            change.before.0.and_then(|b| b.arn.0)
+        };
+        Ok(Some(self.resource(
+            Found {
+                start,
+                address,
+                focus,
+                module,
+                rtype: rc.rtype.0.unwrap_or_default(),
+                name: rc.name.0.unwrap_or_default(),
+                provider_name: rc.provider_name.0.unwrap_or_default(),
+                provider_address: None,
+                values: change.after.0.unwrap_or_default(),
+                unknown: change.after_unknown.0.unwrap_or_default(),
+                before_arn,
+            },
+            providers,
+        )))
+    }
+
+    /// The managed instances of a value tree (`planned_values`, a state's
+    /// `values`), parent modules first, each in file order.
+    pub(super) fn values_tree(
+        &self,
+        module: Option<ValuesModule<'t>>,
+        providers: &[crate::model::ProviderSettings],
+        out: &mut Vec<Resource<'t>>,
+    ) -> Result<(), Failed> {
+        let mut stack: Vec<ValuesModule<'t>> = module.into_iter().collect();
+        while let Some(module) = stack.pop() {
+            for located in module.resources {
+                let vr = located.value;
+                if vr.mode.0.as_deref() != Some("managed") || vr.deposed_key.is_some() {
+                    continue;
+                }
+                let (start, focus) = self.locate(located.first_key, vr.address);
+                let address: Cow<'t, str> = parse_in(self.text, vr.address.get())?;
+                out.push(self.resource(
+                    Found {
+                        start,
+                        module: module_path(&address),
+                        address,
+                        focus,
+                        rtype: vr.rtype.0.unwrap_or_default(),
+                        name: vr.name.0.unwrap_or_default(),
+                        provider_name: vr.provider_name.0.unwrap_or_default(),
+                        provider_address: None,
+                        values: vr.values.0.unwrap_or_default(),
+                        unknown: Unknowns::default(),
+                        before_arn: None,
+                    },
+                    providers,
+                ));
+            }
+            stack.extend(module.child_modules.into_iter().rev());
+        }
+        out.sort_by_key(|r| r.site.start);
+        Ok(())
+    }
+
+    /// The instances of a raw `terraform.tfstate` (version 4).
+    pub(super) fn raw_state(
+        &self,
+        resources: Vec<RawStateResource<'t>>,
+        out: &mut Vec<Resource<'t>>,
+    ) {
+        for r in resources {
+            if r.mode.0.as_deref() != Some("managed") {
+                continue;
+            }
+            let rtype = r.rtype.0.unwrap_or_default();
+            let name = r.name.0.unwrap_or_default();
+            let module_prefix = r.module.0.map(|m| format!("{m}.")).unwrap_or_default();
+            let provider = r.provider.0.unwrap_or_default();
+            // provider["registry.terraform.io/hashicorp/aws"].west
+            let provider_name = provider.split('"').nth(1).map_or_else(
+                || provider.trim_start_matches("provider.").to_string(),
+                str::to_string,
+            );
+            for located in r.instances {
+                let inst = located.value;
+                if inst.deposed.is_some() {
+                    continue;
+                }
+                let start = object_start(self.text, located.first_key, 0);
+                let index = inst
+                    .index_key
+                    .map(|k| format!("[{}]", k.get()))
+                    .unwrap_or_default();
+                out.push(self.resource(
+                    Found {
+                        start,
+                        address: Cow::Owned(format!("{module_prefix}{rtype}.{name}{index}")),
+                        // A raw state has no address token: underline the `{`.
+                        focus: start..start + 1,
+                        module: Vec::new(),
+                        rtype: rtype.clone(),
+                        name: name.clone(),
+                        provider_name: Cow::Owned(provider_name.clone()),
+                        provider_address: Some(provider.clone()),
+                        values: inst.attributes.0.unwrap_or_default(),
+                        unknown: Unknowns::default(),
+                        before_arn: None,
+                    },
+                    &[],
+                ));
+            }
+        }
+    }
+
+    fn resource(
+        &self,
+        found: Found<'t>,
+        providers: &[crate::model::ProviderSettings],
+    ) -> Resource<'t> {
+        let block = self
+            .config
+            .and_then(|c| c.block(&found.module, &found.rtype, &found.name));
+        let (provider_key, expressions) = block.map_or((None, None), |(k, e)| (k.as_deref(), *e));
+        let provider = match (self.config, &found.provider_address) {
+            (Some(config), _) => config.lookup(&found.module, provider_key, &found.provider_name),
+            (None, Some(address)) => ProviderLink::Unrecorded {
+                group: Some(address.to_string()),
+                why: format!("the state does not record the region of `{address}`"),
+            },
+            (None, None) => ProviderLink::Unrecorded {
+                group: None,
+                why: "the input records no provider configuration for it".into(),
+            },
+        };
+        // v6 fills `region` at plan time; unknown, it decides only when the
+        // configuration writes it (else the provider's region is used).
+        let set_in_config = expressions.is_some_and(|c| {
+            serde_json::from_str::<RegionExpression>(c.get()).is_ok_and(|e| e.region.is_some())
+        });
+        let own_region = match found.values.region.0.clone() {
+            Some(r) => Some(Value::String(r)),
+            None if found.unknown.region.all && set_in_config => {
+                Some(Value::Unknown(Unknown::UntilApply))
+            }
+            None => None,
+        };
+        let is_aws = is_aws_provider(&found.provider_name)
+            || (found.provider_name.is_empty() && found.rtype.starts_with("aws_"));
+        let arn = found.values.arn.0.clone().or(found.before_arn.clone());
+        let attributes = PlanAttributes {
+            values: &found.values,
+            unknown: &found.unknown,
+        };
+        Resource::new(
+            Instance {
+                address: found.address,
+                rtype: found.rtype,
+                is_aws,
+                site: Site {
+                    file: self.file,
+                    start: found.start,
+                    end: None,
+                    focus: found.focus,
+                },
+                attributes: &attributes,
+                own_region,
+                provider,
+                arn,
+                has_tags_all: true,
+                values: Values::InObject,
+                kms_refs: expressions
+                    .map_or(KmsRefs::None, |e| KmsRefs::Deferred(e, kms_data_references)),
+            },
+            providers,
+        )
+    }
+}
+
+/// Whether a resource's configuration writes `region`.
+#[derive(serde::Deserialize)]
+struct RegionExpression {
+    region: Option<IgnoredAny>,
+}
+
+/// An instance's planned or stored attributes with their unknown marks.
+struct PlanAttributes<'v, 'a> {
+    values: &'v Attrs<'a>,
+    unknown: &'v Unknowns,
+}
+
+fn string<'a>(value: &LenientStr<'a>, mark: Option<&UnknownMark>) -> Option<Value<'a>> {
+    match (&value.0, mark) {
+        (Some(s), _) => Some(Value::String(s.clone())),
+        (None, Some(mark)) if mark.all => Some(Value::Unknown(Unknown::UntilApply)),
+        (None, _) => None,
+    }
+}
+
+/// A tag map: the known entries, the unknown keys as unknown values.
+fn tag_map<'a>(map: &LenientMap<'a>, mark: &UnknownMark) -> Option<Value<'a>> {
+    if mark.all {
+        return Some(Value::Unknown(Unknown::UntilApply));
+    }
+    if map.0.is_none() && mark.keys.is_empty() {
+        return None;
+    }
+    let mut out: BTreeMap<Cow<'a, str>, Value<'a>> = map
+        .0
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    for key in &mark.keys {
+        out.insert(Cow::Owned(key.clone()), Value::Unknown(Unknown::UntilApply));
+    }
+    Some(Value::Map(out))
+}
+
+impl<'a> Attributes<'a> for PlanAttributes<'_, 'a> {
+    fn get(&self, name: &str) -> Option<Value<'a>> {
+        let (v, u) = (self.values, self.unknown);
+        match name {
+            "tags" => tag_map(&v.tags, &u.tags),
+            "tags_all" => tag_map(&v.tags_all, &u.tags_all),
+            "region" => string(&v.region, Some(&u.region)),
+            "arn" => string(&v.arn, None),
+            "is_enabled" | "enabled" => {
+                let (value, mark) = if name == "is_enabled" {
+                    (v.is_enabled.0, &u.is_enabled)
+                } else {
+                    (v.enabled.0, &u.enabled)
+                };
+                match value {
+                    Some(b) => Some(Value::Bool(b)),
+                    None if mark.all => Some(Value::Unknown(Unknown::UntilApply)),
+                    None => None,
+                }
+            }
+            "key_usage" => string(&v.key_usage, Some(&u.key_usage)),
+            "customer_master_key_spec" => string(
+                &v.customer_master_key_spec,
+                Some(&u.customer_master_key_spec),
+            ),
+            "key_spec" => string(&v.key_spec, None),
+            "replica" => {
+                if u.replica.all && v.replica.0.is_empty() {
+                    return Some(Value::Unknown(Unknown::UntilApply));
+                }
+                (!v.replica.0.is_empty()).then(|| {
+                    Value::List(
+                        v.replica
+                            .0
+                            .iter()
+                            .map(|r| {
+                                let name = string(&r.region_name, None)
+                                    .unwrap_or(Value::Unknown(Unknown::UntilApply));
+                                Value::Map(
+                                    [(Cow::Borrowed("region_name"), name)].into_iter().collect(),
+                                )
+                            })
+                            .collect(),
+                    )
+                })
+            }
+            "destination_region" => string(&v.destination_region, Some(&u.destination_region)),
+            _ => None,
+        }
+    }
+}

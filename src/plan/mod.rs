@@ -1,0 +1,244 @@
+//! `terraform show -json` / `tofu show -json` plans and states, and raw
+//! `terraform.tfstate` files, read into the [`Inventory`] the rules check.
+//!
+//! The document is parsed once, typed and borrowed: the top level into raw
+//! slices, then only the parts the rule needs (`resource_changes`, or the
+//! value trees when there are no changes; `configuration`; `variables`)
+//! into small structs that keep `&str` slices of the input ([`views`]).
+//! Nothing is copied into a DOM. This module owns what is particular to
+//! plans: which instances survive (rule S4), `tags_all` and `after_unknown`
+//! (S3), `provider_config_key`, aliases, module scopes, variables and the
+//! pre-1.2 key shapes (S8.2, in [`configuration`]). The model decides
+//! regions and tags from what it hands over.
+
+mod configuration;
+mod instances;
+mod views;
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::{ErrorCode, InputError};
+use crate::finding::Code;
+use crate::input::{Document, InputKind};
+use crate::json::lenient::LenientObject;
+use crate::json::{parse_in, syntax_error};
+use crate::model::{Inventory, Note};
+use crate::source::{range_in, FileId, Span};
+use configuration::Configuration;
+use instances::Reader;
+use views::{RawStateResource, RawStateTop, Top, ValuesRoot};
+
+/// Reads one plan, state or raw state. `text` is the whole file; `body` the
+/// range holding the JSON (all of it, or the part inside setup-terraform
+/// wrapper output, where trailing text is expected and ignored).
+pub(crate) fn read<'a>(
+    document: Document,
+    file: FileId,
+    text: &'a str,
+    body: Range<usize>,
+    trailing_allowed: bool,
+    default_region: Option<&str>,
+) -> Result<(InputKind, Inventory<'a>), InputError> {
+    let json = &text[body.clone()];
+    let mut inventory = Inventory {
+        texts: vec![(file, text)],
+        document: Some(Span::new(file, body.clone())),
+        ..Inventory::default()
+    };
+    let kind = match document {
+        Document::RawState => {
+            let top: RawStateTop<'_> = parse_document(json, body.start, trailing_allowed)?;
+            read_raw_state(text, file, &top, &mut inventory)?;
+            InputKind::RawState
+        }
+        Document::PlanOrState | Document::Configuration => {
+            let top: Top<'_> = parse_document(json, body.start, trailing_allowed)?;
+            read_plan_or_state(text, file, top, &mut inventory)?
+        }
+    };
+    inventory.settle_regions(default_region);
+    Ok((kind, inventory))
+}
+
+fn parse_document<'a, T: Deserialize<'a>>(
+    json: &'a str,
+    base: usize,
+    trailing_allowed: bool,
+) -> Result<T, InputError> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    T::deserialize(&mut de)
+        .and_then(|top| {
+            if !trailing_allowed {
+                de.end()?;
+            }
+            Ok(top)
+        })
+        .map_err(|e| syntax_error(json, &e, base))
+}
+
+/// A structure Terraform never writes, at a place in the input.
+fn structure_error((message, range): (String, Range<usize>)) -> InputError {
+    InputError::new(
+        ErrorCode::InvalidJson,
+        format!("unexpected plan structure: {message}"),
+    )
+    .help("is this file the unmodified output of `terraform show -json`?")
+    .at(range.start..range.end + 1)
+}
+
+fn read_plan_or_state<'a>(
+    text: &'a str,
+    file: FileId,
+    top: Top<'a>,
+    inventory: &mut Inventory<'a>,
+) -> Result<InputKind, InputError> {
+    if let Some(fv) = top.format_version {
+        check_format_version(text, fv)?;
+    }
+    let is_plan = top.planned_values.is_some()
+        || top.resource_changes.is_some()
+        || top.configuration.is_some()
+        || top.prior_state.is_some();
+    if !is_plan {
+        if let Some(values) = top.values {
+            Reader {
+                text,
+                file,
+                config: None,
+            }
+            .values_tree(
+                values.0.map(|v| v.root_module),
+                &[],
+                &mut inventory.resources,
+            )
+            .map_err(structure_error)?;
+        }
+        return Ok(InputKind::State);
+    }
+    let config = match top.configuration {
+        Some(raw) => {
+            Some(Configuration::new(text, file, raw, top.variables).map_err(structure_error)?)
+        }
+        None => None,
+    };
+    let reader = Reader {
+        text,
+        file,
+        config: config.as_ref(),
+    };
+    let providers = config.as_ref().map_or(&[][..], |c| &c.settings[..]);
+    if let Some(changes) = top.resource_changes {
+        inventory.resources.reserve_exact(changes.len());
+        for change in changes {
+            if let Some(r) = reader.change(change, providers).map_err(structure_error)? {
+                inventory.resources.push(r);
+            }
+        }
+    } else if let Some(raw) = top.planned_values {
+        let values: LenientObject<ValuesRoot<'_>> =
+            parse_in(text, raw.get()).map_err(structure_error)?;
+        reader
+            .values_tree(
+                values.0.map(|v| v.root_module),
+                providers,
+                &mut inventory.resources,
+            )
+            .map_err(structure_error)?;
+    }
+    if let Some(config) = config {
+        inventory.providers = config.settings;
+    }
+    inventory
+        .notes
+        .extend(plan_notes(text, file, top.errored, top.complete));
+    Ok(InputKind::Plan)
+}
+
+/// S10: a plan that stopped on errors, or a partial one.
+fn plan_notes(
+    text: &str,
+    file: FileId,
+    errored: Option<&RawValue>,
+    complete: Option<&RawValue>,
+) -> Vec<Note> {
+    let notes = [
+        (
+            errored,
+            "true",
+            Code::PlanErrored,
+            "the plan stopped on errors (`errored: true`); the result covers only the resources it shows",
+        ),
+        (
+            complete,
+            "false",
+            Code::PlanIncomplete,
+            "the plan is partial (`complete: false`, e.g. -target); the result covers only the resources it shows",
+        ),
+    ];
+    notes
+        .into_iter()
+        .filter_map(|(raw, value, code, message)| {
+            let raw = raw.filter(|r| r.get() == value)?;
+            let span = Span::new(file, range_in(text, raw.get()));
+            Some(Note {
+                code,
+                message: message.into(),
+                help:
+                    "check a complete plan: fix the errors and run `terraform plan` without -target"
+                        .into(),
+                focus: span.clone(),
+                span,
+            })
+        })
+        .collect()
+}
+
+fn read_raw_state<'a>(
+    text: &'a str,
+    file: FileId,
+    top: &RawStateTop<'a>,
+    inventory: &mut Inventory<'a>,
+) -> Result<(), InputError> {
+    let version = top.version.map(RawValue::get).unwrap_or_default();
+    if version != "4" {
+        let range = top.version.map_or(0..1, |v| range_in(text, v.get()));
+        return Err(InputError::new(
+            ErrorCode::UnsupportedFormatVersion,
+            format!("raw state version {version} is not supported (tierkey reads version 4)"),
+        )
+        .help("run `terraform show -json > state.json` and check that file instead")
+        .at(range));
+    }
+    if let Some(raw) = top.resources {
+        let resources: Vec<RawStateResource<'_>> =
+            parse_in(text, raw.get()).map_err(structure_error)?;
+        Reader {
+            text,
+            file,
+            config: None,
+        }
+        .raw_state(resources, &mut inventory.resources);
+    }
+    Ok(())
+}
+
+fn check_format_version(text: &str, raw: &RawValue) -> Result<(), InputError> {
+    let span = range_in(text, raw.get());
+    let version: Option<String> = serde_json::from_str(raw.get()).ok();
+    let major = version
+        .as_deref()
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok());
+    match major {
+        Some(0 | 1) => Ok(()),
+        _ => Err(InputError::new(
+            ErrorCode::UnsupportedFormatVersion,
+            format!("format_version {} is not supported", raw.get()),
+        )
+        .help("tierkey reads format versions 0.x and 1.x (Terraform 0.12 and later, every OpenTofu); a new major version changes the format incompatibly, so upgrade tierkey")
+        .at(span)),
+    }
+}

@@ -1,0 +1,259 @@
+//! Typed, borrowed views of the parts of a plan or state the rule reads.
+//!
+//! Only the fields tierkey needs are named; everything else is skipped by
+//! serde without being built. Lenient types ([`crate::json::lenient`]) take
+//! what they understand, so one odd attribute shape never makes a plan
+//! unreadable.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value as Json;
+
+use crate::json::lenient::{
+    LenientBool, LenientList, LenientMap, LenientObject, LenientStr, UnknownMark,
+};
+use crate::json::Located;
+
+/// The top level, each member kept as a raw slice until it is needed.
+#[derive(Deserialize)]
+pub(super) struct Top<'a> {
+    #[serde(borrow)]
+    pub format_version: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub variables: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub planned_values: Option<&'a RawValue>,
+    /// Parsed in the same pass as the top level: the bulk of a plan. Boxed:
+    /// the vector's spare capacity then costs a pointer, not an entry, per
+    /// element.
+    #[serde(borrow)]
+    pub resource_changes: Option<Vec<Located<Box<ResourceChange<'a>>>>>,
+    #[serde(borrow)]
+    pub configuration: Option<&'a RawValue>,
+    pub prior_state: Option<IgnoredAny>,
+    #[serde(borrow)]
+    pub values: Option<LenientObject<ValuesRoot<'a>>>,
+    #[serde(borrow)]
+    pub errored: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub complete: Option<&'a RawValue>,
+}
+
+/// The top level of a raw `terraform.tfstate`.
+#[derive(Deserialize)]
+pub(super) struct RawStateTop<'a> {
+    #[serde(borrow)]
+    pub version: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub resources: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ResourceChange<'a> {
+    #[serde(borrow)]
+    pub address: &'a RawValue,
+    #[serde(borrow, default)]
+    pub module_address: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub mode: LenientStr<'a>,
+    #[serde(borrow, default, rename = "type")]
+    pub rtype: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub name: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub provider_name: LenientStr<'a>,
+    pub deposed: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    pub change: LenientObject<Change<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Change<'a> {
+    #[serde(borrow, default)]
+    pub actions: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub before: LenientObject<Before<'a>>,
+    #[serde(borrow, default)]
+    pub after: LenientObject<Attrs<'a>>,
+    #[serde(default)]
+    pub after_unknown: LenientObject<Unknowns>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Before<'a> {
+    #[serde(borrow, default)]
+    pub arn: LenientStr<'a>,
+}
+
+/// The attributes of an instance the rule reads (from `change.after`,
+/// `values`, or raw state `attributes`).
+#[derive(Deserialize, Default)]
+pub(super) struct Attrs<'a> {
+    #[serde(borrow, default)]
+    pub tags: LenientMap<'a>,
+    #[serde(borrow, default)]
+    pub tags_all: LenientMap<'a>,
+    #[serde(borrow, default)]
+    pub region: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub arn: LenientStr<'a>,
+    #[serde(default)]
+    pub is_enabled: LenientBool,
+    #[serde(default)]
+    pub enabled: LenientBool,
+    #[serde(borrow, default)]
+    pub key_usage: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub customer_master_key_spec: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub key_spec: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub replica: LenientList<Replica<'a>>,
+    #[serde(borrow, default)]
+    pub destination_region: LenientStr<'a>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Replica<'a> {
+    #[serde(borrow, default)]
+    pub region_name: LenientStr<'a>,
+}
+
+/// `after_unknown` for the same attributes.
+#[derive(Deserialize, Default)]
+pub(super) struct Unknowns {
+    #[serde(default)]
+    pub tags: UnknownMark,
+    #[serde(default)]
+    pub tags_all: UnknownMark,
+    #[serde(default)]
+    pub region: UnknownMark,
+    #[serde(default)]
+    pub is_enabled: UnknownMark,
+    #[serde(default)]
+    pub enabled: UnknownMark,
+    #[serde(default)]
+    pub key_usage: UnknownMark,
+    #[serde(default)]
+    pub customer_master_key_spec: UnknownMark,
+    #[serde(default)]
+    pub replica: UnknownMark,
+    #[serde(default)]
+    pub destination_region: UnknownMark,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ValuesRoot<'a> {
+    #[serde(borrow, default)]
+    pub root_module: ValuesModule<'a>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ValuesModule<'a> {
+    #[serde(borrow, default)]
+    pub resources: Vec<Located<ValuesResource<'a>>>,
+    #[serde(borrow, default)]
+    pub child_modules: Vec<ValuesModule<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ValuesResource<'a> {
+    #[serde(borrow)]
+    pub address: &'a RawValue,
+    #[serde(borrow, default)]
+    pub mode: LenientStr<'a>,
+    #[serde(borrow, default, rename = "type")]
+    pub rtype: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub name: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub provider_name: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub values: LenientObject<Attrs<'a>>,
+    pub deposed_key: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawStateResource<'a> {
+    #[serde(borrow, default)]
+    pub module: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub mode: LenientStr<'a>,
+    #[serde(borrow, default, rename = "type")]
+    pub rtype: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub name: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub provider: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub instances: Vec<Located<RawStateInstance<'a>>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawStateInstance<'a> {
+    #[serde(borrow, default)]
+    pub index_key: Option<&'a RawValue>,
+    pub deposed: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    pub attributes: LenientObject<Attrs<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ConfigurationDoc<'a> {
+    #[serde(borrow, default)]
+    pub provider_config: BTreeMap<Cow<'a, str>, &'a RawValue>,
+    #[serde(borrow, default)]
+    pub root_module: ConfigModule<'a>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ConfigModule<'a> {
+    #[serde(borrow, default)]
+    pub resources: Vec<ConfigResource<'a>>,
+    #[serde(borrow, default)]
+    pub module_calls: BTreeMap<String, ModuleCall<'a>>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, Json>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ConfigResource<'a> {
+    #[serde(borrow)]
+    pub address: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub provider_config_key: LenientStr<'a>,
+    #[serde(borrow, default)]
+    pub expressions: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ModuleCall<'a> {
+    #[serde(default)]
+    pub expressions: BTreeMap<String, Json>,
+    #[serde(borrow, default)]
+    pub module: ConfigModule<'a>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ProviderEntry {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub alias: Option<String>,
+    #[serde(default)]
+    pub module_address: Option<String>,
+    #[serde(default)]
+    pub expressions: serde_json::Map<String, Json>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct PlanVariable {
+    #[serde(default)]
+    pub value: Json,
+}

@@ -1,0 +1,351 @@
+//! The user's tiers: a name, the tag pairs that mark the tier's resources
+//! and keys, per-tier options, and how a tag map matches (rule S2).
+//!
+//! A [`Tier`] comes from `--tag` / `--tag-regex` or from `tierkey.toml`; the
+//! rules ask it whether a resource's effective tags make the resource a
+//! member ([`Tier::membership`]), whether JSONPath selectors add or remove
+//! it ([`Tier::selects`]), and whether a provider's `ignore_tags` hides the
+//! tier tag ([`Tier::hidden_by`]).
+
+use jsonpath_rust::parser::model::JpQuery;
+use regex::Regex;
+
+use crate::finding::Severity;
+use crate::model::{IgnoreTags, Tags, TagsUnknown};
+
+/// One tier tag pair: `KEY=VALUE`, or `KEY` with a value pattern.
+#[derive(Debug, Clone)]
+pub struct TagPair {
+    pub key: String,
+    pub value: TagValue,
+}
+
+/// How a tier tag value is compared.
+#[derive(Debug, Clone)]
+pub enum TagValue {
+    Exact(String),
+    /// Anchored: the whole value must match.
+    Regex(Regex),
+}
+
+impl TagValue {
+    fn display(&self) -> String {
+        match self {
+            TagValue::Exact(v) => format!("{v:?}"),
+            TagValue::Regex(r) => format!("/{}/", pattern(r)),
+        }
+    }
+}
+
+/// The pattern as the user wrote it, without the anchors and flags tierkey
+/// adds (`(?i)^(?:...)$`).
+fn pattern(r: &Regex) -> &str {
+    let s = r.as_str();
+    let s = s.strip_prefix("(?i)").unwrap_or(s);
+    s.strip_prefix("^(?:")
+        .and_then(|s| s.strip_suffix(")$"))
+        .unwrap_or(s)
+}
+
+/// A tag value regular expression, anchored to the whole value.
+pub fn tag_regex(pattern: &str, ignore_case: bool) -> Result<Regex, regex::Error> {
+    let anchored = format!("^(?:{pattern})$");
+    Regex::new(&if ignore_case {
+        format!("(?i){anchored}")
+    } else {
+        anchored
+    })
+}
+
+/// JSONPath selectors of a tier (`include` / `exclude` in `tierkey.toml`),
+/// each with the query as written.
+#[derive(Debug, Clone, Default)]
+pub struct Selectors {
+    pub include: Vec<(String, JpQuery)>,
+    pub exclude: Vec<(String, JpQuery)>,
+}
+
+/// A tier: a name for messages, the tag pairs that mark its resources and
+/// keys (at least one), and its own options.
+#[derive(Debug, Clone)]
+pub struct Tier {
+    pub name: String,
+    pub pairs: Vec<TagPair>,
+    pub ignore_case: bool,
+    /// The severity of its `missing-tier-key` findings.
+    pub severity: Severity,
+    /// S11 option: regions that must hold a tier key whatever the resources.
+    pub required_regions: Vec<String>,
+    /// S12 option: ARNs of tier keys created outside the configuration; each
+    /// counts in its ARN's region.
+    pub external_keys: Vec<String>,
+    /// JSONPath selectors that add resources to the tier or remove them.
+    pub selectors: Selectors,
+}
+
+/// Whether a tag map marks a member of the tier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Membership {
+    Member,
+    /// Some tag that could decide it is unknown until apply.
+    Unknown,
+    /// Not a member, but a tag differs from a tier pair only in case.
+    CaseMismatch(String),
+    NotMember,
+}
+
+impl Tier {
+    /// A tier with default options.
+    pub fn new(name: impl Into<String>, pairs: Vec<TagPair>) -> Self {
+        Tier {
+            name: name.into(),
+            pairs,
+            ignore_case: false,
+            severity: Severity::Error,
+            required_regions: Vec::new(),
+            external_keys: Vec::new(),
+            selectors: Selectors::default(),
+        }
+    }
+
+    /// `tags.tier = "database"`: how a help text names the first pair.
+    pub(crate) fn wanted(&self) -> String {
+        let Some(pair) = self.pairs.first() else {
+            return "the tier tag".into();
+        };
+        let key = if is_identifier(&pair.key) {
+            format!("tags.{}", pair.key)
+        } else {
+            format!("tags[{:?}]", pair.key)
+        };
+        match &pair.value {
+            TagValue::Exact(v) => format!("{key} = {v:?}"),
+            TagValue::Regex(r) => format!("{key} matching /{}/", pattern(r)),
+        }
+    }
+
+    /// Every pair as `key=value`, for messages.
+    pub fn describe(&self) -> String {
+        self.pairs
+            .iter()
+            .map(|p| format!("{}={}", p.key, p.value.display()))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+
+    fn key_eq(&self, a: &str, b: &str) -> bool {
+        if self.ignore_case {
+            a.eq_ignore_ascii_case(b) || a.to_lowercase() == b.to_lowercase()
+        } else {
+            a == b
+        }
+    }
+
+    fn value_eq(&self, value: &TagValue, actual: &str) -> bool {
+        match value {
+            TagValue::Exact(v) if self.ignore_case => v.to_lowercase() == actual.to_lowercase(),
+            TagValue::Exact(v) => v == actual,
+            TagValue::Regex(r) => r.is_match(actual),
+        }
+    }
+
+    fn value_eq_ignoring_case(value: &TagValue, actual: &str) -> bool {
+        match value {
+            TagValue::Exact(v) => v.to_lowercase() == actual.to_lowercase(),
+            TagValue::Regex(r) => {
+                Regex::new(&format!("(?i){}", r.as_str())).is_ok_and(|r| r.is_match(actual))
+            }
+        }
+    }
+
+    /// S2: exact comparison (or case-insensitive with `ignore_case`); any
+    /// pair is enough. S3: unknown tags make membership unknown unless a
+    /// known tag already decides it.
+    pub(crate) fn membership(&self, tags: &Tags<'_>) -> Membership {
+        let mut near_miss = None;
+        for pair in &self.pairs {
+            for (k, v) in &tags.known {
+                if self.key_eq(&pair.key, k) {
+                    if self.value_eq(&pair.value, v) {
+                        return Membership::Member;
+                    }
+                } else if !pair.key.eq_ignore_ascii_case(k) {
+                    continue;
+                }
+                if near_miss.is_none() && Self::value_eq_ignoring_case(&pair.value, v) {
+                    near_miss = Some(format!("{k}={v}"));
+                }
+            }
+        }
+        let unknown = match &tags.unknown {
+            TagsUnknown::None => false,
+            TagsUnknown::All(_) => true,
+            TagsUnknown::Keys(keys) => self
+                .pairs
+                .iter()
+                .any(|p| keys.iter().any(|k| self.key_eq(&p.key, k))),
+        };
+        if unknown {
+            Membership::Unknown
+        } else if let Some(tag) = near_miss {
+            Membership::CaseMismatch(tag)
+        } else {
+            Membership::NotMember
+        }
+    }
+
+    /// What the tier's selectors say about a resource: `Some(false)` when an
+    /// exclude selector matches, `Some(true)` when an include one does.
+    /// `values` gives the resource's attributes as JSON (asked only when
+    /// the tier has selectors).
+    pub(crate) fn selects(
+        &self,
+        rtype: &str,
+        address: &str,
+        values: impl FnOnce() -> serde_json::Value,
+    ) -> Option<bool> {
+        let selectors = &self.selectors;
+        if selectors.include.is_empty() && selectors.exclude.is_empty() {
+            return None;
+        }
+        let doc = serde_json::Value::Array(vec![serde_json::json!({
+            "type": rtype,
+            "address": address,
+            "values": values(),
+        })]);
+        let matches = |list: &[(String, JpQuery)]| {
+            list.iter().any(|(_, query)| {
+                jsonpath_rust::query::js_path_process(query, &doc)
+                    .is_ok_and(|found| !found.is_empty())
+            })
+        };
+        if matches(&selectors.exclude) {
+            Some(false)
+        } else if matches(&selectors.include) {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `ignore_tags` keys or prefixes hide any tier key.
+    pub(crate) fn hidden_by(&self, ignore: &IgnoreTags) -> Option<String> {
+        self.pairs.iter().find_map(|p| {
+            if ignore.keys.iter().any(|k| self.key_eq(k, &p.key)) {
+                Some(format!("ignore_tags.keys contains {:?}", p.key))
+            } else {
+                ignore
+                    .key_prefixes
+                    .iter()
+                    .find(|pre| p.key.starts_with(pre.as_str()))
+                    .map(|pre| format!("ignore_tags.key_prefixes contains {pre:?}"))
+            }
+        })
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tier(pairs: &[(&str, &str)], ignore_case: bool) -> Tier {
+        let mut tier = Tier::new(
+            "database",
+            pairs
+                .iter()
+                .map(|(k, v)| TagPair {
+                    key: (*k).into(),
+                    value: TagValue::Exact((*v).into()),
+                })
+                .collect(),
+        );
+        tier.ignore_case = ignore_case;
+        tier
+    }
+
+    fn tags(pairs: &[(&'static str, &'static str)]) -> Tags<'static> {
+        Tags::of(pairs)
+    }
+
+    #[test]
+    fn exact_match_is_case_sensitive_and_any_pair_counts() {
+        let t = tier(&[("tier", "database"), ("layer", "db")], false);
+        assert_eq!(t.membership(&tags(&[("layer", "db")])), Membership::Member);
+        assert_eq!(
+            t.membership(&tags(&[("Tier", "database")])),
+            Membership::CaseMismatch("Tier=database".into())
+        );
+        assert_eq!(
+            t.membership(&tags(&[("tier", "Database")])),
+            Membership::CaseMismatch("tier=Database".into())
+        );
+        assert_eq!(
+            t.membership(&tags(&[("tier", "web")])),
+            Membership::NotMember
+        );
+        assert_eq!(
+            t.membership(&tags(&[("tier", " database")])),
+            Membership::NotMember
+        );
+    }
+
+    #[test]
+    fn empty_value_matches_only_empty() {
+        let t = tier(&[("tier", "")], false);
+        assert_eq!(t.membership(&tags(&[("tier", "")])), Membership::Member);
+        assert_eq!(t.membership(&tags(&[("tier", "x")])), Membership::NotMember);
+    }
+
+    #[test]
+    fn ignore_case_matches_both() {
+        let t = tier(&[("tier", "database")], true);
+        assert_eq!(
+            t.membership(&tags(&[("TIER", "DataBase")])),
+            Membership::Member
+        );
+    }
+
+    #[test]
+    fn regex_values_are_anchored() {
+        let t = Tier::new(
+            "database",
+            vec![TagPair {
+                key: "tier".into(),
+                value: TagValue::Regex(tag_regex("db|database", false).unwrap()),
+            }],
+        );
+        assert_eq!(t.membership(&tags(&[("tier", "db")])), Membership::Member);
+        assert_eq!(
+            t.membership(&tags(&[("tier", "dbx")])),
+            Membership::NotMember
+        );
+    }
+
+    #[test]
+    fn unknown_keys_decide_only_when_known_tags_do_not() {
+        let t = tier(&[("tier", "database")], false);
+        let mut partly = tags(&[("tier", "database")]);
+        partly.unknown = TagsUnknown::All("x".into());
+        assert_eq!(t.membership(&partly), Membership::Member);
+        let mut other = tags(&[("Name", "x")]);
+        other.unknown = TagsUnknown::Keys(vec!["Owner".into()]);
+        assert_eq!(t.membership(&other), Membership::NotMember);
+        other.unknown = TagsUnknown::Keys(vec!["tier".into()]);
+        assert_eq!(t.membership(&other), Membership::Unknown);
+    }
+
+    #[test]
+    fn a_tier_without_pairs_never_panics() {
+        let t = Tier::new("database", Vec::new());
+        assert_eq!(t.wanted(), "the tier tag");
+        assert_eq!(t.membership(&tags(&[("tier", "x")])), Membership::NotMember);
+    }
+}
