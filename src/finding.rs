@@ -117,6 +117,10 @@ codes! {
     /// A resource has a tag that differs from a tier tag pair only in case;
     /// AWS tags are case-sensitive, so it is not in the tier.
     TierTagCaseMismatch = "tier-tag-case-mismatch", Info, ["S2"];
+    /// A tier resource or tier key is no longer managed by the configuration
+    /// (a `removed` block with `destroy = false`): it stays in AWS, so it
+    /// still counts.
+    ForgottenResource = "forgotten-resource", Info, ["S4"];
 }
 
 /// Where the rule reference lives, for links in machine formats.
@@ -174,6 +178,7 @@ impl Code {
             Code::WaiverUnused => "Remove the waiver from tierkey.toml: nothing it names is reported any more.",
             Code::GlobalTierResource => "Nothing to do: global services keep no regional data that a tier key could protect.",
             Code::TierTagCaseMismatch => "Write the tag exactly as the tier tag (AWS tags are case-sensitive), or compare ignoring case with --ignore-case / `ignore_case = true`.",
+            Code::ForgottenResource => "Nothing to do if the object is meant to outlive this configuration. It still needs a tier key in its region (or, being a key, still serves as one); destroy it or manage it again if that is not intended.",
         }
     }
 

@@ -369,10 +369,10 @@ pub(crate) enum ProviderLink {
 /// Where a resource's values are, for JSONPath selectors.
 #[derive(Debug, Clone)]
 pub(crate) enum Values {
-    /// Inside the JSON object at the resource's site: `change.after` of a
-    /// plan entry, `values` of a state entry, `attributes` of a raw state
-    /// instance (parsed on demand).
-    InObject,
+    /// At this path inside the JSON object at the resource's site:
+    /// `change.after` (or `change.before`) of a plan entry, `values` of a
+    /// state entry, `attributes` of a raw state instance (parsed on demand).
+    InObject(&'static [&'static str]),
     /// Evaluated from a configuration block.
     Evaluated(serde_json::Value),
 }
@@ -416,6 +416,9 @@ pub(crate) struct Instance<'a, 'r> {
     pub arn: Option<Cow<'a, str>>,
     /// Whether `tags_all` (computed by the provider) may be read (plans).
     pub has_tags_all: bool,
+    /// No longer managed by the configuration (a `removed` block with
+    /// `destroy = false`), but still in AWS (S4).
+    pub forgotten: bool,
     pub values: Values,
     pub kms_refs: KmsRefs<'a>,
 }
@@ -439,6 +442,8 @@ pub(crate) struct Resource<'a> {
     pub tags: Tags<'a>,
     /// Only for key types (S7).
     pub usability: Usability,
+    /// Still in AWS, no longer managed (S4).
+    pub forgotten: bool,
     pub values: Values,
     pub kms_refs: KmsRefs<'a>,
 }
@@ -489,6 +494,7 @@ impl<'a> Resource<'a> {
             extra_regions,
             tags,
             usability,
+            forgotten: instance.forgotten,
             values: instance.values,
             kms_refs: instance.kms_refs,
         }
@@ -737,19 +743,17 @@ impl Inventory<'_> {
     pub(crate) fn values(&self, r: &Resource<'_>) -> serde_json::Value {
         match &r.values {
             Values::Evaluated(v) => v.clone(),
-            Values::InObject => {
+            Values::InObject(path) => {
                 let Some(text) = self.text(r.site.file) else {
                     return serde_json::Value::Null;
                 };
                 let range = crate::json::value_span(text, r.site.start);
                 let mut value: serde_json::Value =
                     serde_json::from_str(&text[range]).unwrap_or_default();
-                for path in [&["change", "after"][..], &["values"], &["attributes"]] {
-                    if let Some(found) = path.iter().try_fold(&mut value, |v, k| v.get_mut(*k)) {
-                        return found.take();
-                    }
-                }
-                value
+                path.iter()
+                    .try_fold(&mut value, |v, k| v.get_mut(*k))
+                    .map(serde_json::Value::take)
+                    .unwrap_or_default()
             }
         }
     }

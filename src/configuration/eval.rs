@@ -385,6 +385,7 @@ impl<'w> Evaluator<'w> {
                 provider,
                 arn: None,
                 has_tags_all: false,
+                forgotten: false,
                 values,
                 kms_refs: KmsRefs::Found(kms),
             },

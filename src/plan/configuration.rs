@@ -281,9 +281,15 @@ impl<'a> Configuration<'a> {
                 // Terraform < 1.2: "<last call name>:<local name>".
                 Some((_, local)) => local.to_string(),
             },
-            // No configuration block for the instance; Terraform 0.12's
-            // provider_name carries the alias.
-            None if provider_name.contains('/') => "aws".to_string(),
+            // No configuration block for the instance (it was removed from
+            // the configuration): a full provider name says nothing about
+            // the configuration; Terraform 0.12's short one carries the alias.
+            None if provider_name.contains('/') => {
+                return ProviderLink::Unrecorded {
+                    group: None,
+                    why: "the configuration no longer declares it, so the plan does not record its provider configuration".into(),
+                }
+            }
             None => provider_name.to_string(),
         };
         if let Some(own) = self

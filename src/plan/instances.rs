@@ -42,6 +42,10 @@ struct Found<'a> {
     unknown: Unknowns,
     /// The ARN of an object that exists already, from `before`.
     before_arn: Option<Cow<'a, str>>,
+    /// No longer managed by the configuration, but still in AWS (S4).
+    forgotten: bool,
+    /// Where its values are inside its object (for selectors).
+    values_at: &'static [&'static str],
 }
 
 type Failed = (String, Range<usize>);
@@ -66,12 +70,12 @@ impl<'t> Reader<'t, '_> {
         let Some(change) = rc.change.0 else {
             return Ok(None);
         };
-        // S4: membership, not whole arrays.
-        let survives = change
-            .actions
-            .iter()
-            .any(|a| matches!(a.as_ref(), "create" | "update" | "no-op"));
-        if !survives {
+        // S4: membership, not whole arrays. A forgotten object (a `removed`
+        // block with `destroy = false`) stays in AWS, as it was before.
+        let has = |action: &str| change.actions.iter().any(|a| a == action);
+        let survives = has("create") || has("update") || has("no-op");
+        let forgotten = !survives && has("forget");
+        if !survives && !forgotten {
             return Ok(None);
         }
         let (start, focus) = self.locate(located.first_key, rc.address);
@@ -80,11 +84,16 @@ impl<'t> Reader<'t, '_> {
             Some(m) => module_path(m),
             None => module_path(&address),
         };
-        let creates = change.actions.iter().any(|a| a == "create");
-        let before_arn = if creates {
-            None
+        let before = change.before.0.unwrap_or_default();
+        let (values, unknown, before_arn) = if forgotten {
+            (before, Unknowns::default(), None)
         } else {
-            change.before.0.and_then(|b| b.arn.0)
+            let arn = if has("create") { None } else { before.arn.0 };
+            (
+                change.after.0.unwrap_or_default(),
+                change.after_unknown.0.unwrap_or_default(),
+                arn,
+            )
         };
         Ok(Some(self.resource(
             Found {
@@ -96,9 +105,15 @@ impl<'t> Reader<'t, '_> {
                 name: rc.name.0.unwrap_or_default(),
                 provider_name: rc.provider_name.0.unwrap_or_default(),
                 provider_address: None,
-                values: change.after.0.unwrap_or_default(),
-                unknown: change.after_unknown.0.unwrap_or_default(),
+                values,
+                unknown,
                 before_arn,
+                forgotten,
+                values_at: if forgotten {
+                    &["change", "before"]
+                } else {
+                    &["change", "after"]
+                },
             },
             providers,
         )))
@@ -134,6 +149,8 @@ impl<'t> Reader<'t, '_> {
                         values: vr.values.0.unwrap_or_default(),
                         unknown: Unknowns::default(),
                         before_arn: None,
+                        forgotten: false,
+                        values_at: &["values"],
                     },
                     providers,
                 ));
@@ -187,6 +204,8 @@ impl<'t> Reader<'t, '_> {
                         values: inst.attributes.0.unwrap_or_default(),
                         unknown: Unknowns::default(),
                         before_arn: None,
+                        forgotten: false,
+                        values_at: &["attributes"],
                     },
                     &[],
                 ));
@@ -249,7 +268,8 @@ impl<'t> Reader<'t, '_> {
                 provider,
                 arn,
                 has_tags_all: true,
-                values: Values::InObject,
+                forgotten: found.forgotten,
+                values: Values::InObject(found.values_at),
                 kms_refs: expressions
                     .map_or(KmsRefs::None, |e| KmsRefs::Deferred(e, kms_data_references)),
             },
@@ -279,10 +299,14 @@ fn string<'a>(value: &LenientStr<'a>, mark: Option<&UnknownMark>) -> Option<Valu
 }
 
 /// A tag map: the known entries, the unknown keys as unknown values.
-fn tag_map<'a>(map: &LenientMap<'a>, mark: &UnknownMark) -> Option<Value<'a>> {
+fn tag_map<'a>(raw: Option<&'a RawValue>, mark: &UnknownMark) -> Option<Value<'a>> {
     if mark.all {
         return Some(Value::Unknown(Unknown::UntilApply));
     }
+    // A raw slice of an already validated document: it parses again.
+    let map: LenientMap<'a> = raw
+        .and_then(|r| serde_json::from_str(r.get()).ok())
+        .unwrap_or_default();
     if map.0.is_none() && mark.keys.is_empty() {
         return None;
     }
@@ -302,8 +326,8 @@ impl<'a> Attributes<'a> for PlanAttributes<'_, 'a> {
     fn get(&self, name: &str) -> Option<Value<'a>> {
         let (v, u) = (self.values, self.unknown);
         match name {
-            "tags" => tag_map(&v.tags, &u.tags),
-            "tags_all" => tag_map(&v.tags_all, &u.tags_all),
+            "tags" => tag_map(v.tags, &u.tags),
+            "tags_all" => tag_map(v.tags_all, &u.tags_all),
             "region" => string(&v.region, Some(&u.region)),
             "arn" => string(&v.arn, None),
             "is_enabled" | "enabled" => {

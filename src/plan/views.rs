@@ -13,9 +13,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
-use crate::json::lenient::{
-    LenientBool, LenientList, LenientMap, LenientObject, LenientStr, UnknownMark,
-};
+use crate::json::lenient::{LenientBool, LenientList, LenientObject, LenientStr, UnknownMark};
 use crate::json::Located;
 
 /// The top level, each member kept as a raw slice until it is needed.
@@ -75,28 +73,25 @@ pub(super) struct ResourceChange<'a> {
 pub(super) struct Change<'a> {
     #[serde(borrow, default)]
     pub actions: Vec<Cow<'a, str>>,
+    /// The object before the change: its ARN places an existing object
+    /// (S8.3), and a forgotten object is read from it (S4).
     #[serde(borrow, default)]
-    pub before: LenientObject<Before<'a>>,
+    pub before: LenientObject<Attrs<'a>>,
     #[serde(borrow, default)]
     pub after: LenientObject<Attrs<'a>>,
     #[serde(default)]
     pub after_unknown: LenientObject<Unknowns>,
 }
 
-#[derive(Deserialize)]
-pub(super) struct Before<'a> {
-    #[serde(borrow, default)]
-    pub arn: LenientStr<'a>,
-}
-
 /// The attributes of an instance the rule reads (from `change.after`,
-/// `values`, or raw state `attributes`).
+/// `change.before`, `values`, or raw state `attributes`). Tag maps stay raw
+/// slices until they are read: most `before` objects never are.
 #[derive(Deserialize, Default)]
 pub(super) struct Attrs<'a> {
     #[serde(borrow, default)]
-    pub tags: LenientMap<'a>,
+    pub tags: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub tags_all: LenientMap<'a>,
+    pub tags_all: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub region: LenientStr<'a>,
     #[serde(borrow, default)]

@@ -115,6 +115,28 @@ pub(super) fn case_mismatch(
     .with_resources(vec![r.address.to_string()])
 }
 
+/// S4: a tier resource or key is forgotten, not destroyed.
+pub(super) fn forgotten(
+    inventory: &Inventory<'_>,
+    tier: &Tier,
+    r: &Resource<'_>,
+    what: &str,
+) -> Finding {
+    finding(
+        tier,
+        Code::ForgottenResource,
+        None,
+        format!(
+            "{} is no longer managed by this configuration (`removed` with `destroy = false`), but it stays in AWS and still counts as a {}-tier {what}",
+            r.address, tier.name
+        ),
+        "nothing to do if it is meant to outlive this configuration; otherwise destroy it or manage it again".into(),
+        label(inventory, &r.site, format!("forgotten {}-tier {what}", tier.name)),
+    )
+    .about(&r.address)
+    .with_resources(vec![r.address.to_string()])
+}
+
 /// S3: a provider's `ignore_tags` hides the tier tag.
 pub(super) fn tier_tag_ignored(tier: &Tier, key: &str, site: &Site, why: &str) -> Finding {
     let span = Span::new(site.file, site.start..site.end.unwrap_or(site.focus.end));

@@ -53,7 +53,7 @@ pub(super) fn classify(inventory: &Inventory<'_>, tier: &Tier) -> Classified {
             continue;
         }
         if is_key_type(&r.rtype) {
-            let role = match (tier.membership(&r.tags), &r.usability) {
+            let key_role = match (tier.membership(&r.tags), &r.usability) {
                 (Membership::Member, Usability::Usable) => KeyRole::Tier,
                 (Membership::Member, Usability::Unusable(why)) => KeyRole::Unusable(why.clone()),
                 (Membership::Member, Usability::Unknown(why)) => KeyRole::Possible(why.clone()),
@@ -63,7 +63,11 @@ pub(super) fn classify(inventory: &Inventory<'_>, tier: &Tier) -> Classified {
                 (Membership::CaseMismatch(tag), _) => KeyRole::NearMiss(tag),
                 _ => KeyRole::Other,
             };
-            roles.push(Role::Key(role));
+            let counts = !matches!(key_role, KeyRole::Other | KeyRole::NearMiss(_));
+            if r.forgotten && counts {
+                findings.push(diags::forgotten(inventory, tier, r, "key"));
+            }
+            roles.push(Role::Key(key_role));
             continue;
         }
         // Selectors of tierkey.toml decide before tags do.
@@ -78,7 +82,12 @@ pub(super) fn classify(inventory: &Inventory<'_>, tier: &Tier) -> Classified {
                 findings.push(diags::global_tier_resource(inventory, tier, r));
                 Role::Other
             }
-            Membership::Member => Role::Member,
+            Membership::Member => {
+                if r.forgotten {
+                    findings.push(diags::forgotten(inventory, tier, r, "resource"));
+                }
+                Role::Member
+            }
             Membership::Unknown if !global => {
                 findings.push(diags::tags_unknown(inventory, tier, r));
                 Role::Other
