@@ -27,7 +27,8 @@ Exit status:
 
 /// Checks that every AWS region holding a tier's resources also holds a
 /// customer-managed KMS key carrying the tier tag (Conformity KMS-009/010/011),
-/// offline, in Terraform and OpenTofu plans, state and JSON configurations.
+/// offline, in Terraform and OpenTofu configurations (.tf, .tofu, .tf.json),
+/// plans and state.
 #[derive(Debug, Parser)]
 #[command(name = "tierkey", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -37,7 +38,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check plans, states and JSON configurations (files, or directories to walk).
+    /// Check configurations, plans and states (files, or directories to walk).
     #[command(after_help = EXIT_CODES)]
     Check(Box<CheckArgs>),
     /// Write a commented starter tierkey.toml in the current directory.
@@ -73,8 +74,9 @@ pub struct Output {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Plan or state JSON files (`terraform show -json`), raw .tfstate files,
-    /// JSON configurations (.tf.json, cdk.tf.json, hcl2json output), or
+    /// Configuration files (.tf, .tofu, .tf.json, cdk.tf.json, hcl2json
+    /// output; a .tfvars file checks the root of its directory), plan or
+    /// state JSON (`terraform show -json`), raw .tfstate files, or
     /// directories to search for them.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
@@ -294,6 +296,10 @@ impl CheckArgs {
                 .clone()
                 .or_else(|| settings.as_ref().and_then(|c| c.default_region.clone())),
             vars: self.var_args()?,
+            // Terraform reads root variable values from `TF_VAR_name`.
+            environment: std::env::vars()
+                .filter(|(name, _)| name.starts_with("TF_VAR_"))
+                .collect(),
             rule: RuleOptions {
                 strict: self.strict || settings.as_ref().is_some_and(|c| c.strict),
             },

@@ -16,6 +16,8 @@ pub enum ErrorCode {
     BinaryPlan,
     EncryptedInput,
     InvalidJson,
+    InvalidHcl,
+    InvalidConfiguration,
     UnsupportedFormatVersion,
     NotAPlan,
     NoInputs,
@@ -29,6 +31,8 @@ impl ErrorCode {
         ErrorCode::BinaryPlan,
         ErrorCode::EncryptedInput,
         ErrorCode::InvalidJson,
+        ErrorCode::InvalidHcl,
+        ErrorCode::InvalidConfiguration,
         ErrorCode::UnsupportedFormatVersion,
         ErrorCode::NotAPlan,
         ErrorCode::NoInputs,
@@ -42,6 +46,8 @@ impl ErrorCode {
             ErrorCode::BinaryPlan => "binary-plan",
             ErrorCode::EncryptedInput => "encrypted-input",
             ErrorCode::InvalidJson => "invalid-json",
+            ErrorCode::InvalidHcl => "invalid-hcl",
+            ErrorCode::InvalidConfiguration => "invalid-configuration",
             ErrorCode::UnsupportedFormatVersion => "unsupported-format-version",
             ErrorCode::NotAPlan => "not-a-plan",
             ErrorCode::NoInputs => "no-inputs",
@@ -59,9 +65,11 @@ impl ErrorCode {
             ErrorCode::BinaryPlan => "A binary plan file (`terraform plan -out`). Convert it first: `terraform show -json PLANFILE > plan.json`.",
             ErrorCode::EncryptedInput => "An OpenTofu encrypted plan or state. Decrypt it with `tofu show -json PLANFILE > plan.json` (which needs the key) and check that file.",
             ErrorCode::InvalidJson => "Invalid or truncated JSON, trailing text, setup-terraform wrapper output without JSON, or a document whose structure is not a plan's. The error points at the place.",
+            ErrorCode::InvalidHcl => "A `.tf`, `.tofu` or `.tfvars` file that does not parse as HCL (Terraform's native syntax). The error points at the place; `terraform validate` reports the same problem.",
+            ErrorCode::InvalidConfiguration => "A configuration Terraform itself rejects: two `provider` blocks with the same name and alias, two blocks declaring the same resource, module, variable or output, or an override file whose block overrides nothing. The error points at the block.",
             ErrorCode::UnsupportedFormatVersion => "A plan or state format version tierkey does not read (it reads 0.x and 1.x, and raw state version 4). Upgrade tierkey, or check `terraform show -json` output.",
             ErrorCode::NotAPlan => "A JSON file named on the command line that is neither a plan, a state nor a configuration.",
-            ErrorCode::NoInputs => "A directory holds no plan, state or JSON configuration files. Name the files to check, or write a plan with `terraform show -json`.",
+            ErrorCode::NoInputs => "A directory holds no Terraform configuration (.tf, .tofu, .tf.json), plan or state files. Name the files to check, or write a plan with `terraform show -json`.",
         };
         format!("{} (input error, exit status 2)\n\n{text}\n", self.as_str())
     }
@@ -99,11 +107,6 @@ impl InputError {
     }
 
     /// Names the file the error is in (for inputs made of several files).
-    pub(crate) fn with_path(mut self, path: &std::path::Path) -> Self {
-        self.message = format!("{}: {}", path.display(), self.message);
-        self
-    }
-
     pub(crate) fn at(mut self, span: Range<usize>) -> Self {
         self.span = Some(span);
         self

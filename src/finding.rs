@@ -105,7 +105,7 @@ codes! {
     /// A module of a configuration was not read (a remote source, or a local
     /// directory without configuration files), so its resources are not
     /// checked.
-    ModuleNotChecked = "module-not-checked", Warning, ["S10"];
+    ModuleNotChecked = "module-not-checked", Warning, ["S10", "S15"];
     /// A waiver in the settings file has expired: it no longer suppresses the
     /// findings it matches.
     WaiverExpired = "waiver-expired", Warning, [];
@@ -142,6 +142,7 @@ pub const STATEMENTS: &[(&str, &str)] = &[
     ("S11", "One verdict per region"),
     ("S12", "Keys from outside the configuration"),
     ("S13", "Findings"),
+    ("S15", "Terraform configurations as committed"),
 ];
 
 /// The link to a statement's section of the rule reference.
@@ -173,7 +174,7 @@ impl Code {
             Code::TierTagIgnored => "Remove the tier tag key (or its prefix) from the provider's `ignore_tags`.",
             Code::PlanErrored => "Fix the errors of the plan and check the complete plan.",
             Code::PlanIncomplete => "Check a plan made without -target (and with no deferred changes).",
-            Code::ModuleNotChecked => "Check the plan of this configuration (plans include remote modules), or keep the module in the repository and call it with a local `./` source.",
+            Code::ModuleNotChecked => "For a remote module, run `terraform init` (or `tofu init`) so that .terraform/modules holds it, or check the plan of this configuration (plans include remote modules). For a module not expanded, give its `count` / `for_each` a value known offline.",
             Code::WaiverExpired => "Fix the finding and remove the waiver, or renew it with a new `expires` date and reason.",
             Code::WaiverUnused => "Remove the waiver from tierkey.toml: nothing it names is reported any more.",
             Code::GlobalTierResource => "Nothing to do: global services keep no regional data that a tier key could protect.",

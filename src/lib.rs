@@ -64,6 +64,9 @@ pub struct Options {
     pub default_region: Option<String>,
     /// `--var` / `--var-file`, in command-line order (root configurations).
     pub vars: Vec<VarArg>,
+    /// `TF_VAR_name` values (root configurations), as the environment
+    /// gives them.
+    pub environment: Vec<(String, String)>,
     pub rule: RuleOptions,
     /// The settings file, when one was read (waivers, excludes).
     pub settings: Option<settings::Settings>,
@@ -81,16 +84,16 @@ pub fn run(options: &Options) -> Outcome {
     };
     for candidate in candidates {
         let report = match candidate {
-            Err((path, error)) => Some(InputReport::failed(path, error)),
+            Err((path, error)) => vec![InputReport::failed(path, error)],
             Ok(candidate) => match candidate.target {
                 Target::Document => check_file(&candidate, options, &mut workspace, &mut outcome),
-                Target::ConfigDir => Some(check_configuration(
+                Target::ConfigDir => check_configuration(
                     &Root::Dir(candidate.path.clone()),
                     &candidate.display,
                     options,
                     &mut workspace,
                     &mut outcome,
-                )),
+                ),
             },
         };
         outcome.inputs.extend(report);
@@ -107,19 +110,19 @@ pub fn run(options: &Options) -> Outcome {
 pub fn check_bytes(path: &str, bytes: Vec<u8>, options: &Options) -> Outcome {
     let mut outcome = Outcome::default();
     let mut workspace = Workspace::default();
-    let report = check_document(path, true, bytes, options, &mut workspace, &mut outcome);
-    outcome.inputs.extend(report);
+    let reports = check_document(path, true, bytes, options, &mut workspace, &mut outcome);
+    outcome.inputs.extend(reports);
     outcome.sort();
     outcome
 }
 
-/// Reads and checks one file; `None` when a walk skips it as not ours.
+/// Reads and checks one file; nothing when a walk skips it as not ours.
 fn check_file(
     candidate: &Candidate,
     options: &Options,
     workspace: &mut Workspace,
     outcome: &mut Outcome,
-) -> Option<InputReport> {
+) -> Vec<InputReport> {
     match input::read(&candidate.path) {
         Ok(bytes) => check_document(
             &candidate.display,
@@ -129,11 +132,11 @@ fn check_file(
             workspace,
             outcome,
         ),
-        Err(error) => Some(InputReport::failed(candidate.display.clone(), error)),
+        Err(error) => vec![InputReport::failed(candidate.display.clone(), error)],
     }
 }
 
-/// Decodes, classifies, reads and checks one document; `None` when a walk
+/// Decodes, classifies, reads and checks one document; nothing when a walk
 /// skips it as not ours.
 fn check_document(
     path: &str,
@@ -142,17 +145,17 @@ fn check_document(
     options: &Options,
     workspace: &mut Workspace,
     outcome: &mut Outcome,
-) -> Option<InputReport> {
+) -> Vec<InputReport> {
     let mut report = InputReport::new(path);
     let decoded = match input::decode(bytes) {
         Ok(d) => d,
         Err((error, text)) => {
             if !explicit && !looks_like_ours(path, text.as_deref()) {
-                return None;
+                return Vec::new();
             }
             report.file = text.map(|t| outcome.sources.add(path.to_string(), t));
             report.error = Some(error);
-            return Some(report);
+            return vec![report];
         }
     };
     let file = outcome.sources.add(path.to_string(), decoded.text);
@@ -166,13 +169,7 @@ fn check_document(
             let dir = Path::new(path)
                 .parent()
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            return Some(check_configuration(
-                &Root::File(file, dir),
-                path,
-                options,
-                workspace,
-                outcome,
-            ));
+            return check_configuration(&Root::File(file, dir), path, options, workspace, outcome);
         }
         Ok(document) => plan::read(
             document,
@@ -198,7 +195,7 @@ fn check_document(
                 || (error.code != ErrorCode::NotAPlan && looks_like_ours(path, Some(text)));
             if !ours {
                 outcome.sources.release_text(file);
-                return None;
+                return Vec::new();
             }
             report.error = Some(error);
             true
@@ -207,41 +204,62 @@ fn check_document(
     if !keep_text {
         outcome.sources.release_text(file);
     }
-    Some(report)
+    vec![report]
 }
 
-/// Loads, evaluates and checks one root configuration.
+/// Loads, evaluates and checks one root configuration. Files that do not
+/// parse are input errors of their own; the rest of the configuration is
+/// still checked.
 fn check_configuration(
     root: &Root,
     display: &str,
     options: &Options,
     workspace: &mut Workspace,
     outcome: &mut Outcome,
-) -> InputReport {
+) -> Vec<InputReport> {
+    let loaded = workspace.load(
+        root,
+        &options.vars,
+        &options.environment,
+        &mut outcome.sources,
+    );
     let mut report = InputReport::new(display);
-    match workspace.load(root, &options.vars, &mut outcome.sources) {
-        Err((error, file)) => {
-            report.error = Some(error);
-            report.file = file;
+    report.kind = Some(loaded.kind);
+    let read_options = ReadOptions {
+        default_region: options.default_region.as_deref(),
+        keep_values: options
+            .tiers
+            .iter()
+            .any(|t| !t.selectors.include.is_empty() || !t.selectors.exclude.is_empty()),
+    };
+    let inventory = configuration::read(workspace, &outcome.sources, &loaded, read_options);
+    report.file = inventory.texts.first().map(|(id, _)| *id);
+    let (findings, checks) = rules::check(&inventory, &options.tiers, &options.rule, display);
+    outcome.findings.extend(findings);
+    outcome.checks.extend(checks);
+    // The first broken file is the input's error, located; the others are
+    // named in its message.
+    let mut errors = loaded.errors.into_iter();
+    if let Some((mut error, file)) = errors.next() {
+        let more: Vec<String> = errors
+            .map(|(e, f)| match (f, &e.span) {
+                (Some(f), Some(span)) => {
+                    let file = outcome.sources.get(f);
+                    let at = file.line_col(span.start);
+                    format!("{}:{}:{}", file.path, at.line, at.column)
+                }
+                _ => e.message.clone(),
+            })
+            .collect();
+        if !more.is_empty() {
+            error
+                .message
+                .push_str(&format!(" (and {} more: {})", more.len(), more.join(", ")));
         }
-        Ok(loaded) => {
-            report.kind = Some(loaded.kind);
-            let read_options = ReadOptions {
-                default_region: options.default_region.as_deref(),
-                keep_values: options
-                    .tiers
-                    .iter()
-                    .any(|t| !t.selectors.include.is_empty() || !t.selectors.exclude.is_empty()),
-            };
-            let inventory = configuration::read(workspace, &outcome.sources, &loaded, read_options);
-            report.file = inventory.texts.first().map(|(id, _)| *id);
-            let (findings, checks) =
-                rules::check(&inventory, &options.tiers, &options.rule, display);
-            outcome.findings.extend(findings);
-            outcome.checks.extend(checks);
-        }
+        report.error = Some(error);
+        report.file = file;
     }
-    report
+    vec![report]
 }
 
 /// In a walk, whether a file that failed to parse was meant as a plan or

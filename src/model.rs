@@ -47,6 +47,14 @@ impl Site {
     }
 }
 
+/// A module call on the way from the root to a resource's module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub site: Site,
+    /// `module.db["a"]`: the module instance the call makes.
+    pub instance: String,
+}
+
 /// How an instance's region was decided (S8), for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Basis {
@@ -109,6 +117,17 @@ impl Region {
         }
     }
 
+    /// Whether the instance's own `region` argument decided it.
+    pub(crate) fn is_own_argument(&self) -> bool {
+        matches!(
+            self,
+            Region::Known {
+                basis: Basis::OwnArgument,
+                ..
+            }
+        )
+    }
+
     /// Whether its provider configuration decided it (and so is worth
     /// pointing at).
     pub(crate) fn is_from_provider(&self) -> bool {
@@ -158,21 +177,10 @@ impl<'a> Tags<'a> {
     pub(crate) fn from_value(value: Option<Value<'a>>, what: &str) -> Self {
         match value {
             None | Some(Value::Null) => Tags::default(),
-            Some(Value::Map(map)) => {
-                let mut tags = Tags::default();
-                let mut unknown = Vec::new();
-                for (k, v) in map {
-                    match v {
-                        Value::String(v) => {
-                            tags.known.insert(k, v);
-                        }
-                        Value::Unknown(_) => unknown.push(k.into_owned()),
-                        _ => {}
-                    }
-                }
-                if !unknown.is_empty() {
-                    tags.unknown = TagsUnknown::Keys(unknown);
-                }
+            Some(Value::Map(map)) => Tags::of_entries(map),
+            Some(Value::Partial(map, u)) => {
+                let mut tags = Tags::of_entries(map);
+                tags.unknown = TagsUnknown::All(format!("{what} are partly unknown{}", u.suffix()));
                 tags
             }
             Some(Value::Unknown(u)) => Tags {
@@ -184,6 +192,26 @@ impl<'a> Tags<'a> {
                 unknown: TagsUnknown::All(format!("{what} are not a map: {other}")),
             },
         }
+    }
+
+    /// The string entries of a map as known tags, its unknown entries as
+    /// unknown keys.
+    fn of_entries(map: BTreeMap<Cow<'a, str>, Value<'a>>) -> Self {
+        let mut tags = Tags::default();
+        let mut unknown = Vec::new();
+        for (k, v) in map {
+            match v {
+                Value::String(v) => {
+                    tags.known.insert(k, v);
+                }
+                Value::Unknown(_) => unknown.push(k.into_owned()),
+                _ => {}
+            }
+        }
+        if !unknown.is_empty() {
+            tags.unknown = TagsUnknown::Keys(unknown);
+        }
+        tags
     }
 
     /// S3 merge: provider default tags under the resource's own tags, minus
@@ -421,6 +449,11 @@ pub(crate) struct Instance<'a, 'r> {
     pub forgotten: bool,
     pub values: Values,
     pub kms_refs: KmsRefs<'a>,
+    /// Where its `region` and `tags` arguments are written (configurations).
+    pub region_site: Option<Site>,
+    pub tags_site: Option<Site>,
+    /// The module calls that reach it, outermost first (configurations).
+    pub chain: Vec<Link>,
 }
 
 /// One surviving managed instance, as the rules read it.
@@ -446,6 +479,11 @@ pub(crate) struct Resource<'a> {
     pub forgotten: bool,
     pub values: Values,
     pub kms_refs: KmsRefs<'a>,
+    /// Where its `region` and `tags` arguments are written (configurations).
+    pub region_site: Option<Site>,
+    pub tags_site: Option<Site>,
+    /// The module calls that reach it, outermost first (configurations).
+    pub chain: Vec<Link>,
 }
 
 impl<'a> Resource<'a> {
@@ -497,6 +535,9 @@ impl<'a> Resource<'a> {
             forgotten: instance.forgotten,
             values: instance.values,
             kms_refs: instance.kms_refs,
+            region_site: instance.region_site,
+            tags_site: instance.tags_site,
+            chain: instance.chain,
         }
     }
 }

@@ -35,6 +35,12 @@ impl InputReport {
             file: None,
         }
     }
+
+    /// The file an input error is in: the broken file of a configuration
+    /// directory, else the input itself.
+    pub fn error_path<'a>(&'a self, sources: &'a Sources) -> &'a str {
+        self.file.map_or(&self.path, |f| &sources.get(f).path)
+    }
 }
 
 /// The result of a run: inputs, findings and the text they point into.

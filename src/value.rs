@@ -25,6 +25,9 @@ pub(crate) enum Value<'a> {
     List(Vec<Value<'a>>),
     /// Maps and objects.
     Map(BTreeMap<Cow<'a, str>, Value<'a>>),
+    /// A map of which only these entries are known: any other key may be
+    /// there too, with an unknown value (`merge(var.unknown, {tier = "db"})`).
+    Partial(BTreeMap<Cow<'a, str>, Value<'a>>, Unknown),
     Unknown(Unknown),
 }
 
@@ -35,6 +38,13 @@ pub(crate) enum Unknown {
     UntilApply,
     /// Not computable offline; the text says why.
     Because(String),
+    /// An attribute of a resource or data source (its absolute address and
+    /// the attribute path), known only once it exists: the reference is
+    /// kept, so a rule can tell which resource a value comes from.
+    Attribute { address: String, attribute: String },
+    /// Evaluating it fails (a missing key, an index out of range, a wrong
+    /// type): Terraform would stop, and `try` / `can` move on.
+    Error(String),
 }
 
 impl Unknown {
@@ -47,15 +57,27 @@ impl Unknown {
     pub(crate) fn suffix(&self) -> String {
         match self {
             Unknown::UntilApply => " until apply".to_string(),
-            Unknown::Because(why) => format!(": {why}"),
+            other => format!(": {}", other.reason()),
         }
     }
 
     /// The reason alone (for messages that quote it after a colon).
-    pub(crate) fn reason(&self) -> &str {
+    pub(crate) fn reason(&self) -> String {
         match self {
-            Unknown::UntilApply => "it is unknown until apply",
-            Unknown::Because(why) => why,
+            Unknown::UntilApply => "it is unknown until apply".into(),
+            Unknown::Because(why) | Unknown::Error(why) => why.clone(),
+            Unknown::Attribute { address, attribute } => {
+                let when = if address.starts_with("data.") || address.contains(".data.") {
+                    "read only when Terraform runs"
+                } else {
+                    "known only after apply"
+                };
+                if attribute.is_empty() {
+                    format!("it comes from `{address}`, {when}")
+                } else {
+                    format!("it comes from `{address}.{attribute}`, {when}")
+                }
+            }
         }
     }
 }
@@ -83,6 +105,10 @@ impl<'a> Value<'a> {
         }
     }
 
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
     /// The elements of a list; a single map stands for a list of one (a
     /// nested block written as one JSON object).
     pub(crate) fn elements(&self) -> Option<Vec<&Value<'a>>> {
@@ -96,7 +122,7 @@ impl<'a> Value<'a> {
     /// A member of a map.
     pub(crate) fn member(&self, key: &str) -> Option<&Value<'a>> {
         match self {
-            Value::Map(map) => map.get(key),
+            Value::Map(map) | Value::Partial(map, _) => map.get(key),
             _ => None,
         }
     }
@@ -111,7 +137,7 @@ impl<'a> Value<'a> {
             Value::List(items) => {
                 serde_json::Value::Array(items.iter().map(Value::to_json).collect())
             }
-            Value::Map(map) => serde_json::Value::Object(
+            Value::Map(map) | Value::Partial(map, _) => serde_json::Value::Object(
                 map.iter()
                     .map(|(k, v)| (k.to_string(), v.to_json()))
                     .collect(),
@@ -163,7 +189,7 @@ impl fmt::Display for Value<'_> {
                 }
                 f.write_str("]")
             }
-            Value::Map(map) => {
+            Value::Map(map) | Value::Partial(map, _) => {
                 f.write_str("{")?;
                 for (i, (k, v)) in map.iter().enumerate() {
                     if i > 0 {

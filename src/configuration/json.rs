@@ -17,7 +17,10 @@ use std::path::Path;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::tree::{Attribute, Block, Body, Expr, ExprKind, File, Step};
+use super::hcl;
+#[cfg(test)]
+use super::tree::TemplatePart;
+use super::tree::{Attribute, Block, Body, Expr, ExprKind, File};
 use crate::error::{ErrorCode, InputError};
 use crate::input::InputKind;
 use crate::json::lenient::LenientStr;
@@ -197,7 +200,7 @@ fn label_count(kind: &str) -> Option<usize> {
 /// A parsed JSON configuration file as a tree.
 pub(crate) fn file(id: FileId, text: &str, root: &Node<'_>) -> File {
     let dialect = Dialect::of(root);
-    let reader = Reader { text, dialect };
+    let reader = Reader { text, dialect, id };
     let mut body = Body {
         json: true,
         ..Body::default()
@@ -363,6 +366,7 @@ fn blocks<'n, 'a>(
 struct Reader<'t> {
     text: &'t str,
     dialect: Dialect,
+    id: FileId,
 }
 
 impl Reader<'_> {
@@ -395,8 +399,8 @@ impl Reader<'_> {
                 Attribute {
                     name,
                     expr,
+                    file: self.id,
                     span,
-                    name_span,
                 }
             })
             .collect();
@@ -476,7 +480,7 @@ fn literal_expr(value: &Value<'_>, span: &Range<usize>) -> Expr {
         Value::List(items) => {
             ExprKind::Tuple(items.iter().map(|i| literal_expr(i, span)).collect())
         }
-        Value::Map(map) => ExprKind::Object(
+        Value::Map(map) | Value::Partial(map, _) => ExprKind::Object(
             map.iter()
                 .map(|(k, v)| {
                     (
@@ -490,52 +494,22 @@ fn literal_expr(value: &Value<'_>, span: &Range<usize>) -> Expr {
     Expr::new(kind, span.clone())
 }
 
-/// A JSON string in an expression position: a template. A lone
-/// `"${name.name...}"` is a reference; a literal (after `$${` / `%%{`
-/// escapes) is a string; anything else is not evaluated.
+/// A JSON string in an expression position: a template (HCL's template
+/// syntax, `$${` escapes included). python-hcl2 v8 keeps the HCL quotes of
+/// string literals.
 fn string_expr(s: &str, dialect: Dialect, span: Range<usize>) -> Expr {
-    let (text, quoted) = match dialect {
+    let text: Cow<'_, str> = match dialect {
         Dialect::QuotedLiterals => match unquote(s) {
-            Some(inner) => (inner, true),
-            None => (s, false),
+            Some(inner) => Cow::Owned(unescape_quoted(inner)),
+            None => Cow::Borrowed(s),
         },
-        Dialect::Native => (s, false),
+        Dialect::Native => Cow::Borrowed(s),
     };
-    if let Some(inner) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) {
-        if !inner.contains("${") && !quoted {
-            let inner = inner.trim();
-            let kind =
-                traversal(inner).unwrap_or_else(|| ExprKind::Opaque(format!("${{{inner}}}")));
-            return Expr::new(kind, span);
-        }
+    if !text.contains("${") && !text.contains("%{") {
+        return Expr::new(ExprKind::String(text.into_owned()), span);
     }
-    let bare = text.replace("$${", "").replace("%%{", "");
-    if bare.contains("${") || bare.contains("%{") {
-        return Expr::new(ExprKind::Opaque(s.to_string()), span);
-    }
-    let mut literal = text.replace("$${", "${").replace("%%{", "%{");
-    if quoted {
-        literal = unescape_quoted(&literal);
-    }
-    Expr::new(ExprKind::String(literal), span)
-}
-
-/// `name(.name)*` as a traversal.
-fn traversal(text: &str) -> Option<ExprKind> {
-    let is_name = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    };
-    let mut parts = text.split('.');
-    let root = parts.next().filter(|r| is_name(r))?;
-    let steps = parts
-        .map(|p| is_name(p).then(|| Step::Attr(p.to_string())))
-        .collect::<Option<Vec<_>>>()?;
-    Some(ExprKind::Traversal {
-        root: root.to_string(),
-        steps,
-    })
+    hcl::template(&text, &span)
+        .unwrap_or_else(|| Expr::new(ExprKind::Opaque(text.into_owned()), span))
 }
 
 /// The byte range of a member in `text`: from its key's opening quote to
@@ -603,28 +577,34 @@ mod tests {
 
     #[test]
     fn strings_are_templates() {
-        let show = |s: &str, d| format!("{:?}", string_expr(s, d, 0..0).kind);
-        assert_eq!(show("eu-west-1", Dialect::Native), r#"String("eu-west-1")"#);
-        assert_eq!(
-            show("${ var.region }", Dialect::Native),
-            r#"Traversal { root: "var", steps: [Attr("region")] }"#
+        let kind = |s: &str, d| string_expr(s, d, 0..0).kind;
+        assert!(
+            matches!(kind("eu-west-1", Dialect::Native), ExprKind::String(s) if s == "eu-west-1")
         );
-        assert_eq!(
-            show("arn-${var.x}", Dialect::Native),
-            r#"Opaque("arn-${var.x}")"#
+        assert!(matches!(
+            kind("${ var.region }", Dialect::Native),
+            ExprKind::Traversal { root, .. } if root == "var"
+        ));
+        assert!(matches!(
+            kind("arn-${var.x}", Dialect::Native),
+            ExprKind::Template(_)
+        ));
+        // `$${` is the escape of a literal `${`.
+        assert!(matches!(
+            kind("$${literal}", Dialect::Native),
+            ExprKind::Template(parts) if matches!(parts.as_slice(), [TemplatePart::Literal(s)] if s == "${literal}")
+        ));
+        assert!(
+            matches!(kind("\"db\"", Dialect::QuotedLiterals), ExprKind::String(s) if s == "db")
         );
-        assert_eq!(
-            show("$${literal}", Dialect::Native),
-            r#"String("${literal}")"#
-        );
-        assert_eq!(show("\"db\"", Dialect::QuotedLiterals), r#"String("db")"#);
-        assert_eq!(
-            show("${lower(var.r)}", Dialect::QuotedLiterals),
-            r#"Opaque("${lower(var.r)}")"#
-        );
-        assert_eq!(
-            show("\"a${b}\"", Dialect::QuotedLiterals),
-            r#"Opaque("\"a${b}\"")"#
-        );
+        assert!(matches!(
+            kind("${lower(var.r)}", Dialect::QuotedLiterals),
+            ExprKind::Call { name, .. } if name == "lower"
+        ));
+        assert!(matches!(
+            kind("\"a${b}\"", Dialect::QuotedLiterals),
+            ExprKind::Template(_)
+        ));
+        assert!(matches!(kind("${", Dialect::Native), ExprKind::Opaque(_)));
     }
 }

@@ -1,9 +1,9 @@
-//! Terraform configurations read before there is any plan: native
-//! `.tf.json` / `.tofu.json` modules, CDKTF synth output and hcl2json
-//! output.
+//! Terraform configurations read before there is any plan: `.tf` / `.tofu`
+//! modules (HCL), native `.tf.json` / `.tofu.json` ones, CDKTF synth output
+//! and hcl2json output.
 //!
 //! Front ends turn each syntax into one configuration [`tree`] (blocks,
-//! attributes, expressions, each with its span): [`json`] today. The
+//! attributes, expressions, each with its span): [`hcl`] and [`json`]. The
 //! [`workspace`] finds which files make a module and which local modules a
 //! module calls, reading and parsing each file once per run. The evaluator
 //! ([`eval`]) walks a root's module instances over the tree and hands the
@@ -11,6 +11,7 @@
 //! for plans.
 
 mod eval;
+mod hcl;
 mod json;
 mod tree;
 mod workspace;
@@ -26,6 +27,6 @@ pub(crate) use workspace::{Root, Workspace};
 pub enum VarArg {
     /// `--var NAME=VALUE` (the value is a string).
     Pair(String, String),
-    /// `--var-file FILE.json`.
+    /// `--var-file FILE` (HCL, or JSON when it ends in `.json`).
     File(PathBuf),
 }

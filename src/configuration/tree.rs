@@ -35,18 +35,11 @@ pub(crate) struct Body {
 pub(crate) struct Attribute {
     pub name: String,
     pub expr: Expr,
+    /// The file it is written in (override files bring attributes of
+    /// their own into a block).
+    pub file: FileId,
     /// The whole attribute.
-    #[expect(
-        dead_code,
-        reason = "findings at attributes come with the HCL front end"
-    )]
     pub span: Range<usize>,
-    /// Its name.
-    #[expect(
-        dead_code,
-        reason = "findings at attributes come with the HCL front end"
-    )]
-    pub name_span: Range<usize>,
 }
 
 /// `kind "label" ... { body }`.
@@ -58,7 +51,7 @@ pub(crate) struct Block {
     pub file: FileId,
     /// The whole block.
     pub span: Range<usize>,
-    /// What a report underlines: the block's name.
+    /// What a report underlines: the block's kind and labels.
     pub focus: Range<usize>,
 }
 
@@ -79,24 +72,89 @@ pub(crate) enum ExprKind {
     Tuple(Vec<Expr>),
     /// Keys are expressions (identifiers become literal strings).
     Object(Vec<(Expr, Expr)>),
-    /// A string with interpolations.
-    #[expect(dead_code, reason = "the HCL front end builds templates")]
+    /// A string with interpolations or directives.
     Template(Vec<TemplatePart>),
     /// `var.region`, `aws_kms_key.db.arn`, `each.key`, `local.tags["a"]`.
     Traversal {
         root: String,
         steps: Vec<Step>,
     },
+    /// Steps after an expression that is not a name: `f(x)[0]`, `(a).b`.
+    Postfix {
+        base: Box<Expr>,
+        steps: Vec<Step>,
+    },
+    /// `name(args...)`; `expand`: the last argument ends with `...`.
+    Call {
+        name: String,
+        args: Vec<Expr>,
+        expand: bool,
+    },
+    /// `cond ? then : else`.
+    Conditional(Box<[Expr; 3]>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<[Expr; 2]>),
+    For(Box<For>),
     /// An expression tierkey does not evaluate, as written.
     Opaque(String),
 }
 
+/// `[for k, v in coll : value if cond]` or
+/// `{for k, v in coll : key => value... if cond}`.
+#[derive(Debug, Clone)]
+pub(crate) struct For {
+    pub key_var: Option<String>,
+    pub value_var: String,
+    pub collection: Expr,
+    /// Set for an object `for`.
+    pub key: Option<Expr>,
+    pub value: Expr,
+    pub cond: Option<Expr>,
+    /// `...`: values with equal keys are grouped into lists.
+    pub grouping: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnaryOp {
+    Neg,
+    Not,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinaryOp {
+    Eq,
+    NotEq,
+    Less,
+    LessEq,
+    Greater,
+    GreaterEq,
+    Plus,
+    Minus,
+    Mul,
+    Div,
+    Mod,
+    And,
+    Or,
+}
+
 /// One piece of a template.
 #[derive(Debug, Clone)]
-#[expect(dead_code, reason = "the HCL front end builds templates")]
 pub(crate) enum TemplatePart {
     Literal(String),
     Interpolation(Expr),
+    /// `%{ if cond }...%{ else }...%{ endif }`.
+    If {
+        cond: Expr,
+        then: Vec<TemplatePart>,
+        otherwise: Vec<TemplatePart>,
+    },
+    /// `%{ for k, v in coll }...%{ endfor }`.
+    For {
+        key_var: Option<String>,
+        value_var: String,
+        collection: Expr,
+        body: Vec<TemplatePart>,
+    },
 }
 
 /// One step of a traversal.
@@ -105,8 +163,9 @@ pub(crate) enum Step {
     /// `.name`
     Attr(String),
     /// `[expr]`
-    #[expect(dead_code, reason = "the HCL front end builds index steps")]
     Index(Expr),
+    /// `[*]` or `.*`: the steps after it apply to every element.
+    Splat,
 }
 
 impl Expr {
@@ -133,6 +192,17 @@ impl Expr {
     }
 }
 
+fn write_steps(f: &mut fmt::Formatter<'_>, steps: &[Step]) -> fmt::Result {
+    for step in steps {
+        match step {
+            Step::Attr(name) => write!(f, ".{name}")?,
+            Step::Index(index) => write!(f, "[{index}]")?,
+            Step::Splat => f.write_str("[*]")?,
+        }
+    }
+    Ok(())
+}
+
 /// Traversals print as written (`var.names[0]`); other expressions as a
 /// short description.
 impl fmt::Display for Expr {
@@ -140,19 +210,21 @@ impl fmt::Display for Expr {
         match &self.kind {
             ExprKind::Traversal { root, steps } => {
                 f.write_str(root)?;
-                for step in steps {
-                    match step {
-                        Step::Attr(name) => write!(f, ".{name}")?,
-                        Step::Index(index) => write!(f, "[{index}]")?,
-                    }
-                }
-                Ok(())
+                write_steps(f, steps)
+            }
+            ExprKind::Postfix { base, steps } => {
+                write!(f, "({base})")?;
+                write_steps(f, steps)
             }
             ExprKind::String(s) => write!(f, "{s:?}"),
             ExprKind::Number(n) => write!(f, "{n}"),
             ExprKind::Bool(b) => write!(f, "{b}"),
             ExprKind::Null => f.write_str("null"),
             ExprKind::Opaque(text) => f.write_str(text),
+            ExprKind::Call { name, .. } => write!(f, "{name}(...)"),
+            ExprKind::Conditional(_) => f.write_str("(a conditional)"),
+            ExprKind::Unary(..) | ExprKind::Binary(..) => f.write_str("(an operation)"),
+            ExprKind::For(_) => f.write_str("(a for expression)"),
             ExprKind::Tuple(_) => f.write_str("[...]"),
             ExprKind::Object(_) => f.write_str("{...}"),
             ExprKind::Template(_) => f.write_str("\"...\""),
@@ -174,31 +246,40 @@ impl Body {
     /// The bodies of the nested blocks `name`: real blocks, or in JSON the
     /// object (or each object of the array) that the attribute `name`
     /// holds.
-    pub(crate) fn nested<'b>(&'b self, name: &'b str) -> Vec<Cow<'b, Body>> {
+    pub(crate) fn nested<'b>(&'b self, name: &'b str, file: FileId) -> Vec<Cow<'b, Body>> {
         let mut out: Vec<Cow<'_, Body>> = self
             .blocks_of(name)
             .map(|b| Cow::Borrowed(&b.body))
             .collect();
         if self.json {
             for attr in self.attributes.iter().filter(|a| a.name == name) {
-                match &attr.expr.kind {
-                    ExprKind::Object(items) => out.push(Cow::Owned(Body::of_object(items))),
-                    ExprKind::Tuple(elements) => {
-                        for e in elements {
-                            if let ExprKind::Object(items) = &e.kind {
-                                out.push(Cow::Owned(Body::of_object(items)));
-                            }
-                        }
-                    }
-                    _ => {}
-                }
+                out.extend(attr.expr.objects(file).into_iter().map(Cow::Owned));
             }
         }
         out
     }
+}
 
+impl Expr {
+    /// A JSON object (or each object of a JSON array) read as block bodies.
+    pub(crate) fn objects(&self, file: FileId) -> Vec<Body> {
+        match &self.kind {
+            ExprKind::Object(items) => vec![Body::of_object(items, file)],
+            ExprKind::Tuple(elements) => elements
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    ExprKind::Object(items) => Some(Body::of_object(items, file)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Body {
     /// A JSON object read as a block body.
-    fn of_object(items: &[(Expr, Expr)]) -> Body {
+    fn of_object(items: &[(Expr, Expr)], file: FileId) -> Body {
         Body {
             attributes: items
                 .iter()
@@ -206,13 +287,125 @@ impl Body {
                     Some(Attribute {
                         name: key.as_str()?.to_string(),
                         expr: value.clone(),
+                        file,
                         span: key.span.start..value.span.end.max(key.span.end),
-                        name_span: key.span.clone(),
                     })
                 })
                 .collect(),
             blocks: Vec::new(),
             json: true,
+        }
+    }
+}
+
+/// A `dynamic "name"` block: its `for_each`, iterator name and `content`.
+pub(crate) struct Dynamic<'b> {
+    pub for_each: Cow<'b, Expr>,
+    /// `iterator = name`; the block's label when unset.
+    pub iterator: Option<String>,
+    pub content: Cow<'b, Body>,
+}
+
+impl Body {
+    /// The `dynamic` blocks that generate nested blocks `name`, in HCL
+    /// (`dynamic "name" { ... }`) or JSON (`"dynamic": {"name": {...}}`).
+    pub(crate) fn dynamic_blocks<'b>(&'b self, name: &str, file: FileId) -> Vec<Dynamic<'b>> {
+        let mut out = Vec::new();
+        let add = |body: Cow<'b, Body>| {
+            let for_each = body.attribute("for_each").map(|a| a.expr.clone())?;
+            let iterator = body
+                .attribute("iterator")
+                .and_then(|a| a.expr.reference_text());
+            let content = body
+                .nested("content", file)
+                .into_iter()
+                .next()?
+                .into_owned();
+            Some(Dynamic {
+                for_each: Cow::Owned(for_each),
+                iterator,
+                content: Cow::Owned(content),
+            })
+        };
+        for block in self
+            .blocks_of("dynamic")
+            .filter(|b| b.labels.first().map(String::as_str) == Some(name))
+        {
+            out.extend(add(Cow::Borrowed(&block.body)));
+        }
+        if self.json {
+            for dynamic in self.nested("dynamic", file) {
+                for attr in dynamic.attributes.iter().filter(|a| a.name == name) {
+                    for body in attr.expr.objects(file) {
+                        out.extend(add(Cow::Owned(body)));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Expr {
+    /// The expressions directly inside this one.
+    pub(crate) fn children(&self) -> Box<dyn Iterator<Item = &Expr> + '_> {
+        fn in_parts(parts: &[TemplatePart]) -> Vec<&Expr> {
+            let mut out = Vec::new();
+            for part in parts {
+                match part {
+                    TemplatePart::Literal(_) => {}
+                    TemplatePart::Interpolation(e) => out.push(e),
+                    TemplatePart::If {
+                        cond,
+                        then,
+                        otherwise,
+                    } => {
+                        out.push(cond);
+                        out.extend(in_parts(then));
+                        out.extend(in_parts(otherwise));
+                    }
+                    TemplatePart::For {
+                        collection, body, ..
+                    } => {
+                        out.push(collection);
+                        out.extend(in_parts(body));
+                    }
+                }
+            }
+            out
+        }
+        fn steps(steps: &[Step]) -> impl Iterator<Item = &Expr> {
+            steps.iter().filter_map(|s| match s {
+                Step::Index(e) => Some(e),
+                _ => None,
+            })
+        }
+        match &self.kind {
+            ExprKind::Tuple(items) | ExprKind::Call { args: items, .. } => Box::new(items.iter()),
+            ExprKind::Object(items) => Box::new(items.iter().flat_map(|(k, v)| [k, v])),
+            ExprKind::Template(p) => Box::new(in_parts(p).into_iter()),
+            ExprKind::Traversal { steps: s, .. } => Box::new(steps(s)),
+            ExprKind::Postfix { base, steps: s } => {
+                Box::new(std::iter::once(&**base).chain(steps(s)))
+            }
+            ExprKind::Conditional(e) => Box::new(e.iter()),
+            ExprKind::Binary(_, e) => Box::new(e.iter()),
+            ExprKind::Unary(_, e) => Box::new(std::iter::once(&**e)),
+            ExprKind::For(f) => Box::new(
+                [
+                    Some(&f.collection),
+                    f.key.as_ref(),
+                    Some(&f.value),
+                    f.cond.as_ref(),
+                ]
+                .into_iter()
+                .flatten(),
+            ),
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Number(_)
+            | ExprKind::String(_)
+            | ExprKind::Opaque(_) => Box::new(std::iter::empty()),
         }
     }
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use super::{io_reason, is_config_name, Candidate, Target};
+use super::{io_reason, is_config_name, is_variables_name, Candidate, Target};
 use crate::error::{ErrorCode, InputError};
 
 /// The directories (canonical) that the module in a directory calls as
@@ -133,7 +133,7 @@ impl Discovery<'_, '_> {
                 display.to_string(),
                 InputError::new(
                     ErrorCode::NoInputs,
-                    format!("no plan, state or JSON configuration files under {display}"),
+                    format!("no Terraform configuration, plan or state files under {display}"),
                 )
                 .help("write a plan with `terraform show -json PLANFILE > plan.json`, or name the files to check"),
             )));
@@ -147,7 +147,16 @@ impl Discovery<'_, '_> {
     /// module, else its own directory).
     fn named_file(&mut self, path: &Path, display: String, out: &mut Vec<Found>) {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if is_config_name(name) {
+        if is_variables_name(name) {
+            // Variables apply to the root module of their directory.
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let dir = if dir.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                dir
+            };
+            self.add_root(out, dir, true);
+        } else if is_config_name(name) {
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let dir = if dir.as_os_str().is_empty() {
                 PathBuf::from(".")

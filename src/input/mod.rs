@@ -17,7 +17,7 @@ pub(crate) use decode::{decode, read};
 pub(crate) use discover::discover;
 
 /// What kind of input an input is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum InputKind {
     /// `terraform show -json PLANFILE`.
     Plan,
@@ -26,11 +26,14 @@ pub enum InputKind {
     /// A raw `terraform.tfstate` (version 4).
     RawState,
     /// A root module of native `.tf.json` / `.tofu.json` files.
+    #[default]
     TfJson,
     /// CDKTF synth output (`cdk.tf.json`).
     Cdktf,
     /// hcl2json output (tmccombs/@cdktf hcl2json, python-hcl2).
     Hcl2Json,
+    /// A root module with `.tf` / `.tofu` files (HCL).
+    Tf,
 }
 
 impl InputKind {
@@ -42,6 +45,7 @@ impl InputKind {
             InputKind::TfJson => "tf-json",
             InputKind::Cdktf => "cdktf",
             InputKind::Hcl2Json => "hcl2json",
+            InputKind::Tf => "tf",
         }
     }
 }
@@ -66,9 +70,18 @@ pub(crate) struct Candidate {
     pub target: Target,
 }
 
-/// Whether a file name is a configuration file of a module directory.
+/// Whether a file name is a configuration file of a module directory:
+/// `.tf`, `.tofu`, `.tf.json`, `.tofu.json`.
 pub(crate) fn is_config_name(name: &str) -> bool {
-    name.ends_with(".tf.json") || name.ends_with(".tofu.json")
+    [".tf", ".tofu", ".tf.json", ".tofu.json"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// A variables file (`.tfvars`, `.tfvars.json`), which applies to the root
+/// module of its directory.
+pub(crate) fn is_variables_name(name: &str) -> bool {
+    name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -260,6 +260,25 @@ impl<'a> Configuration<'a> {
         self.providers.iter().position(|p| p.key == key)
     }
 
+    /// The configuration a module at `module_address` inherits for `local`:
+    /// the nearest caller's with a `provider` block, else the root's.
+    fn inherited(&self, module_address: &str, local: &str) -> ProviderLink {
+        let mut path = module_path(module_address);
+        while path.pop().is_some() {
+            let key = if path.is_empty() {
+                local.to_string()
+            } else {
+                format!("module.{}:{local}", path.join(".module."))
+            };
+            if let Some(i) = self.by_key(&key) {
+                if path.is_empty() || self.providers[i].configured {
+                    return ProviderLink::One(i);
+                }
+            }
+        }
+        ProviderLink::Implicit(local.to_string())
+    }
+
     /// S8.2: the provider configuration serving an instance in module
     /// `path` whose configuration says `key`.
     pub(super) fn lookup(
@@ -277,7 +296,16 @@ impl<'a> Configuration<'a> {
                 // Terraform >= 1.2 and OpenTofu: the key of the configuration
                 // that really serves the instance.
                 None => return exact(key),
-                Some((prefix, _)) if prefix.starts_with("module.") => return exact(key),
+                Some((prefix, local)) if prefix.starts_with("module.") => {
+                    return match self.by_key(key) {
+                        Some(i) if self.providers[i].configured => ProviderLink::One(i),
+                        // An entry without a `provider` block: the module
+                        // inherits its caller's default configuration (Terraform
+                        // 1.11 writes such keys inside `count` / `for_each`
+                        // modules instead of the caller's key).
+                        _ => self.inherited(prefix, local),
+                    };
+                }
                 // Terraform < 1.2: "<last call name>:<local name>".
                 Some((_, local)) => local.to_string(),
             },

@@ -272,6 +272,9 @@ impl<'t> Reader<'t, '_> {
                 values: Values::InObject(found.values_at),
                 kms_refs: expressions
                     .map_or(KmsRefs::None, |e| KmsRefs::Deferred(e, kms_data_references)),
+                region_site: None,
+                tags_site: None,
+                chain: Vec::new(),
             },
             providers,
         )

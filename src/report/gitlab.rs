@@ -29,7 +29,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             _ => (input.path.as_str(), 1),
         };
         issues.push(json!({
-            "description": format!("{}: {}", input.path, error.message),
+            "description": format!("{}: {}", input.error_path(&outcome.sources), error.message),
             "check_name": error.code.as_str(),
             "fingerprint": format!("{:016x}", fnv64(&[error.code.as_str(), &input.path])),
             "severity": "blocker",

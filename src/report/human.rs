@@ -94,7 +94,7 @@ fn input_error<'a>(sources: &'a Sources, input: &InputReport) -> Option<Shown<'a
         _ => Vec::new(),
     };
     Some(Shown {
-        message: format!("{}: {}", input.path, error.message),
+        message: format!("{}: {}", input.error_path(sources), error.message),
         code: Some(error.code.as_str()),
         severity: miette::Severity::Error,
         help: error.help.clone(),

@@ -19,6 +19,7 @@ struct Report<'a> {
     version: u32,
     inputs: Vec<Input<'a>>,
     findings: Vec<Finding<'a>>,
+    checks: Vec<Check<'a>>,
     summary: Summary,
 }
 
@@ -31,18 +32,35 @@ struct Input<'a> {
     error: Option<&'a str>,
     error_code: Option<&'static str>,
     error_help: Option<&'a str>,
+    /// The file the error is in (for a configuration directory, the broken
+    /// file); the location points into it.
+    error_file: Option<&'a str>,
     line: Option<usize>,
     column: Option<usize>,
     offset: Option<usize>,
     length: Option<usize>,
 }
 
+/// One (input, tier, region) judged: whether the region has its tier key.
+#[derive(Serialize)]
+struct Check<'a> {
+    input: &'a str,
+    tier: &'a str,
+    region: Option<&'a str>,
+    passed: bool,
+}
+
 #[derive(Serialize)]
 struct Finding<'a> {
     code: &'static str,
+    /// The input it belongs to (a plan, state or configuration root).
+    input: &'a str,
     severity: &'static str,
     tier: &'a str,
     region: Option<&'a str>,
+    /// The resource instances it is about (full addresses): the one
+    /// resource, or the tier resources of a region.
+    resources: &'a [String],
     message: &'a str,
     help: &'a str,
     #[serde(flatten)]
@@ -112,6 +130,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
                 error: error.map(|e| e.message.as_str()),
                 error_code: error.map(|e| e.code.as_str()),
                 error_help: error.and_then(|e| e.help.as_deref()),
+                error_file: error.map(|_| i.error_path(sources)),
                 line: at.as_ref().map(|(lc, _)| lc.line),
                 column: at.as_ref().map(|(lc, _)| lc.column),
                 offset: at.as_ref().map(|(_, s)| s.start),
@@ -124,9 +143,11 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
         .iter()
         .map(|f| Finding {
             code: f.code.as_str(),
+            input: &f.input,
             severity: f.severity.as_str(),
             tier: &f.tier,
             region: f.region.as_deref(),
+            resources: &f.resources,
             message: &f.message,
             help: &f.help,
             location: location(sources, &f.primary, false),
@@ -141,11 +162,22 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             }),
         })
         .collect();
+    let checks = outcome
+        .checks
+        .iter()
+        .map(|c| Check {
+            input: &c.input,
+            tier: &c.tier,
+            region: c.region.as_deref(),
+            passed: c.passed,
+        })
+        .collect();
     let count = |s: Severity| outcome.count(Some(s));
     let report = Report {
         version: 1,
         inputs,
         findings,
+        checks,
         summary: Summary {
             inputs: outcome.inputs.len(),
             inputs_failed: outcome.inputs.iter().filter(|i| i.error.is_some()).count(),

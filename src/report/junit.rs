@@ -80,7 +80,12 @@ fn suites<'o>(outcome: &'o Outcome, tiers: &[Tier]) -> Vec<(&'o str, Vec<Case>)>
         if let Some(error) = &input.error {
             cases.push(Case {
                 name: format!("read {}", input.path),
-                error: Some(format!("[{}] {}", error.code, error.message)),
+                error: Some(format!(
+                    "[{}] {}: {}",
+                    error.code,
+                    input.error_path(&outcome.sources),
+                    error.message
+                )),
                 ..Case::default()
             });
         }

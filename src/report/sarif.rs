@@ -150,7 +150,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             let error = input.error.as_ref()?;
             let mut n = json!({
                 "level": "error",
-                "message": { "text": format!("{}: {}", input.path, error.message) },
+                "message": { "text": format!("{}: {}", input.error_path(sources), error.message) },
                 "descriptor": { "id": error.code.as_str() },
             });
             let (uri, relative) = uri(&input.path);

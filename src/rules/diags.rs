@@ -81,7 +81,11 @@ pub(super) fn tags_unknown(inventory: &Inventory<'_>, tier: &Tier, r: &Resource<
             "make the tier tag a known value (e.g. a literal `{}`), or apply and check the state",
             tier.wanted()
         ),
-        label(inventory, &r.site, r.tags.unknown_why()),
+        label(
+            inventory,
+            r.tags_site.as_ref().unwrap_or(&r.site),
+            r.tags.unknown_why(),
+        ),
     )
     .about(&r.address)
     .with_resources(vec![r.address.to_string()])

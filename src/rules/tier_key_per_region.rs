@@ -55,6 +55,8 @@ struct Stake {
     how: String,
     /// Its own region, decided by its provider configuration.
     from_provider: bool,
+    /// Its own region (not an S9 extra one).
+    own_region: bool,
 }
 
 /// The candidate keys of one place, by what they are for the tier.
@@ -171,6 +173,7 @@ fn places(inventory: &Inventory<'_>, classified: &Classified) -> Places {
                         resource: i,
                         how,
                         from_provider: r.region.is_from_provider(),
+                        own_region: true,
                     });
                 for (n, extra) in r.extra_regions.iter().enumerate() {
                     let how = match extra {
@@ -183,6 +186,7 @@ fn places(inventory: &Inventory<'_>, classified: &Classified) -> Places {
                         resource: i,
                         how,
                         from_provider: false,
+                        own_region: false,
                     };
                     places
                         .stakes
@@ -318,6 +322,22 @@ impl Rule<'_, '_> {
                 ),
             ));
         }
+        if let (true, true, Some(site)) =
+            (first.own_region, r.region.is_own_argument(), &r.region_site)
+        {
+            related.push(diags::label(
+                self.inventory,
+                site,
+                format!("the `region` argument that puts {} {where_}", r.address),
+            ));
+        }
+        for link in &r.chain {
+            related.push(diags::label(
+                self.inventory,
+                &link.site,
+                format!("`{}` is called here", link.instance),
+            ));
+        }
         let primary = self.label(
             first.resource,
             format!("{tier}-tier resource {where_}: {}", first.how),
@@ -398,9 +418,8 @@ impl Rule<'_, '_> {
             _ => format!(
                 "add an aws_kms_key with {} under the same provider configuration, or make the region known ({})",
                 self.tier.wanted(),
-                stakes.first().map_or_else(String::new, |s| self.inventory.resources[s.resource]
-                    .region
-                    .explain())
+                // An unknown place's stakes say why they are there.
+                stakes.first().map_or("", |s| s.how.as_str())
             ),
         };
         if !here.unusable.is_empty() {

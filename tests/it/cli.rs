@@ -306,9 +306,8 @@ fn directory_walks_skip_what_is_not_ours() {
     let empty = scratch("walk-empty");
     let out = tierkey(&empty, &["check", "--tag", "tier=database"]);
     assert_eq!(code(&out), 2);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("no plan, state or JSON configuration files")
-    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("no Terraform configuration, plan or state files"));
 }
 
 /// A broken file of a JSON configuration fails that root (exit 2) with the
@@ -337,10 +336,11 @@ fn broken_configuration_files_are_located() {
         (bad["line"].as_u64(), bad["column"].as_u64()),
         (Some(3), Some(21))
     );
+    assert_eq!(bad["error_file"], "./bad/main.tf.json");
     assert!(bad["error"]
         .as_str()
         .expect("message")
-        .starts_with("./bad/main.tf.json: invalid JSON"));
+        .starts_with("invalid JSON"));
     assert_eq!(report["inputs"][1]["kind"], "tf-json");
     assert_eq!(report["findings"][0]["code"], "missing-tier-key");
     assert_eq!(report["findings"][0]["path"], "./good/main.tf.json");

@@ -5,6 +5,7 @@
 //! the checkout the test is ignored and says so (under CI it fails).
 
 use std::fs;
+use std::path::Path;
 
 use tierkey::report::{self, Format, Style};
 use tierkey::{Options, RuleOptions, TagPair, TagValue, Tier};
@@ -29,6 +30,7 @@ fn options(path: std::path::PathBuf) -> Options {
         )],
         default_region: None,
         vars: Vec::new(),
+        environment: Vec::new(),
         rule: RuleOptions::default(),
         settings: None,
     }
@@ -59,7 +61,21 @@ fn every_corpus_plan_and_state_is_read() {
         if !(expect_ok || malformed || wrapped) {
             continue;
         }
-        let outcome = tierkey::run(&options(corpus.join(file)));
+        // The corpus is a bag of unrelated files: a configuration is checked
+        // alone in a directory of its own (its siblings would be part of its
+        // module).
+        let path = if config {
+            let alone = root()
+                .join("target/corpus-configs")
+                .join(file.replace('/', "__"));
+            fs::create_dir_all(&alone).expect("dir");
+            let name = Path::new(file).file_name().expect("name");
+            fs::copy(corpus.join(file), alone.join(name)).expect("copy");
+            alone.join(name)
+        } else {
+            corpus.join(file)
+        };
+        let outcome = tierkey::run(&options(path.clone()));
         assert_eq!(outcome.inputs.len(), 1, "{file}");
         let input = &outcome.inputs[0];
         if malformed {
@@ -92,7 +108,7 @@ fn every_corpus_plan_and_state_is_read() {
             report::write(
                 format,
                 &outcome,
-                &options(corpus.join(file)).tiers,
+                &options(path.clone()).tiers,
                 Style::default(),
                 &mut out,
             )
@@ -156,5 +172,160 @@ fn mutated_inputs_never_panic() {
         let outcome = tierkey::check_bytes("mutated.json", bytes, &options);
         assert_eq!(outcome.inputs.len(), 1);
         render(&outcome);
+    }
+}
+
+/// A tier of one tag pair, for the HCL corpus.
+fn tagged(key: &str, value: &str, path: std::path::PathBuf) -> Options {
+    let mut options = options(path);
+    options.tiers = vec![Tier::new(
+        "database",
+        vec![TagPair {
+            key: key.into(),
+            value: TagValue::Exact(value.into()),
+        }],
+    )];
+    options
+}
+
+/// The four module repositories of `../shared/corpus/hcl`, as published:
+/// every `examples/*` folder is a root calling its repository's module by a
+/// relative source. Each is read without an error and checked without a
+/// panic, and the walk of the whole folder finds exactly those roots and the
+/// wrappers. The cross-region replica example puts its master in eu-west-1
+/// (the default provider) and its replica in eu-central-1 (through the
+/// module's `providers` map), tagged by a local.
+#[test]
+#[cfg_attr(
+    tierkey_no_corpus,
+    ignore = "../shared/corpus is not beside this checkout"
+)]
+fn every_hcl_corpus_root_is_read() {
+    let hcl = root().join("../shared/corpus/hcl");
+    let mut roots = Vec::new();
+    for repo in fs::read_dir(&hcl).expect("corpus/hcl") {
+        let examples = repo.expect("entry").path().join("examples");
+        for example in fs::read_dir(&examples).expect("examples") {
+            roots.push(example.expect("entry").path());
+        }
+    }
+    roots.sort();
+    assert!(roots.len() >= 25, "only {} example roots", roots.len());
+    for dir in &roots {
+        let options = tagged("Example", "x", dir.clone());
+        let outcome = tierkey::run(&options);
+        assert_eq!(outcome.inputs.len(), 1, "{}", dir.display());
+        let input = &outcome.inputs[0];
+        assert!(
+            input.error.is_none(),
+            "{}: {:?}",
+            dir.display(),
+            input.error
+        );
+        assert_eq!(input.kind.map(tierkey::InputKind::as_str), Some("tf"));
+        for format in [Format::Human, Format::Json] {
+            let mut out = Vec::new();
+            report::write(format, &outcome, &options.tiers, Style::default(), &mut out)
+                .expect("render");
+        }
+    }
+
+    let walk = tierkey::run(&tagged("Example", "x", hcl.clone()));
+    let found: Vec<&str> = walk.inputs.iter().map(|i| i.path.as_str()).collect();
+    assert!(walk.inputs.iter().all(|i| i.error.is_none()), "{found:?}");
+    for dir in &roots {
+        let rel = dir
+            .strip_prefix(&hcl)
+            .expect("under hcl")
+            .display()
+            .to_string();
+        assert!(
+            found.iter().any(|p| p.ends_with(&rel)),
+            "the walk finds {rel}: {found:?}"
+        );
+    }
+    // A module called by an example is not a root of its own.
+    assert!(
+        !found.iter().any(|p| p.ends_with("terraform-aws-rds")),
+        "{found:?}"
+    );
+
+    let replica =
+        hcl.join("terraform-aws-modules_terraform-aws-rds/examples/cross-region-replica-postgres");
+    let outcome = tierkey::run(&tagged("Example", "replica-postgresql", replica));
+    let instances = |region: &str| -> Vec<String> {
+        outcome
+            .findings
+            .iter()
+            .filter(|f| {
+                f.code.as_str() == "missing-tier-key" && f.region.as_deref() == Some(region)
+            })
+            .flat_map(|f| f.resources.clone())
+            .collect()
+    };
+    assert_eq!(
+        instances("eu-central-1"),
+        ["module.replica.module.db_instance.aws_db_instance.this[0]"]
+    );
+    assert!(
+        instances("eu-west-1")
+            .contains(&"module.master.module.db_instance.aws_db_instance.this[0]".to_string()),
+        "{:?}",
+        instances("eu-west-1")
+    );
+    // Its remote modules (the replica's KMS key among them) are named.
+    let unread: Vec<&str> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.code.as_str() == "module-not-checked")
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert!(unread.iter().any(|s| s.contains("kms")), "{unread:?}");
+}
+
+/// No panic on any `.tf` text: every prefix of a configuration, and byte
+/// mutations of two, are either checked or reported as an input error.
+#[test]
+fn mutated_hcl_never_panics() {
+    let dir = root().join("target/hcl-mutations");
+    fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("main.tf");
+    let options = options(dir.clone());
+    let check = |bytes: &[u8]| {
+        fs::write(&file, bytes).expect("write");
+        let outcome = tierkey::run(&options);
+        assert_eq!(outcome.inputs.len(), 1);
+        for format in [Format::Human, Format::Json] {
+            let mut out = Vec::new();
+            report::write(format, &outcome, &options.tiers, Style::default(), &mut out)
+                .expect("render");
+        }
+    };
+    let expressions = fs::read(root().join("fixtures/h04-expressions/main.tf")).expect("fixture");
+    let dynamic = fs::read(root().join("fixtures/h07-dynamic-blocks/main.tf")).expect("fixture");
+    for end in (0..expressions.len()).step_by(3) {
+        check(&expressions[..end]);
+    }
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let alphabet = b"{}[]()\"=:,.?!*$%~<>\\\n\t #/0a\xc3\xff";
+    for round in 0..1500 {
+        let mut bytes = if round % 2 == 0 {
+            expressions.clone()
+        } else {
+            dynamic.clone()
+        };
+        let mut pick =
+            |len: usize| usize::try_from(next() % u64::try_from(len).expect("len")).expect("index");
+        for _ in 0..=pick(3) {
+            let at = pick(bytes.len());
+            bytes[at] = alphabet[pick(alphabet.len())];
+        }
+        check(&bytes);
     }
 }

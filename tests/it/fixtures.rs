@@ -95,7 +95,7 @@ fn case_name(case: &Path) -> String {
 }
 
 /// `check` and the case's `args`.
-fn check_args(case: &Path) -> Vec<String> {
+pub(crate) fn check_args(case: &Path) -> Vec<String> {
     let args = fs::read_to_string(case.join("args")).expect("args");
     std::iter::once("check".to_string())
         .chain(args.split_whitespace().map(str::to_string))
@@ -239,5 +239,53 @@ fn json_locations_are_exact_byte_spans() {
                 assert_eq!(loc["column"].as_u64(), Some(column as u64), "{case}");
             }
         }
+    }
+}
+
+/// The rule reference says which fixtures prove each statement: every
+/// fixture it names exists, and every fixture is named under some
+/// statement, so neither the reference nor the fixtures drift.
+#[test]
+fn the_rule_reference_names_every_fixture() {
+    let reference = fs::read_to_string(root().join("docs/rule.md")).expect("docs/rule.md");
+    let mut named = std::collections::BTreeSet::new();
+    for paragraph in reference
+        .split("\n\n")
+        .filter(|p| p.starts_with("Proved by:"))
+    {
+        for (i, piece) in paragraph.split('`').enumerate() {
+            // Odd pieces are inside backticks: fixtures (`s04-forget`,
+            // `examples/multi-region`), tests and code.
+            let fixture = piece.starts_with("examples/")
+                || piece.starts_with("state-")
+                || piece.as_bytes().get(1..4).is_some_and(|b| {
+                    b[0].is_ascii_digit() && b[1].is_ascii_digit() && b[2] == b'-'
+                });
+            if i % 2 == 1 && fixture {
+                named.insert(piece.to_string());
+            }
+        }
+    }
+    for name in &named {
+        assert!(
+            root()
+                .join("fixtures")
+                .join(name)
+                .join("README.md")
+                .is_file(),
+            "docs/rule.md names fixture `{name}`, which does not exist"
+        );
+    }
+    for case in cases() {
+        let name = case_name(&case);
+        if name.starts_with('m') || name.starts_with('k') {
+            // Machine formats and the configuration file are documented in
+            // the README, not as statements of the rule.
+            continue;
+        }
+        assert!(
+            named.contains(&name.replace("__", "/")),
+            "fixture `{name}` proves no statement of docs/rule.md"
+        );
     }
 }

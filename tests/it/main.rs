@@ -9,12 +9,16 @@
 //!   it is not beside the checkout; an error under CI), and inputs mutated
 //!   byte by byte (no panics);
 //! - `precommit`: the pre-commit hooks under the real pre-commit framework
-//!   (opt-in with `TIERKEY_TEST_PRE_COMMIT=1`; always under CI).
+//!   (opt-in with `TIERKEY_TEST_PRE_COMMIT=1`; always under CI);
+//! - `terraform`: `.tf` files and Terraform's own plan of them agree, and
+//!   the committed plans are what Terraform makes (ignored, saying so,
+//!   where `terraform` or the provider mirror is missing).
 
 mod cli;
 mod corpus;
 mod fixtures;
 mod precommit;
+mod terraform;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -23,15 +27,24 @@ pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs the binary in `dir` with a fixed terminal width and no colour.
+/// Runs the binary in `dir` with a fixed terminal width, no colour, and no
+/// `TF_VAR_` variables but those of `dir/env` (`NAME=VALUE` lines), if any.
 pub(crate) fn tierkey<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tierkey"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tierkey"));
+    command
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .output()
-        .expect("run tierkey")
+        .env("COLUMNS", "100");
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("TF_VAR_")) {
+        command.env_remove(name);
+    }
+    if let Ok(env) = std::fs::read_to_string(dir.join("env")) {
+        for (name, value) in env.lines().filter_map(|l| l.split_once('=')) {
+            command.env(name, value);
+        }
+    }
+    command.output().expect("run tierkey")
 }
 
 /// `tierkey check --tag tier=database --format json ARGS...` in `dir`:

@@ -93,6 +93,19 @@ fn hooks_run_under_pre_commit() {
         "[[tier]]\nname = \"database\"\ntags = { tier = \"database\" }\n",
     )
     .expect("config");
+    let hcl = root().join("fixtures/h06-modules");
+    for file in [
+        "main.tf",
+        "versions.tf",
+        "modules/db/main.tf",
+        "modules/db/inner/main.tf",
+        "modules/settings/main.tf",
+    ] {
+        let to = repo.join("hcl").join(file);
+        fs::create_dir_all(to.parent().expect("dir")).expect("dirs");
+        fs::copy(hcl.join(file), to).expect("copy");
+    }
+    fs::write(repo.join("hcl/terraform.tfvars"), "# no values\n").expect("tfvars");
     git(&repo, &["init", "-q"]);
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-q", "-m", "fixture"]);
@@ -133,5 +146,20 @@ fn hooks_run_under_pre_commit() {
     // A change to the compliant configuration alone passes.
     let (status, text) = run("tierkey-config", &["envs/prod/main.tf.json"]);
     assert_eq!(status, Some(0), "{text}");
+
+    // The HCL hook: a changed module file, the root's own file and its
+    // variables file check that one root, once; its queue in us-west-2
+    // lacks a key.
+    let (status, text) = run(
+        "tierkey-hcl",
+        &[
+            "hcl/modules/db/inner/main.tf",
+            "hcl/main.tf",
+            "hcl/terraform.tfvars",
+        ],
+    );
+    assert_eq!(status, Some(1), "{text}");
+    assert!(text.contains("read 1 of 1 input (1 tf)"), "{text}");
+    assert!(text.contains("us-west-2"), "{text}");
     let _ = fs::remove_dir_all(&repo);
 }

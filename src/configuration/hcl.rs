@@ -1,0 +1,591 @@
+//! The HCL front end: `.tf` / `.tofu` files (and `.tfvars`, and the
+//! template strings of JSON configurations) read into the configuration
+//! [`tree`](super::tree), with the byte span of every node.
+//!
+//! Parsing is hcl-edit's; this module is the only one that knows it, so the
+//! parser can be swapped. Three things valid Terraform files do that
+//! hcl-edit 0.10 rejects are worked around here, keeping every span exact:
+//! a UTF-8 byte order mark (skipped), duplicate keys in an object
+//! constructor (`{a = 1, a = 2}`, where the last one wins; the repeated key
+//! is parsed as a key expression), and a value of an object `for`
+//! expression that spans lines (`k => v ? 1\n : 2`; the line breaks inside
+//! that `for` are read as spaces).
+
+use std::ops::Range;
+
+use hcl_edit::expr::{
+    BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
+};
+use hcl_edit::structure::{Body as HclBody, Structure};
+use hcl_edit::template::{Directive, Element, Template};
+use hcl_edit::Span;
+
+use super::tree::{
+    Attribute, BinaryOp, Block, Body, Expr, ExprKind, File, For, Step, TemplatePart, UnaryOp,
+};
+use crate::error::{ErrorCode, InputError};
+use crate::source::FileId;
+
+/// How many times a file is parsed again after working around a known
+/// limitation of the parser.
+const MAX_RETRIES: usize = 256;
+
+/// Parses one `.tf` / `.tofu` / `.tfvars` file.
+pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut patch = Patch::new(&text[bom..]);
+    for _ in 0..MAX_RETRIES {
+        match hcl_edit::parser::parse_body(&patch.text) {
+            Ok(body) => {
+                let reader = Reader {
+                    id,
+                    patch: &patch,
+                    bom,
+                };
+                return Ok(File {
+                    id,
+                    body: reader.body(&body, 0..text.len()),
+                });
+            }
+            Err(e) => {
+                let at = e.location().offset();
+                let worked_around = (e.message().contains("redefined object key")
+                    && patch.quote_duplicate_key(at))
+                    || patch.join_for_lines(at);
+                if !worked_around {
+                    let at = bom + patch.original(at);
+                    return Err(InputError::new(
+                        ErrorCode::InvalidHcl,
+                        format!("invalid HCL: {}", e.message()),
+                    )
+                    .help("tierkey reads Terraform's native syntax as Terraform does; `terraform validate` shows the same problem")
+                    .at(at..(at + 1).min(text.len().max(at + 1))));
+                }
+            }
+        }
+    }
+    Err(InputError::new(
+        ErrorCode::InvalidHcl,
+        "invalid HCL: the file repeats object keys more often than tierkey can work around",
+    )
+    .at(0..1))
+}
+
+/// Parses a template (the string of a JSON configuration). `None` when it
+/// does not parse. A template that is one interpolation alone is that
+/// expression (its value is not converted to a string).
+pub(crate) fn template(text: &str, span: &Range<usize>) -> Option<Expr> {
+    let template = hcl_edit::parser::parse_template(text).ok()?;
+    let patch = Patch::new("");
+    let reader = Reader {
+        id: FileId(0),
+        patch: &patch,
+        bom: 0,
+    };
+    let parts = reader.template_parts(&template, span, true);
+    if let [TemplatePart::Interpolation(expr)] = parts.as_slice() {
+        return Some(expr.clone());
+    }
+    Some(Expr::new(ExprKind::Template(parts), span.clone()))
+}
+
+/// Parses an expression (a `-var` value of a complex type, `TF_VAR_name`).
+pub(crate) fn expression(text: &str) -> Option<Expr> {
+    let expr = hcl_edit::parser::parse_expr(text).ok()?;
+    let patch = Patch::new("");
+    let reader = Reader {
+        id: FileId(0),
+        patch: &patch,
+        bom: 0,
+    };
+    Some(reader.expr(&expr, &(0..0), true))
+}
+
+/// The text the parser reads, and the insertions made into it.
+struct Patch {
+    text: String,
+    /// (position in the original text, length), in order.
+    inserts: Vec<(usize, usize)>,
+}
+
+impl Patch {
+    fn new(text: &str) -> Self {
+        Patch {
+            text: text.to_string(),
+            inserts: Vec::new(),
+        }
+    }
+
+    /// The original position of a position in the patched text.
+    fn original(&self, patched: usize) -> usize {
+        let mut shift = 0;
+        for &(at, len) in &self.inserts {
+            let start = at + shift;
+            if patched < start {
+                break;
+            }
+            if patched < start + len {
+                return at;
+            }
+            shift += len;
+        }
+        patched - shift
+    }
+
+    /// Inserts `text` at a patched position.
+    fn insert(&mut self, patched: usize, text: &str) {
+        let at = self.original(patched);
+        self.text.insert_str(patched, text);
+        let index = self.inserts.partition_point(|(o, _)| *o <= at);
+        self.inserts.insert(index, (at, text.len()));
+    }
+
+    /// A repeated object key at `at` becomes a key expression: `a` →
+    /// `("a")`, `"a"` → `("a")`. Its value still wins over the earlier one.
+    fn quote_duplicate_key(&mut self, at: usize) -> bool {
+        let bytes = self.text.as_bytes();
+        let Some(&first) = bytes.get(at) else {
+            return false;
+        };
+        if first == b'"' {
+            let mut end = at + 1;
+            while end < bytes.len() && bytes[end] != b'"' {
+                end += if bytes[end] == b'\\' { 2 } else { 1 };
+            }
+            if end >= bytes.len() {
+                return false;
+            }
+            self.insert(end + 1, ")");
+            self.insert(at, "(");
+            return true;
+        }
+        if !(first.is_ascii_alphabetic() || first == b'_') {
+            return false;
+        }
+        let end = at
+            + bytes[at..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+                .count();
+        self.insert(end, "\")");
+        self.insert(at, "(\"");
+        true
+    }
+
+    /// Line breaks inside the object `for` expression around `at` become
+    /// spaces (and its line comments blanks), so a value that spans lines
+    /// parses; lengths and so spans do not change. `false` when `at` is not
+    /// inside one, or it holds a heredoc.
+    fn join_for_lines(&mut self, at: usize) -> bool {
+        let Some((open, close)) = enclosing_object_for(&self.text, at) else {
+            return false;
+        };
+        let region = &self.text[open..close];
+        if region.contains("<<") || !region.contains('\n') {
+            return false;
+        }
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
+        let mut i = open;
+        while i < close {
+            match bytes[i] {
+                b'"' => i = skip_string(&bytes, i),
+                b'#' => i = blank_to_line_end(&mut bytes, i),
+                b'/' if bytes.get(i + 1) == Some(&b'/') => i = blank_to_line_end(&mut bytes, i),
+                b'\n' | b'\r' => {
+                    bytes[i] = b' ';
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        // Only ASCII bytes were replaced by ASCII bytes.
+        self.text = String::from_utf8(bytes).unwrap_or_default();
+        true
+    }
+}
+
+/// The `{` and matching `}` of the innermost object `for` expression that
+/// contains `at`.
+fn enclosing_object_for(text: &str, at: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<usize> = Vec::new();
+    let mut found = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'#' => {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |p| i + p);
+                continue;
+            }
+            b'{' => stack.push(i),
+            b'}' => {
+                if let Some(open) = stack.pop() {
+                    let is_for = text[open + 1..].trim_start().starts_with("for ");
+                    if is_for && open < at && at <= i {
+                        found = Some((open, i));
+                    }
+                    if open > at {
+                        continue;
+                    }
+                }
+            }
+            _ => {}
+        }
+        if found.is_some() && stack.is_empty() {
+            break;
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The index just after the quoted string starting at `start`.
+fn skip_string(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+        i += if bytes[i] == b'\\' { 2 } else { 1 };
+    }
+    (i + 1).min(bytes.len())
+}
+
+fn blank_to_line_end(bytes: &mut [u8], start: usize) -> usize {
+    let mut i = start;
+    while i < bytes.len() && bytes[i] != b'\n' {
+        if bytes[i].is_ascii() {
+            bytes[i] = b' ';
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Converts hcl-edit's tree into the configuration tree.
+struct Reader<'p> {
+    id: FileId,
+    patch: &'p Patch,
+    /// Bytes of a byte order mark before the parsed text.
+    bom: usize,
+}
+
+impl Reader<'_> {
+    /// A span of the parsed text, in the original file; `fallback` when the
+    /// node has none.
+    fn span(&self, node: Option<Range<usize>>, fallback: &Range<usize>) -> Range<usize> {
+        match node {
+            Some(r) => {
+                self.bom + self.patch.original(r.start)..self.bom + self.patch.original(r.end)
+            }
+            None => fallback.clone(),
+        }
+    }
+
+    fn body(&self, body: &HclBody, fallback: Range<usize>) -> Body {
+        let mut out = Body::default();
+        for structure in body {
+            match structure {
+                Structure::Attribute(attr) => {
+                    let span = self.span(attr.span(), &fallback);
+                    out.attributes.push(Attribute {
+                        name: attr.key.value().as_str().to_string(),
+                        expr: self.expr(&attr.value, &span, false),
+                        file: self.id,
+                        span,
+                    });
+                }
+                Structure::Block(block) => {
+                    let span = self.span(block.span(), &fallback);
+                    let ident = self.span(block.ident.span(), &span);
+                    let header_end = block
+                        .labels
+                        .last()
+                        .and_then(hcl_edit::Span::span)
+                        .map_or(ident.end, |l| self.span(Some(l), &span).end);
+                    out.blocks.push(Block {
+                        kind: block.ident.value().as_str().to_string(),
+                        labels: block
+                            .labels
+                            .iter()
+                            .map(|l| l.as_str().to_string())
+                            .collect(),
+                        body: self.body(&block.body, span.clone()),
+                        file: self.id,
+                        focus: ident.start..header_end,
+                        span,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// An expression; `flat`: every span is `parent` (a JSON string, whose
+    /// inside is not mapped byte for byte).
+    // One arm per kind of expression.
+    #[allow(clippy::too_many_lines)]
+    fn expr(&self, expr: &Expression, parent: &Range<usize>, flat: bool) -> Expr {
+        let span = if flat {
+            parent.clone()
+        } else {
+            self.span(expr.span(), parent)
+        };
+        let sub = |e: &Expression| self.expr(e, &span, flat);
+        let kind = match expr {
+            Expression::Null(_) => ExprKind::Null,
+            Expression::Bool(b) => ExprKind::Bool(*b.value()),
+            Expression::Number(n) => ExprKind::Number(n.value().as_f64().unwrap_or(f64::NAN)),
+            Expression::String(s) => ExprKind::String(s.value().clone()),
+            Expression::Array(items) => ExprKind::Tuple(items.iter().map(sub).collect()),
+            Expression::Object(object) => ExprKind::Object(
+                object
+                    .iter()
+                    .map(|(key, value)| {
+                        let key = match key {
+                            ObjectKey::Ident(ident) => Expr::new(
+                                ExprKind::String(ident.value().as_str().to_string()),
+                                if flat {
+                                    span.clone()
+                                } else {
+                                    self.span(ident.span(), &span)
+                                },
+                            ),
+                            ObjectKey::Expression(e) => sub(e),
+                        };
+                        (key, sub(value.expr()))
+                    })
+                    .collect(),
+            ),
+            Expression::StringTemplate(t) => {
+                ExprKind::Template(self.template_parts(t, &span, flat))
+            }
+            Expression::HeredocTemplate(h) => {
+                ExprKind::Template(self.template_parts(&h.template, &span, flat))
+            }
+            Expression::Parenthesis(p) => return sub(p.inner()),
+            Expression::Variable(ident) => ExprKind::Traversal {
+                root: ident.value().as_str().to_string(),
+                steps: Vec::new(),
+            },
+            Expression::Conditional(c) => ExprKind::Conditional(Box::new([
+                sub(&c.cond_expr),
+                sub(&c.true_expr),
+                sub(&c.false_expr),
+            ])),
+            Expression::FuncCall(call) => {
+                let mut name: Vec<&str> = call
+                    .name
+                    .namespace
+                    .iter()
+                    .map(|n| n.value().as_str())
+                    .collect();
+                name.push(call.name.name.value().as_str());
+                ExprKind::Call {
+                    name: name.join("::"),
+                    args: call.args.iter().map(sub).collect(),
+                    expand: call.args.expand_final(),
+                }
+            }
+            Expression::Traversal(t) => {
+                let steps = t
+                    .operators
+                    .iter()
+                    .map(|op| match op.value() {
+                        TraversalOperator::GetAttr(ident) => {
+                            Step::Attr(ident.value().as_str().to_string())
+                        }
+                        TraversalOperator::Index(e) => Step::Index(sub(e)),
+                        #[allow(clippy::cast_precision_loss)]
+                        TraversalOperator::LegacyIndex(i) => Step::Index(Expr::new(
+                            ExprKind::Number(*i.value() as f64),
+                            span.clone(),
+                        )),
+                        TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                            Step::Splat
+                        }
+                    })
+                    .collect();
+                match &t.expr {
+                    Expression::Variable(root) => ExprKind::Traversal {
+                        root: root.value().as_str().to_string(),
+                        steps,
+                    },
+                    base => ExprKind::Postfix {
+                        base: Box::new(sub(base)),
+                        steps,
+                    },
+                }
+            }
+            Expression::UnaryOp(op) => {
+                let operator = match op.operator.value() {
+                    UnaryOperator::Neg => UnaryOp::Neg,
+                    UnaryOperator::Not => UnaryOp::Not,
+                };
+                ExprKind::Unary(operator, Box::new(sub(&op.expr)))
+            }
+            Expression::BinaryOp(op) => ExprKind::Binary(
+                binary(*op.operator.value()),
+                Box::new([sub(&op.lhs_expr), sub(&op.rhs_expr)]),
+            ),
+            Expression::ForExpr(f) => ExprKind::For(Box::new(self.for_expr(f, &span, flat))),
+        };
+        Expr::new(kind, span)
+    }
+
+    fn for_expr(&self, f: &ForExpr, span: &Range<usize>, flat: bool) -> For {
+        let sub = |e: &Expression| self.expr(e, span, flat);
+        For {
+            key_var: f
+                .intro
+                .key_var
+                .as_ref()
+                .map(|k| k.value().as_str().to_string()),
+            value_var: f.intro.value_var.value().as_str().to_string(),
+            collection: sub(&f.intro.collection_expr),
+            key: f.key_expr.as_ref().map(sub),
+            value: sub(&f.value_expr),
+            cond: f.cond.as_ref().map(|c| sub(&c.expr)),
+            grouping: f.grouping,
+        }
+    }
+
+    fn template_parts(
+        &self,
+        template: &Template,
+        span: &Range<usize>,
+        flat: bool,
+    ) -> Vec<TemplatePart> {
+        template
+            .iter()
+            .map(|element| match element {
+                Element::Literal(s) => TemplatePart::Literal(s.value().clone()),
+                Element::Interpolation(i) => {
+                    TemplatePart::Interpolation(self.expr(&i.expr, span, flat))
+                }
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(d) => TemplatePart::If {
+                        cond: self.expr(&d.if_expr.cond_expr, span, flat),
+                        then: self.template_parts(&d.if_expr.template, span, flat),
+                        otherwise: d
+                            .else_expr
+                            .as_ref()
+                            .map(|e| self.template_parts(&e.template, span, flat))
+                            .unwrap_or_default(),
+                    },
+                    Directive::For(d) => TemplatePart::For {
+                        key_var: d
+                            .for_expr
+                            .key_var
+                            .as_ref()
+                            .map(|k| k.value().as_str().to_string()),
+                        value_var: d.for_expr.value_var.value().as_str().to_string(),
+                        collection: self.expr(&d.for_expr.collection_expr, span, flat),
+                        body: self.template_parts(&d.for_expr.template, span, flat),
+                    },
+                },
+            })
+            .collect()
+    }
+}
+
+fn binary(op: BinaryOperator) -> BinaryOp {
+    match op {
+        BinaryOperator::Eq => BinaryOp::Eq,
+        BinaryOperator::NotEq => BinaryOp::NotEq,
+        BinaryOperator::LessEq => BinaryOp::LessEq,
+        BinaryOperator::GreaterEq => BinaryOp::GreaterEq,
+        BinaryOperator::Less => BinaryOp::Less,
+        BinaryOperator::Greater => BinaryOp::Greater,
+        BinaryOperator::Plus => BinaryOp::Plus,
+        BinaryOperator::Minus => BinaryOp::Minus,
+        BinaryOperator::Mul => BinaryOp::Mul,
+        BinaryOperator::Div => BinaryOp::Div,
+        BinaryOperator::Mod => BinaryOp::Mod,
+        BinaryOperator::And => BinaryOp::And,
+        BinaryOperator::Or => BinaryOp::Or,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> File {
+        parse(FileId(0), text).unwrap_or_else(|e| panic!("{text:?}: {}", e.message))
+    }
+
+    fn attr<'f>(file: &'f File, name: &str) -> &'f Attribute {
+        file.body.attribute(name).expect("attribute")
+    }
+
+    #[test]
+    fn spans_are_exact() {
+        let text = "resource \"aws_db_instance\" \"this\" {\n  tags = { tier = \"db\" }\n}\n";
+        let f = parsed(text);
+        let block = &f.body.blocks[0];
+        assert_eq!(
+            &text[block.focus.clone()],
+            "resource \"aws_db_instance\" \"this\""
+        );
+        assert_eq!(&text[block.span.clone()], text.trim_end());
+        let tags = block.body.attribute("tags").unwrap();
+        assert_eq!(&text[tags.span.clone()], "tags = { tier = \"db\" }");
+        assert_eq!(&text[tags.expr.span.clone()], "{ tier = \"db\" }");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_spans_still_point_into_the_file() {
+        let text = "\u{feff}region = \"eu-west-1\"\n";
+        let f = parsed(text);
+        assert_eq!(
+            &text[attr(&f, "region").span.clone()],
+            "region = \"eu-west-1\""
+        );
+    }
+
+    #[test]
+    fn duplicate_object_keys_are_accepted_and_spans_stay_exact() {
+        let text = "tags = {a = 1, b = 2, a = 3, \"b\" = 4}\nafter = 1\n";
+        let f = parsed(text);
+        let ExprKind::Object(items) = &attr(&f, "tags").expr.kind else {
+            panic!("an object");
+        };
+        assert_eq!(items.len(), 4);
+        assert_eq!(&text[attr(&f, "after").span.clone()], "after = 1");
+        assert_eq!(&text[items[2].1.span.clone()], "3");
+    }
+
+    #[test]
+    fn a_multi_line_conditional_in_an_object_for_is_accepted() {
+        let text = "a = {\n  for k, v in var.m : k => v.enabled # why\n  ? 1\n  : 2\n}\nb = 1\n";
+        let f = parsed(text);
+        assert!(matches!(attr(&f, "a").expr.kind, ExprKind::For(_)));
+        assert_eq!(&text[attr(&f, "b").span.clone()], "b = 1");
+    }
+
+    #[test]
+    fn crlf_files_parse() {
+        let f = parsed("a = 1\r\nb = \"x\"\r\n");
+        assert!(f.body.attribute("b").is_some());
+    }
+
+    #[test]
+    fn real_syntax_errors_are_located() {
+        let e = parse(FileId(0), "a = \nb = 1\n").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidHcl);
+        assert!(e.span.is_some());
+    }
+
+    #[test]
+    fn json_templates() {
+        let lone = template("${var.region}", &(0..1)).unwrap();
+        assert!(matches!(lone.kind, ExprKind::Traversal { .. }));
+        let mixed = template("arn-${var.x}", &(0..1)).unwrap();
+        assert!(matches!(mixed.kind, ExprKind::Template(_)));
+    }
+}
