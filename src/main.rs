@@ -7,6 +7,11 @@ use tierkey::cli::{self, Command, OptionsError, Output};
 use tierkey::report::{self, Format, Style};
 use tierkey::{settings, Code, ErrorCode, Options, Outcome};
 
+// The HCL parser allocates for every token: with the system allocator
+// a third of the time of reading `.tf` files went to malloc and free.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match cli::parse() {
         Ok(cli) => cli,

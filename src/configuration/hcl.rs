@@ -14,7 +14,8 @@
 use std::ops::Range;
 
 use hcl_edit::expr::{
-    BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
+    BinaryOperator, Expression, ForExpr, Object, ObjectKey, Traversal, TraversalOperator,
+    UnaryOperator,
 };
 use hcl_edit::structure::{Body as HclBody, Structure};
 use hcl_edit::template::{Directive, Element, Template};
@@ -30,37 +31,70 @@ use crate::source::FileId;
 /// limitation of the parser.
 const MAX_RETRIES: usize = 256;
 
+/// Files larger than this are parsed a piece (a run of top-level blocks)
+/// at a time, so the parser's own tree never holds more than one piece:
+/// memory stays proportional to the file and to one piece, not to the
+/// parser's many allocations for the whole file.
+const PIECE: usize = 64 * 1024;
+
 /// Parses one `.tf` / `.tofu` / `.tfvars` file.
 pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut patch = Patch::new(&text[bom..]);
+    let whole = 0..text.len();
+    if let Some(pieces) = pieces(&text[bom..]) {
+        let mut body = Body::default();
+        for piece in pieces {
+            let base = bom + piece.start;
+            let Ok(part) = parse_body(id, &text[base..bom + piece.end], base, &whole) else {
+                // The whole file decides (and locates the error).
+                break;
+            };
+            body.attributes.extend(part.attributes);
+            body.blocks.extend(part.blocks);
+            if bom + piece.end == text.len() {
+                return Ok(File { id, body });
+            }
+        }
+    }
+    Ok(File {
+        id,
+        body: parse_body(id, &text[bom..], bom, &whole)?,
+    })
+}
+
+/// Parses a body written at byte `base` of the file, working around the
+/// parser's known limitations.
+fn parse_body(
+    id: FileId,
+    text: &str,
+    base: usize,
+    whole: &Range<usize>,
+) -> Result<Body, InputError> {
+    let mut patch = Patch::new(text);
+    // The error before the last workaround: reported when it did not help.
+    let mut before: Option<(usize, String)> = None;
     for _ in 0..MAX_RETRIES {
         match hcl_edit::parser::parse_body(&patch.text) {
             Ok(body) => {
                 let reader = Reader {
                     id,
                     patch: &patch,
-                    bom,
+                    base,
                 };
-                return Ok(File {
-                    id,
-                    body: reader.body(&body, 0..text.len()),
-                });
+                return Ok(reader.body(&body, whole.clone()));
             }
             Err(e) => {
-                let at = e.location().offset();
-                let worked_around = (e.message().contains("redefined object key")
-                    && patch.quote_duplicate_key(at))
-                    || patch.join_for_lines(at);
-                if !worked_around {
-                    let at = bom + patch.original(at);
-                    return Err(InputError::new(
-                        ErrorCode::InvalidHcl,
-                        format!("invalid HCL: {}", e.message()),
-                    )
-                    .help("tierkey reads Terraform's native syntax as Terraform does; `terraform validate` shows the same problem")
-                    .at(at..(at + 1).min(text.len().max(at + 1))));
+                let at = base + patch.original(e.location().offset());
+                let stuck = before.as_ref().is_some_and(|(prev, _)| *prev == at);
+                let (at, message) = match before.take() {
+                    Some(prev) if stuck => prev,
+                    _ => (at, e.message().to_string()),
+                };
+                let offset = e.location().offset();
+                if stuck || !(patch.quote_key(offset) || patch.join_for_lines(offset)) {
+                    return Err(invalid(&message, at, whole.end));
                 }
+                before = Some((at, message));
             }
         }
     }
@@ -68,7 +102,139 @@ pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
         ErrorCode::InvalidHcl,
         "invalid HCL: the file repeats object keys more often than tierkey can work around",
     )
-    .at(0..1))
+    .at(base..base + 1))
+}
+
+fn invalid(message: &str, at: usize, len: usize) -> InputError {
+    InputError::new(ErrorCode::InvalidHcl, format!("invalid HCL: {message}"))
+        .help("tierkey reads Terraform's native syntax as Terraform does; `terraform validate` shows the same problem")
+        .at(at..(at + 1).min(len.max(at + 1)))
+}
+
+/// Splits a large body into pieces of whole top-level structures, each
+/// about [`PIECE`] bytes, cut at a line break outside any bracket, string,
+/// heredoc or comment. `None` for a small body, or when the text does not
+/// scan cleanly (the parser then reads it whole and says what is wrong).
+fn pieces(text: &str) -> Option<Vec<Range<usize>>> {
+    if text.len() <= PIECE {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut depth: usize = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => i = skip_template_string(bytes, i)?,
+            b'#' => i = line_end(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => i = line_end(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map(|p| i + 2 + p + 2)?;
+            }
+            b'<' if bytes.get(i + 1) == Some(&b'<') => i = skip_heredoc(text, i)?,
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth = depth.checked_sub(1)?;
+                i += 1;
+            }
+            b'\n' if depth == 0 && i + 1 - start >= PIECE => {
+                out.push(start..i + 1);
+                start = i + 1;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    if depth != 0 {
+        return None;
+    }
+    if start < bytes.len() {
+        out.push(start..bytes.len());
+    }
+    Some(out)
+}
+
+fn line_end(bytes: &[u8], i: usize) -> usize {
+    memchr_newline(&bytes[i..]).map_or(bytes.len(), |p| i + p)
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
+/// The index after a quoted template string at `start`, skipping its
+/// `${...}` / `%{...}` interpolations (which hold expressions, strings
+/// among them). `None` when it does not end on its line.
+fn skip_template_string(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            b'\n' => return None,
+            b'$' | b'%' if bytes.get(i + 1) == Some(&bytes[i]) => i += 2,
+            b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => i = skip_interpolation(bytes, i + 2)?,
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The index after the `}` closing an interpolation whose expression
+/// starts at `start`.
+fn skip_interpolation(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => i = skip_template_string(bytes, i)?,
+            b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth == 0 => return Some(i + 1),
+            b'}' => {
+                depth -= 1;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The index after a heredoc starting at `start` (`<<EOT` or `<<-EOT`, up
+/// to the line holding only its delimiter).
+fn skip_heredoc(text: &str, start: usize) -> Option<usize> {
+    let rest = &text[start + 2..];
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
+    let name_len = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        .count();
+    if name_len == 0 {
+        // Not a heredoc (`<<` is no HCL operator): let the parser judge.
+        return None;
+    }
+    let name = &rest[..name_len];
+    let body_start = start + (text.len() - start - rest.len()) + name_len;
+    let mut line_start = text[body_start..].find('\n')? + body_start + 1;
+    loop {
+        let end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |p| line_start + p);
+        if text[line_start..end].trim() == name {
+            return Some(end);
+        }
+        if end == text.len() {
+            return None;
+        }
+        line_start = end + 1;
+    }
 }
 
 /// Parses a template (the string of a JSON configuration). `None` when it
@@ -80,7 +246,7 @@ pub(crate) fn template(text: &str, span: &Range<usize>) -> Option<Expr> {
     let reader = Reader {
         id: FileId(0),
         patch: &patch,
-        bom: 0,
+        base: 0,
     };
     let parts = reader.template_parts(&template, span, true);
     if let [TemplatePart::Interpolation(expr)] = parts.as_slice() {
@@ -96,7 +262,7 @@ pub(crate) fn expression(text: &str) -> Option<Expr> {
     let reader = Reader {
         id: FileId(0),
         patch: &patch,
-        bom: 0,
+        base: 0,
     };
     Some(reader.expr(&expr, &(0..0), true))
 }
@@ -140,19 +306,28 @@ impl Patch {
         self.inserts.insert(index, (at, text.len()));
     }
 
-    /// A repeated object key at `at` becomes a key expression: `a` →
-    /// `("a")`, `"a"` → `("a")`. Its value still wins over the earlier one.
-    fn quote_duplicate_key(&mut self, at: usize) -> bool {
+    /// An object key at `at` becomes a key expression: `a` → `("a")`,
+    /// `"a"` → `("a")`, the same key. hcl-edit rejects a repeated key
+    /// (`{a = 1, a = 2}`, where Terraform takes the last), but not a
+    /// repeated key expression.
+    fn quote_key(&mut self, at: usize) -> bool {
         let bytes = self.text.as_bytes();
         let Some(&first) = bytes.get(at) else {
             return false;
+        };
+        // Only a key: a name or a string followed by `=` or `:`.
+        let is_key = |end: usize| {
+            bytes[end.min(bytes.len())..]
+                .iter()
+                .find(|b| !matches!(b, b' ' | b'\t'))
+                .is_some_and(|b| matches!(b, b'=' | b':'))
         };
         if first == b'"' {
             let mut end = at + 1;
             while end < bytes.len() && bytes[end] != b'"' {
                 end += if bytes[end] == b'\\' { 2 } else { 1 };
             }
-            if end >= bytes.len() {
+            if end >= bytes.len() || !is_key(end + 1) {
                 return false;
             }
             self.insert(end + 1, ")");
@@ -167,6 +342,9 @@ impl Patch {
                 .iter()
                 .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
                 .count();
+        if !is_key(end) {
+            return false;
+        }
         self.insert(end, "\")");
         self.insert(at, "(\"");
         true
@@ -270,8 +448,9 @@ fn blank_to_line_end(bytes: &mut [u8], start: usize) -> usize {
 struct Reader<'p> {
     id: FileId,
     patch: &'p Patch,
-    /// Bytes of a byte order mark before the parsed text.
-    bom: usize,
+    /// Where the parsed text starts in the file (after a byte order mark,
+    /// or at a piece of a large file).
+    base: usize,
 }
 
 impl Reader<'_> {
@@ -280,7 +459,7 @@ impl Reader<'_> {
     fn span(&self, node: Option<Range<usize>>, fallback: &Range<usize>) -> Range<usize> {
         match node {
             Some(r) => {
-                self.bom + self.patch.original(r.start)..self.bom + self.patch.original(r.end)
+                self.base + self.patch.original(r.start)..self.base + self.patch.original(r.end)
             }
             None => fallback.clone(),
         }
@@ -327,8 +506,6 @@ impl Reader<'_> {
 
     /// An expression; `flat`: every span is `parent` (a JSON string, whose
     /// inside is not mapped byte for byte).
-    // One arm per kind of expression.
-    #[allow(clippy::too_many_lines)]
     fn expr(&self, expr: &Expression, parent: &Range<usize>, flat: bool) -> Expr {
         let span = if flat {
             parent.clone()
@@ -342,25 +519,7 @@ impl Reader<'_> {
             Expression::Number(n) => ExprKind::Number(n.value().as_f64().unwrap_or(f64::NAN)),
             Expression::String(s) => ExprKind::String(s.value().clone()),
             Expression::Array(items) => ExprKind::Tuple(items.iter().map(sub).collect()),
-            Expression::Object(object) => ExprKind::Object(
-                object
-                    .iter()
-                    .map(|(key, value)| {
-                        let key = match key {
-                            ObjectKey::Ident(ident) => Expr::new(
-                                ExprKind::String(ident.value().as_str().to_string()),
-                                if flat {
-                                    span.clone()
-                                } else {
-                                    self.span(ident.span(), &span)
-                                },
-                            ),
-                            ObjectKey::Expression(e) => sub(e),
-                        };
-                        (key, sub(value.expr()))
-                    })
-                    .collect(),
-            ),
+            Expression::Object(object) => self.object(object, &span, flat),
             Expression::StringTemplate(t) => {
                 ExprKind::Template(self.template_parts(t, &span, flat))
             }
@@ -391,36 +550,7 @@ impl Reader<'_> {
                     expand: call.args.expand_final(),
                 }
             }
-            Expression::Traversal(t) => {
-                let steps = t
-                    .operators
-                    .iter()
-                    .map(|op| match op.value() {
-                        TraversalOperator::GetAttr(ident) => {
-                            Step::Attr(ident.value().as_str().to_string())
-                        }
-                        TraversalOperator::Index(e) => Step::Index(sub(e)),
-                        #[allow(clippy::cast_precision_loss)]
-                        TraversalOperator::LegacyIndex(i) => Step::Index(Expr::new(
-                            ExprKind::Number(*i.value() as f64),
-                            span.clone(),
-                        )),
-                        TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                            Step::Splat
-                        }
-                    })
-                    .collect();
-                match &t.expr {
-                    Expression::Variable(root) => ExprKind::Traversal {
-                        root: root.value().as_str().to_string(),
-                        steps,
-                    },
-                    base => ExprKind::Postfix {
-                        base: Box::new(sub(base)),
-                        steps,
-                    },
-                }
-            }
+            Expression::Traversal(t) => self.traversal(t, &span, flat),
             Expression::UnaryOp(op) => {
                 let operator = match op.operator.value() {
                     UnaryOperator::Neg => UnaryOp::Neg,
@@ -435,6 +565,57 @@ impl Reader<'_> {
             Expression::ForExpr(f) => ExprKind::For(Box::new(self.for_expr(f, &span, flat))),
         };
         Expr::new(kind, span)
+    }
+
+    fn object(&self, object: &Object, span: &Range<usize>, flat: bool) -> ExprKind {
+        let sub = |e: &Expression| self.expr(e, span, flat);
+        ExprKind::Object(
+            object
+                .iter()
+                .map(|(key, value)| {
+                    let key = match key {
+                        ObjectKey::Ident(ident) => Expr::new(
+                            ExprKind::String(ident.value().as_str().to_string()),
+                            if flat {
+                                span.clone()
+                            } else {
+                                self.span(ident.span(), span)
+                            },
+                        ),
+                        ObjectKey::Expression(e) => sub(e),
+                    };
+                    (key, sub(value.expr()))
+                })
+                .collect(),
+        )
+    }
+
+    /// `root.a[0].b`, or a postfix on any other expression (`f(x).a`).
+    fn traversal(&self, t: &Traversal, span: &Range<usize>, flat: bool) -> ExprKind {
+        let sub = |e: &Expression| self.expr(e, span, flat);
+        let steps = t
+            .operators
+            .iter()
+            .map(|op| match op.value() {
+                TraversalOperator::GetAttr(ident) => Step::Attr(ident.value().as_str().to_string()),
+                TraversalOperator::Index(e) => Step::Index(sub(e)),
+                #[allow(clippy::cast_precision_loss)]
+                TraversalOperator::LegacyIndex(i) => {
+                    Step::Index(Expr::new(ExprKind::Number(*i.value() as f64), span.clone()))
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => Step::Splat,
+            })
+            .collect();
+        match &t.expr {
+            Expression::Variable(root) => ExprKind::Traversal {
+                root: root.value().as_str().to_string(),
+                steps,
+            },
+            base => ExprKind::Postfix {
+                base: Box::new(sub(base)),
+                steps,
+            },
+        }
     }
 
     fn for_expr(&self, f: &ForExpr, span: &Range<usize>, flat: bool) -> For {
@@ -587,5 +768,48 @@ mod tests {
         assert!(matches!(lone.kind, ExprKind::Traversal { .. }));
         let mixed = template("arn-${var.x}", &(0..1)).unwrap();
         assert!(matches!(mixed.kind, ExprKind::Template(_)));
+    }
+
+    /// A large file is parsed a piece at a time, cut only between
+    /// top-level structures: braces in strings, interpolations, heredocs
+    /// and comments do not confuse the cut, and the result is the whole
+    /// file's, spans included. A piece that does not parse alone hands the
+    /// file to the parser whole, which locates the error.
+    #[test]
+    fn large_files_are_parsed_in_pieces_with_the_same_result() {
+        let block = |i: usize| {
+            format!(
+                "# a comment with a brace {{ and a quote \"\n\
+                 resource \"aws_sqs_queue\" \"q{i}\" {{\n\
+                 \x20 name = \"q-${{lookup({{ a = \"}}\" }}, \"a\")}}-{i}\" // }} here\n\
+                 \x20 policy = <<-EOT\n    {{ \"unclosed\": [\n    EOT\n\
+                 \x20 /* {{ */ tags = {{ tier = \"database\", n = \"{i}\" }}\n}}\n"
+            )
+        };
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < 3 * PIECE {
+            text.push_str(&block(i));
+            i += 1;
+        }
+        let ranges = pieces(&text).expect("a large file is cut");
+        assert!(ranges.len() >= 3);
+        for r in &ranges {
+            assert!(parse_body(FileId(0), &text[r.clone()], r.start, &(0..text.len())).is_ok());
+        }
+        let whole = parse_body(FileId(0), &text, 0, &(0..text.len())).expect("parses");
+        let cut = parsed(&text);
+        assert_eq!(format!("{:?}", cut.body), format!("{whole:?}"));
+        assert_eq!(cut.body.blocks.len(), i);
+        let last = cut.body.blocks.last().expect("blocks");
+        assert!(text[last.focus.clone()].ends_with(&format!("\"q{}\"", i - 1)));
+
+        // An error far into the file is located in the file.
+        let mut broken = text.clone();
+        broken.push_str("resource \"x\" \"y\" {\n  a = = 1\n}\n");
+        let error = parse(FileId(0), &broken).expect_err("invalid");
+        let at = error.span.expect("located").start;
+        assert_eq!(&broken[at..=at], "=");
+        assert!(at > text.len());
     }
 }

@@ -1,16 +1,21 @@
 //! Finding inputs: the command-line paths expanded into documents and
 //! configuration roots, in a stable order.
 //!
-//! Directories are walked (skipping `.git/` and `.terraform/`, never
-//! following symlinked directories) for plan and state documents and for
+//! Directories are walked (skipping `.git/`, `.terraform/`, `node_modules/`
+//! and what the repository's `.gitignore` files ignore, never following
+//! symlinked directories) for plan and state documents and for
 //! configuration roots (directories of configuration files that no other one
 //! calls as a local module); files named on the command line are always
 //! read and every problem with them is reported. Which directories a module
 //! calls is the configuration reader's knowledge: the caller passes it in
 //! ([`Calls`]), so discovery only walks the file system.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::Match;
 use walkdir::WalkDir;
 
 use super::{io_reason, is_config_name, is_variables_name, Candidate, Target};
@@ -205,21 +210,83 @@ fn is_excluded(exclude: Option<&globset::GlobSet>, path: &Path) -> bool {
     })
 }
 
-/// A walk of `top` in name order that skips `.git/`, `.terraform/` and
-/// excluded paths, and never follows symlinked directories.
+/// A walk of `top` in name order that skips `.git/`, `.terraform/`,
+/// `node_modules/`, what `.gitignore` files ignore, and excluded paths, and
+/// never follows symlinked directories.
 fn walk(
     top: &Path,
     excluded: impl Fn(&Path) -> bool,
 ) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    let ignores = GitIgnores::new(top);
     WalkDir::new(top)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(move |e| {
             e.depth() == 0
-                || !(matches!(e.file_name().to_str(), Some(".git" | ".terraform"))
-                    || excluded(e.path()))
+                || !(matches!(
+                    e.file_name().to_str(),
+                    Some(".git" | ".terraform" | "node_modules")
+                ) || excluded(e.path())
+                    || ignores.ignores(e.path(), e.file_type().is_dir()))
         })
+}
+
+/// The `.gitignore` files of a git working tree, read as a walk reaches
+/// them: a path is ignored as git ignores it, by the nearest `.gitignore`
+/// (of its directory or a parent, up to the top of the working tree) that
+/// says anything about it. Outside a working tree nothing is ignored.
+struct GitIgnores {
+    /// The top of the working tree (the directory holding `.git`).
+    top: Option<PathBuf>,
+    /// Each directory's rules, once read (`None`: no `.gitignore`).
+    rules: RefCell<HashMap<PathBuf, Option<Gitignore>>>,
+}
+
+impl GitIgnores {
+    fn new(start: &Path) -> Self {
+        let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+        let top = start
+            .ancestors()
+            .find(|dir| dir.join(".git").exists())
+            .map(Path::to_path_buf);
+        GitIgnores {
+            top,
+            rules: RefCell::new(HashMap::new()),
+        }
+    }
+
+    fn ignores(&self, path: &Path, is_dir: bool) -> bool {
+        let Some(top) = &self.top else {
+            return false;
+        };
+        let Ok(path) = std::path::absolute(path) else {
+            return false;
+        };
+        for dir in path.ancestors().skip(1) {
+            let mut rules = self.rules.borrow_mut();
+            let gitignore = rules.entry(dir.to_path_buf()).or_insert_with(|| {
+                let file = dir.join(".gitignore");
+                file.is_file().then(|| {
+                    let mut builder = GitignoreBuilder::new(dir);
+                    // A line git would not read is skipped, as git skips it.
+                    let _ = builder.add(&file);
+                    builder.build().unwrap_or_else(|_| Gitignore::empty())
+                })
+            });
+            if let Some(gitignore) = gitignore {
+                match gitignore.matched(&path, is_dir) {
+                    Match::Ignore(_) => return true,
+                    Match::Whitelist(_) => return false,
+                    Match::None => {}
+                }
+            }
+            if dir == top.as_path() {
+                break;
+            }
+        }
+        false
+    }
 }
 
 /// The configuration roots under `top` (directories of `.tf.json` files no

@@ -287,6 +287,30 @@ fn directory_walks_skip_what_is_not_ours() {
     )
     .expect("write");
     fs::write(dir.join("envs/prod/notes.txt"), b"plan").expect("write");
+    // node_modules/ and what .gitignore files ignore are not walked (a
+    // .gitignore deeper down can take a path back); a file named on the
+    // command line is read all the same.
+    for ignored in ["node_modules/pkg", "envs/generated", "envs/prod/sub"] {
+        fs::create_dir_all(dir.join(ignored)).expect("dirs");
+        fs::write(dir.join(ignored).join("plan.json"), b"{ broken").expect("write");
+    }
+    fs::write(dir.join(".gitignore"), "generated/\n*.tmp.json\n").expect("write");
+    fs::write(dir.join("envs/prod/.gitignore"), "sub/\n!keep.tmp.json\n").expect("write");
+    fs::write(dir.join("envs/x.tmp.json"), b"{ broken").expect("write");
+    fs::write(dir.join("envs/prod/keep.tmp.json"), &good).expect("write");
+    let (status, report) = check_json(&dir, &[]);
+    assert_eq!(status, 1);
+    let paths: Vec<&str> = inputs_with(&report, "path")
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(
+        paths,
+        ["./envs/prod/keep.tmp.json", "./envs/prod/plan.json"]
+    );
+    let (status, _) = check_json(&dir, &["envs/x.tmp.json"]);
+    assert_eq!(status, 2, "a named file is always read");
+    fs::remove_file(dir.join("envs/prod/keep.tmp.json")).expect("remove");
     let (status, report) = check_json(&dir, &[]);
     assert_eq!(status, 1);
     let paths: Vec<&str> = inputs_with(&report, "path")

@@ -151,6 +151,18 @@ impl ModuleInstance<'_> {
     }
 }
 
+/// Where a module instance stands: the modules above it (to refuse a
+/// module that calls itself), the calls that reach it, its address prefix
+/// (`module.a["x"].module.b`) and call path (`["a", "b"]`). The root's is
+/// empty.
+#[derive(Default)]
+struct Placement<'w> {
+    lineage: Vec<&'w Module>,
+    chain: Vec<Link>,
+    prefix: String,
+    path: Vec<String>,
+}
+
 pub(super) struct Evaluator<'w> {
     workspace: &'w Workspace,
     loaded: &'w Loaded,
@@ -178,15 +190,7 @@ pub(crate) fn read<'w>(
     };
     let ev = Evaluator::new(workspace, loaded, options, root.shown.display().to_string());
     let vars = root_variables(root, &loaded.variables);
-    let root_id = ev.create(
-        root,
-        Vec::new(),
-        Vec::new(),
-        String::new(),
-        Vec::new(),
-        vars,
-        BTreeMap::new(),
-    );
+    let root_id = ev.create(root, Placement::default(), vars, BTreeMap::new());
     let mut resources = Vec::new();
     let mut budget = MAX_RESOURCE_INSTANCES;
     ev.walk(root_id, &mut resources, &mut budget);
@@ -284,10 +288,7 @@ fn literal(expr: &Expr) -> V {
     let ev = Evaluator::new(&workspace, &loaded, options, ".".into());
     let id = ev.create(
         &module,
-        Vec::new(),
-        Vec::new(),
-        String::new(),
-        Vec::new(),
+        Placement::default(),
         BTreeMap::new(),
         BTreeMap::new(),
     );
@@ -318,19 +319,21 @@ impl<'w> Evaluator<'w> {
         Rc::clone(&self.instances.borrow()[id])
     }
 
-    /// Creates a module instance: its variables, locals, outputs, and the
-    /// provider configurations it declares or receives.
-    #[allow(clippy::too_many_arguments)]
+    /// Creates a module instance where `place` says: its variables, locals,
+    /// outputs, and the provider configurations it declares or receives.
     fn create(
         &self,
         module: &'w Module,
-        mut lineage: Vec<&'w Module>,
-        chain: Vec<Link>,
-        prefix: String,
-        path: Vec<String>,
+        place: Placement<'w>,
         vars: BTreeMap<String, VarSource<'w>>,
         passed: BTreeMap<String, ProviderRef>,
     ) -> InstanceId {
+        let Placement {
+            mut lineage,
+            chain,
+            prefix,
+            path,
+        } = place;
         lineage.push(module);
         let mut inst = ModuleInstance {
             module,
@@ -711,15 +714,13 @@ impl<'w> Evaluator<'w> {
                 site: Site::exact(block.file, block.span.clone(), block.focus.clone()),
                 instance: prefix.clone(),
             });
-            let child = self.create(
-                module,
-                inst.lineage.clone(),
+            let place = Placement {
+                lineage: inst.lineage.clone(),
                 chain,
                 prefix,
-                path.clone(),
-                vars,
-                passed,
-            );
+                path: path.clone(),
+            };
+            let child = self.create(module, place, vars, passed);
             made.push((key, child));
         }
         match body.attribute("count").is_some() {
@@ -1242,15 +1243,7 @@ mod tests {
         };
         let ev = Evaluator::new(&workspace, &loaded, options, String::new());
         let vars = root_variables(root, &loaded.variables);
-        let inst = ev.create(
-            root,
-            Vec::new(),
-            Vec::new(),
-            String::new(),
-            Vec::new(),
-            vars,
-            BTreeMap::new(),
-        );
+        let inst = ev.create(root, Placement::default(), vars, BTreeMap::new());
         let names: Vec<String> = ev.instance(inst).locals.keys().cloned().collect();
         names
             .into_iter()
