@@ -116,8 +116,9 @@ pub struct CheckArgs {
     #[arg(long = "external-key", value_name = "ARN", help_heading = "Rule")]
     pub external_keys: Vec<String>,
 
-    /// A root variable of JSON configurations, NAME=VALUE (a string);
-    /// repeatable. Later --var / --var-file win, as in Terraform.
+    /// A root variable of configurations, NAME=VALUE (a string, or HCL for a
+    /// variable of a collection type); repeatable. Later --var / --var-file
+    /// win, as in Terraform.
     #[arg(
         long = "var",
         value_name = "NAME=VALUE",
@@ -125,8 +126,8 @@ pub struct CheckArgs {
     )]
     pub vars: Vec<String>,
 
-    /// A JSON file of root variable values for JSON configurations;
-    /// repeatable.
+    /// A file of root variable values for configurations (.tfvars HCL, or
+    /// JSON when its name ends in .json); repeatable.
     #[arg(long = "var-file", value_name = "FILE", help_heading = "Configuration")]
     pub var_files: Vec<PathBuf>,
 
@@ -148,6 +149,18 @@ pub struct CheckArgs {
     /// directory or its nearest parent that has one).
     #[arg(long, value_name = "FILE", help_heading = "Configuration")]
     pub config: Option<PathBuf>,
+
+    /// The root module directory the plans and states given were made
+    /// from, so their findings point at the .tf line (default: a
+    /// `[[source]]` of tierkey.toml, else the plan's own directory when it
+    /// holds configuration files).
+    #[arg(long, value_name = "DIR", help_heading = "Configuration")]
+    pub source: Option<PathBuf>,
+
+    /// Report paths relative to DIR, the repository root (default: the
+    /// current directory), as code scanning and annotations expect.
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    pub base_dir: Option<PathBuf>,
 
     /// Which findings set exit status 1.
     #[arg(long, value_enum, default_value_t = FailOnArg::Error, help_heading = "Output")]
@@ -304,6 +317,8 @@ impl CheckArgs {
                 strict: self.strict || settings.as_ref().is_some_and(|c| c.strict),
             },
             settings,
+            source: self.source.clone(),
+            base_dir: self.base_dir.clone(),
         })
     }
 }

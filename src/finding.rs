@@ -121,6 +121,10 @@ codes! {
     /// (a `removed` block with `destroy = false`): it stays in AWS, so it
     /// still counts.
     ForgottenResource = "forgotten-resource", Info, ["S4"];
+    /// The findings of a plan or state point into it, not at the `.tf`
+    /// line code review shows: the configuration it was made from is not
+    /// known, or does not declare some of the resources.
+    SourceNotFound = "source-not-found", Info, ["S16"];
 }
 
 /// Where the rule reference lives, for links in machine formats.
@@ -143,6 +147,7 @@ pub const STATEMENTS: &[(&str, &str)] = &[
     ("S12", "Keys from outside the configuration"),
     ("S13", "Findings"),
     ("S15", "Terraform configurations as committed"),
+    ("S16", "Plan findings point at the source"),
 ];
 
 /// The link to a statement's section of the rule reference.
@@ -179,6 +184,7 @@ impl Code {
             Code::WaiverUnused => "Remove the waiver from tierkey.toml: nothing it names is reported any more.",
             Code::GlobalTierResource => "Nothing to do: global services keep no regional data that a tier key could protect.",
             Code::TierTagCaseMismatch => "Write the tag exactly as the tier tag (AWS tags are case-sensitive), or compare ignoring case with --ignore-case / `ignore_case = true`.",
+            Code::SourceNotFound => "Name the root module directory the plan was made from with --source DIR (or a `[[source]]` in tierkey.toml for plans written elsewhere), or keep the plan in that directory; check a plan made from the configuration as it is now, and run `terraform init` so that remote modules are in .terraform/modules.",
             Code::ForgottenResource => "Nothing to do if the object is meant to outlive this configuration. It still needs a tier key in its region (or, being a key, still serves as one); destroy it or manage it again if that is not intended.",
         }
     }
@@ -249,12 +255,22 @@ pub struct Finding {
     pub subject: String,
     /// The addresses of the resources it is about (for waivers).
     pub resources: Vec<String>,
+    /// The resource it is about (its full instance address), when it is
+    /// about one resource rather than a region.
+    pub address: Option<String>,
     pub severity: Severity,
     pub tier: String,
     pub region: Option<String>,
     pub message: String,
     pub help: String,
+    /// Where it is in the input (for a plan, the resource's object in the
+    /// plan).
     pub primary: Label,
+    /// For a plan or state whose configuration is known, where the same
+    /// thing is declared in the `.tf` files: what code review shows.
+    pub source: Option<Label>,
+    /// The `module` calls that reach the resource, outermost first.
+    pub module_chain: Vec<Label>,
     pub related: Vec<Label>,
     /// The waiver that suppresses it, if any: a suppressed finding is kept
     /// and reported as such, but never fails the run.
@@ -283,6 +299,36 @@ pub struct Suppression {
 }
 
 impl Finding {
+    /// A finding at one place, about nothing more yet (see [`Finding::about`],
+    /// [`Finding::with_resources`]).
+    pub(crate) fn new(
+        code: Code,
+        severity: Severity,
+        tier: String,
+        region: Option<String>,
+        message: String,
+        help: String,
+        primary: Label,
+    ) -> Self {
+        Finding {
+            code,
+            input: String::new(),
+            subject: String::new(),
+            resources: Vec::new(),
+            address: None,
+            severity,
+            tier,
+            region,
+            message,
+            help,
+            primary,
+            source: None,
+            module_chain: Vec::new(),
+            related: Vec::new(),
+            waiver: None,
+        }
+    }
+
     pub(crate) fn about(mut self, subject: &str) -> Self {
         self.subject = subject.to_string();
         self
@@ -291,6 +337,24 @@ impl Finding {
     pub(crate) fn with_resources(mut self, resources: Vec<String>) -> Self {
         self.resources = resources;
         self
+    }
+
+    /// The location code review shows: the declaring source, when a plan
+    /// finding has one, else the primary location.
+    pub fn review_primary(&self) -> &Label {
+        self.source.as_ref().unwrap_or(&self.primary)
+    }
+
+    /// The other locations, as code review lists them: the plan location
+    /// (when the source is shown first), the `module` calls, then the
+    /// related locations.
+    pub fn review_related(&self) -> impl Iterator<Item = &Label> {
+        self.source
+            .as_ref()
+            .map(|_| &self.primary)
+            .into_iter()
+            .chain(&self.module_chain)
+            .chain(&self.related)
     }
 
     /// A fingerprint that stays the same across runs and edits that do not

@@ -51,8 +51,9 @@ pub use rules::RuleOptions;
 pub use source::{FileId, Sources, Span};
 pub use tier::{TagPair, TagValue, Tier};
 
-use configuration::{ReadOptions, Root, Workspace};
+use configuration::{ReadOptions, Root, RootValue, Workspace};
 use input::{Candidate, Document, Target};
+use model::Unmapped;
 
 /// Everything a run needs, already validated.
 #[derive(Debug, Clone)]
@@ -70,6 +71,13 @@ pub struct Options {
     pub rule: RuleOptions,
     /// The settings file, when one was read (waivers, excludes).
     pub settings: Option<settings::Settings>,
+    /// `--source DIR`: the root module every plan and state given was made
+    /// from (else a `[[source]]` of the settings, else the plan's own
+    /// directory when it holds configuration files).
+    pub source: Option<PathBuf>,
+    /// `--base-dir DIR`: report paths relative to it (default: as given,
+    /// relative to the current directory).
+    pub base_dir: Option<PathBuf>,
 }
 
 /// Reads every input, checks each on its own, and collects the findings.
@@ -101,6 +109,7 @@ pub fn run(options: &Options) -> Outcome {
     if let Some(settings) = &options.settings {
         waiver::apply(settings, &settings::today(), &mut outcome);
     }
+    outcome.rebase(options.base_dir.as_deref());
     outcome.sort();
     outcome
 }
@@ -160,9 +169,12 @@ fn check_document(
     };
     let file = outcome.sources.add(path.to_string(), decoded.text);
     report.file = Some(file);
-    let text = outcome.sources.get(file).text();
-    let kind = input::classify(text, decoded.body.clone(), decoded.wrapped);
-    let read = match kind {
+    let kind = input::classify(
+        outcome.sources.get(file).text(),
+        decoded.body.clone(),
+        decoded.wrapped,
+    );
+    let document = match kind {
         Ok(Document::Configuration) => {
             // A JSON configuration named on its own (CDKTF or hcl2json
             // output): a root module of one file.
@@ -171,40 +183,108 @@ fn check_document(
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             return check_configuration(&Root::File(file, dir), path, options, workspace, outcome);
         }
-        Ok(document) => plan::read(
-            document,
-            file,
-            text,
-            decoded.body,
-            decoded.wrapped,
-            options.default_region.as_deref(),
-        ),
-        Err(error) => Err(error),
-    };
-    let keep_text = match read {
-        Ok((kind, inventory)) => {
-            report.kind = Some(kind);
-            let (findings, checks) = rules::check(&inventory, &options.tiers, &options.rule, path);
-            let keep = !findings.is_empty();
-            outcome.findings.extend(findings);
-            outcome.checks.extend(checks);
-            keep
-        }
+        Ok(document) => document,
         Err(error) => {
-            let ours = explicit
-                || (error.code != ErrorCode::NotAPlan && looks_like_ours(path, Some(text)));
-            if !ours {
-                outcome.sources.release_text(file);
-                return Vec::new();
-            }
-            report.error = Some(error);
-            true
+            return fail_document(path, explicit, file, error, outcome, report);
         }
     };
+    // S16: the configuration the plan was made from, loaded before the
+    // plan's text is borrowed for reading.
+    let source = source_of(path, options).map(|dir| {
+        let loaded = workspace.load(
+            &Root::Dir(dir.clone()),
+            &options.vars,
+            &options.environment,
+            &mut outcome.sources,
+        );
+        (dir, loaded)
+    });
+    let text = outcome.sources.get(file).text();
+    let read = match plan::read(document, file, text, decoded.body, decoded.wrapped) {
+        Ok(read) => read,
+        Err(error) => return fail_document(path, explicit, file, error, outcome, report),
+    };
+    report.kind = Some(read.kind);
+    let mut inventory = read.inventory;
+    let mut unmapped = Unmapped::NoSource;
+    if let Some((dir, mut loaded)) = source {
+        // Evaluated as the plan was made: with its root variable values.
+        for (name, value) in &read.variables {
+            loaded.variables.insert(
+                name.clone(),
+                RootValue::Value(value::Value::from_json(value)),
+            );
+        }
+        let configuration = configuration::read(
+            workspace,
+            &outcome.sources,
+            &loaded,
+            ReadOptions { keep_values: false },
+        );
+        unmapped = if configuration.resources.is_empty() && loaded.errors.is_empty() {
+            Unmapped::Empty(dir)
+        } else {
+            Unmapped::Missing {
+                dir,
+                addresses: inventory.join_source(&configuration),
+                unread: loaded.errors.len(),
+            }
+        };
+    }
+    inventory.settle_regions(options.default_region.as_deref());
+    let (mut findings, checks) = rules::check(&inventory, &options.tiers, &options.rule, path);
+    if let Some(note) = rules::source_note(&inventory, &findings, &unmapped) {
+        findings.push(note);
+    }
+    let keep_text = !findings.is_empty();
+    outcome.findings.extend(findings);
+    outcome.checks.extend(checks);
     if !keep_text {
         outcome.sources.release_text(file);
     }
     vec![report]
+}
+
+/// A document that could not be read: its report, or nothing when a walk
+/// skips it as not ours.
+fn fail_document(
+    path: &str,
+    explicit: bool,
+    file: FileId,
+    error: InputError,
+    outcome: &mut Outcome,
+    mut report: InputReport,
+) -> Vec<InputReport> {
+    let ours = explicit
+        || (error.code != ErrorCode::NotAPlan
+            && looks_like_ours(path, Some(outcome.sources.get(file).text())));
+    if !ours {
+        outcome.sources.release_text(file);
+        return Vec::new();
+    }
+    report.error = Some(error);
+    vec![report]
+}
+
+/// S16: the root module directory a plan or state was made from: given
+/// (`--source`, a `[[source]]` of the settings), or the document's own
+/// directory when it holds configuration files.
+fn source_of(path: &str, options: &Options) -> Option<PathBuf> {
+    if let Some(dir) = &options.source {
+        return Some(dir.clone());
+    }
+    if let Some(dir) = options
+        .settings
+        .as_ref()
+        .and_then(|s| s.source_of(Path::new(path)))
+    {
+        return Some(dir);
+    }
+    let dir = match Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    configuration::has_files(&dir).then_some(dir)
 }
 
 /// Loads, evaluates and checks one root configuration. Files that do not
@@ -226,13 +306,13 @@ fn check_configuration(
     let mut report = InputReport::new(display);
     report.kind = Some(loaded.kind);
     let read_options = ReadOptions {
-        default_region: options.default_region.as_deref(),
         keep_values: options
             .tiers
             .iter()
             .any(|t| !t.selectors.include.is_empty() || !t.selectors.exclude.is_empty()),
     };
-    let inventory = configuration::read(workspace, &outcome.sources, &loaded, read_options);
+    let mut inventory = configuration::read(workspace, &outcome.sources, &loaded, read_options);
+    inventory.settle_regions(options.default_region.as_deref());
     report.file = inventory.texts.first().map(|(id, _)| *id);
     let (findings, checks) = rules::check(&inventory, &options.tiers, &options.rule, display);
     outcome.findings.extend(findings);

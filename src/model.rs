@@ -74,6 +74,42 @@ pub(crate) enum Basis {
     Default,
     /// S9: another resource puts its data here ("a replica of X").
     Extra { what: &'static str, of: String },
+    /// S16: the plan does not record it, and the configuration the plan was
+    /// made from, evaluated, gives it this way.
+    Source(Box<Basis>),
+}
+
+impl Basis {
+    /// The basis itself, whether or not the configuration supplied it.
+    fn own(&self) -> &Basis {
+        match self {
+            Basis::Source(inner) => inner.own(),
+            other => other,
+        }
+    }
+
+    fn explain(&self, name: &str) -> String {
+        match self {
+            Basis::OwnArgument => "its `region` argument".into(),
+            Basis::Provider { key } => format!("provider configuration `{key}`"),
+            Basis::Candidates { keys } => format!(
+                "the provider configurations its module could use ({}), all in {name}",
+                keys.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Basis::Arn => "its ARN".into(),
+            Basis::SharedProvider { with } => {
+                format!("shares its provider configuration with {with}, whose ARN is in {name}")
+            }
+            Basis::Default => "--default-region".into(),
+            Basis::Extra { what, of } => format!("{what} of {of}"),
+            Basis::Source(inner) => {
+                format!("{} (evaluated in the configuration)", inner.explain(name))
+            }
+        }
+    }
 }
 
 /// An instance's region (S8).
@@ -96,48 +132,20 @@ impl Region {
     /// `aws.west`"); why an unknown one is unknown.
     pub(crate) fn explain(&self) -> String {
         match self {
-            Region::Known { name, basis } => match basis {
-                Basis::OwnArgument => "its `region` argument".into(),
-                Basis::Provider { key } => format!("provider configuration `{key}`"),
-                Basis::Candidates { keys } => format!(
-                    "the provider configurations its module could use ({}), all in {name}",
-                    keys.iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                Basis::Arn => "its ARN".into(),
-                Basis::SharedProvider { with } => {
-                    format!("shares its provider configuration with {with}, whose ARN is in {name}")
-                }
-                Basis::Default => "--default-region".into(),
-                Basis::Extra { what, of } => format!("{what} of {of}"),
-            },
+            Region::Known { name, basis } => basis.explain(name),
             Region::Unknown { why, .. } => why.clone(),
         }
     }
 
     /// Whether the instance's own `region` argument decided it.
     pub(crate) fn is_own_argument(&self) -> bool {
-        matches!(
-            self,
-            Region::Known {
-                basis: Basis::OwnArgument,
-                ..
-            }
-        )
+        matches!(self, Region::Known { basis, .. } if *basis.own() == Basis::OwnArgument)
     }
 
     /// Whether its provider configuration decided it (and so is worth
     /// pointing at).
     pub(crate) fn is_from_provider(&self) -> bool {
-        matches!(
-            self,
-            Region::Known {
-                basis: Basis::Provider { .. },
-                ..
-            }
-        )
+        matches!(self, Region::Known { basis, .. } if matches!(basis.own(), Basis::Provider { .. }))
     }
 }
 
@@ -281,6 +289,9 @@ pub(crate) struct ProviderSettings {
     pub ignore_tags: IgnoreTags,
     /// Its block or object in the input, when it has one.
     pub site: Option<Site>,
+    /// Where its `region` argument is written (configurations): in another
+    /// file than the block when an override file sets it.
+    pub region_site: Option<Site>,
 }
 
 /// The evaluated arguments of a provider configuration, as a reader hands
@@ -328,6 +339,7 @@ impl ProviderSettings {
             key,
             is_aws,
             site,
+            region_site: None,
         }
     }
 }
@@ -377,6 +389,38 @@ fn provider_region(
             true,
         )),
     }
+}
+
+/// S16: where the configuration a plan or state was made from declares one
+/// of its resources.
+#[derive(Debug, Clone)]
+pub(crate) struct Declared {
+    /// The `resource` block.
+    pub site: Site,
+    /// Its `region` and `tags` arguments, when written.
+    pub region_site: Option<Site>,
+    pub tags_site: Option<Site>,
+    /// The `provider` block that serves it there, and where that block's
+    /// `region` is written.
+    pub provider_site: Option<Site>,
+    pub provider_region_site: Option<Site>,
+}
+
+/// S16: which resources of a plan or state the configuration it was made
+/// from does not declare.
+#[derive(Debug, Clone)]
+pub(crate) enum Unmapped {
+    /// No configuration is known for it.
+    NoSource,
+    /// The directory given declares nothing.
+    Empty(std::path::PathBuf),
+    /// These addresses are not declared there; `unread` files of it could
+    /// not be read.
+    Missing {
+        dir: std::path::PathBuf,
+        addresses: Vec<String>,
+        unread: usize,
+    },
 }
 
 /// Which provider configuration serves an instance.
@@ -482,8 +526,11 @@ pub(crate) struct Resource<'a> {
     /// Where its `region` and `tags` arguments are written (configurations).
     pub region_site: Option<Site>,
     pub tags_site: Option<Site>,
-    /// The module calls that reach it, outermost first (configurations).
+    /// The module calls that reach it, outermost first (configurations, and
+    /// plans whose configuration is known).
     pub chain: Vec<Link>,
+    /// Where the configuration of a plan or state declares it (S16).
+    pub declared: Option<Declared>,
 }
 
 impl<'a> Resource<'a> {
@@ -538,6 +585,7 @@ impl<'a> Resource<'a> {
             region_site: instance.region_site,
             tags_site: instance.tags_site,
             chain: instance.chain,
+            declared: None,
         }
     }
 }
@@ -811,6 +859,49 @@ impl Inventory<'_> {
         }
     }
 
+    /// S16: attaches to each resource where the configuration the input was
+    /// made from (`source`, evaluated) declares it — the same instance
+    /// address, else the same block (an instance key the configuration
+    /// could not evaluate) — with the `module` calls that reach it, and
+    /// fills a region the input leaves unknown from the configuration.
+    /// Returns the addresses the configuration does not declare.
+    pub(crate) fn join_source(&mut self, source: &Inventory<'_>) -> Vec<String> {
+        let mut exact: BTreeMap<&str, &Resource<'_>> = BTreeMap::new();
+        let mut by_block: BTreeMap<String, &Resource<'_>> = BTreeMap::new();
+        for r in &source.resources {
+            exact.entry(r.address.as_ref()).or_insert(r);
+            by_block.entry(block_address(&r.address)).or_insert(r);
+        }
+        let mut missing = Vec::new();
+        for r in &mut self.resources {
+            let found = exact
+                .get(r.address.as_ref())
+                .copied()
+                .or_else(|| by_block.get(&block_address(&r.address)).copied());
+            let Some(s) = found else {
+                missing.push(r.address.to_string());
+                continue;
+            };
+            let provider = s.provider.and_then(|p| source.providers.get(p));
+            r.declared = Some(Declared {
+                site: s.site.clone(),
+                region_site: s.region_site.clone(),
+                tags_site: s.tags_site.clone(),
+                provider_site: provider.and_then(|p| p.site.clone()),
+                provider_region_site: provider.and_then(|p| p.region_site.clone()),
+            });
+            r.chain.clone_from(&s.chain);
+            if let (Settled::No, Region::Known { name, basis }) = (r.settled, &s.region) {
+                r.region = Region::Known {
+                    name: name.clone(),
+                    basis: Basis::Source(Box::new(basis.clone())),
+                };
+                r.settled = Settled::Yes;
+            }
+        }
+        missing
+    }
+
     /// S8 steps 3-5 across instances: an instance whose region is still
     /// unknown takes the region that the ARNs of other instances under the
     /// same provider configuration show, then `--default-region`, else it
@@ -853,9 +944,39 @@ impl Inventory<'_> {
     }
 }
 
+/// An instance address without its instance keys: the block that declares
+/// it (`module.a["x"].aws_s3_bucket.b[0]` → `module.a.aws_s3_bucket.b`).
+pub(crate) fn block_address(address: &str) -> String {
+    let mut out = String::with_capacity(address.len());
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in address.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' if depth > 0 => quoted = !quoted,
+            '[' if !quoted => depth += 1,
+            ']' if !quoted => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_addresses_drop_instance_keys() {
+        assert_eq!(
+            block_address(r#"module.a["x]\"y"].aws_s3_bucket.b[0]"#),
+            "module.a.aws_s3_bucket.b"
+        );
+        assert_eq!(block_address("aws_kms_key.k"), "aws_kms_key.k");
+    }
 
     fn tags(pairs: &[(&'static str, &'static str)]) -> Tags<'static> {
         Tags::of(pairs)

@@ -5,6 +5,8 @@
 use crate::error::InputError;
 use crate::finding::{Finding, RegionCheck, Severity};
 use crate::input::InputKind;
+use std::path::Path;
+
 use crate::source::{FileId, Sources};
 
 /// One input as the report lists it.
@@ -51,6 +53,51 @@ pub struct Outcome {
     /// Sorted by file, position, code.
     pub findings: Vec<Finding>,
     pub checks: Vec<RegionCheck>,
+    /// The directory relative paths are relative to (absolute): the
+    /// current directory, or `--base-dir`.
+    pub base: std::path::PathBuf,
+}
+
+impl Outcome {
+    /// Makes every path relative to `base` (`--base-dir`), where it lies
+    /// under it; records the base either way.
+    pub(crate) fn rebase(&mut self, base: Option<&Path>) {
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        self.base = absolute(base.unwrap_or_else(|| Path::new(".")));
+        let Some(base) = base else {
+            return;
+        };
+        let base = absolute(base);
+        let rebased = |path: &str| -> Option<String> {
+            let rel = absolute(Path::new(path));
+            let rel = rel.strip_prefix(&base).ok()?;
+            Some(if rel.as_os_str().is_empty() {
+                ".".to_string()
+            } else {
+                rel.display().to_string()
+            })
+        };
+        for file in self.sources.files_mut() {
+            if let Some(p) = rebased(&file.path) {
+                file.path = p;
+            }
+        }
+        for input in &mut self.inputs {
+            if let Some(p) = rebased(&input.path) {
+                input.path = p;
+            }
+        }
+        for f in &mut self.findings {
+            if let Some(p) = rebased(&f.input) {
+                f.input = p;
+            }
+        }
+        for c in &mut self.checks {
+            if let Some(p) = rebased(&c.input) {
+                c.input = p;
+            }
+        }
+    }
 }
 
 /// The process exit contract.

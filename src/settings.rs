@@ -37,6 +37,13 @@ ignore_case = false
 # Paths (globs) never checked, relative to where tierkey runs.
 # exclude = ["legacy/**", "**/*.bak.json"]
 
+# The configuration that plans written elsewhere were made from, so their
+# findings point at the .tf line (paths relative to this file). A plan in
+# its root module's directory needs none.
+# [[source]]
+# plans = "plans/prod-*.json"
+# dir = "envs/prod"
+
 # One table per tier (Conformity KMS-009 web, KMS-010 app, KMS-011 database).
 [[tier]]
 name = "database"
@@ -101,6 +108,30 @@ pub struct Settings {
     pub ignore_case: bool,
     pub exclude: Option<GlobSet>,
     pub waivers: Vec<Waiver>,
+    /// `[[source]]`: which configuration directory plans were made from.
+    pub sources: Vec<SourceRule>,
+}
+
+/// Plans matching `plans` were made from the root module in `dir` (both
+/// relative to the settings file's directory, `base`).
+#[derive(Debug, Clone)]
+pub struct SourceRule {
+    pub plans: globset::GlobMatcher,
+    pub dir: PathBuf,
+    pub base: PathBuf,
+}
+
+impl Settings {
+    /// The configuration directory a plan at `path` was made from, when a
+    /// `[[source]]` names it.
+    pub fn source_of(&self, path: &Path) -> Option<PathBuf> {
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        self.sources.iter().find_map(|rule| {
+            let plan = absolute(path);
+            let rel = plan.strip_prefix(absolute(&rule.base)).ok()?;
+            rule.plans.is_match(rel).then(|| rule.base.join(&rule.dir))
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -117,6 +148,15 @@ struct RawConfig {
     tiers: Vec<Spanned<RawTier>>,
     #[serde(default, rename = "waiver")]
     waivers: Vec<Spanned<RawWaiver>>,
+    #[serde(default, rename = "source")]
+    sources: Vec<RawSource>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    plans: Spanned<String>,
+    dir: String,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +255,23 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, SettingsError> {
         .iter()
         .map(|w| check.waiver(w, &tiers, raw.tiers.is_empty()))
         .collect::<Result<_, _>>()?;
+    let base = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let sources = raw
+        .sources
+        .iter()
+        .map(|rule| {
+            let glob = Glob::new(rule.plans.get_ref())
+                .map_err(|e| check.fail(format!("invalid glob: {e}"), Some(rule.plans.span())))?;
+            Ok(SourceRule {
+                plans: glob.compile_matcher(),
+                dir: PathBuf::from(&rule.dir),
+                base: base.clone(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
     Ok(Settings {
         path: path.to_path_buf(),
         text: text.to_string(),
@@ -224,6 +281,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, SettingsError> {
         ignore_case: raw.ignore_case,
         exclude,
         waivers,
+        sources,
     })
 }
 

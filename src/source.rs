@@ -101,6 +101,11 @@ impl Sources {
         &self.files[id.0]
     }
 
+    /// Every file, to rename (report paths relative to a base directory).
+    pub(crate) fn files_mut(&mut self) -> impl Iterator<Item = &mut SourceFile> {
+        self.files.iter_mut()
+    }
+
     /// Frees the text of a file no finding points into (its path stays).
     pub(crate) fn release_text(&mut self, id: FileId) {
         let file = &mut self.files[id.0];

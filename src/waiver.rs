@@ -57,25 +57,24 @@ pub(crate) fn apply(settings: &Settings, today: &str, outcome: &mut Outcome) {
             (None, _) => continue,
         };
         let span = Span::new(file, waiver.span.clone());
-        outcome.findings.push(Finding {
+        let primary = Label {
+            focus: span.clone(),
+            span,
+            message: "this waiver".into(),
+            elidable: false,
+        };
+        let mut finding = Finding::new(
             code,
-            input: settings.path.display().to_string(),
-            subject: describe(waiver),
-            resources: Vec::new(),
-            severity: code.default_severity(),
-            tier: waiver.tier.clone(),
-            region: waiver.region.clone(),
+            code.default_severity(),
+            waiver.tier.clone(),
+            waiver.region.clone(),
             message,
-            help: help.into(),
-            primary: Label {
-                focus: span.clone(),
-                span,
-                message: "this waiver".into(),
-                elidable: false,
-            },
-            related: Vec::new(),
-            waiver: None,
-        });
+            help.into(),
+            primary,
+        )
+        .about(&describe(waiver));
+        finding.input = settings.path.display().to_string();
+        outcome.findings.push(finding);
     }
 }
 

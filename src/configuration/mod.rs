@@ -19,7 +19,12 @@ mod workspace;
 use std::path::PathBuf;
 
 pub(crate) use eval::{read, ReadOptions};
-pub(crate) use workspace::{Root, Workspace};
+pub(crate) use workspace::{Root, RootValue, Workspace};
+
+/// Whether a directory holds configuration files (a module).
+pub(crate) fn has_files(dir: &std::path::Path) -> bool {
+    !workspace::config_files(dir).is_empty()
+}
 
 /// A variable value given on the command line, in command-line order
 /// (later ones win, as in Terraform).

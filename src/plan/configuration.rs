@@ -60,7 +60,8 @@ pub(super) struct Configuration<'a> {
     scopes: BTreeMap<Vec<String>, Scope>,
     /// Module path -> `type.name` -> the resource's configuration block.
     resources: BTreeMap<Vec<String>, BTreeMap<String, Block<'a>>>,
-    variables: BTreeMap<String, Json>,
+    /// The plan's root variable values.
+    pub variables: BTreeMap<String, Json>,
 }
 
 impl<'a> Configuration<'a> {

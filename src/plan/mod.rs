@@ -15,6 +15,7 @@ mod configuration;
 mod instances;
 mod views;
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use serde::Deserialize;
@@ -31,36 +32,47 @@ use configuration::Configuration;
 use instances::Reader;
 use views::{RawStateResource, RawStateTop, Top, ValuesRoot};
 
+/// What a plan or state holds: its kind, its inventory (regions not yet
+/// settled across instances: [`Inventory::settle_regions`]), and a plan's
+/// root variable values.
+pub(crate) struct Read<'a> {
+    pub kind: InputKind,
+    pub inventory: Inventory<'a>,
+    pub variables: BTreeMap<String, serde_json::Value>,
+}
+
 /// Reads one plan, state or raw state. `text` is the whole file; `body` the
 /// range holding the JSON (all of it, or the part inside setup-terraform
 /// wrapper output, where trailing text is expected and ignored).
-pub(crate) fn read<'a>(
+pub(crate) fn read(
     document: Document,
     file: FileId,
-    text: &'a str,
+    text: &str,
     body: Range<usize>,
     trailing_allowed: bool,
-    default_region: Option<&str>,
-) -> Result<(InputKind, Inventory<'a>), InputError> {
+) -> Result<Read<'_>, InputError> {
     let json = &text[body.clone()];
     let mut inventory = Inventory {
         texts: vec![(file, text)],
         document: Some(Span::new(file, body.clone())),
         ..Inventory::default()
     };
-    let kind = match document {
+    let (kind, variables) = match document {
         Document::RawState => {
             let top: RawStateTop<'_> = parse_document(json, body.start, trailing_allowed)?;
             read_raw_state(text, file, &top, &mut inventory)?;
-            InputKind::RawState
+            (InputKind::RawState, BTreeMap::new())
         }
         Document::PlanOrState | Document::Configuration => {
             let top: Top<'_> = parse_document(json, body.start, trailing_allowed)?;
             read_plan_or_state(text, file, top, &mut inventory)?
         }
     };
-    inventory.settle_regions(default_region);
-    Ok((kind, inventory))
+    Ok(Read {
+        kind,
+        inventory,
+        variables,
+    })
 }
 
 fn parse_document<'a, T: Deserialize<'a>>(
@@ -89,12 +101,13 @@ fn structure_error((message, range): (String, Range<usize>)) -> InputError {
     .at(range.start..range.end + 1)
 }
 
+/// The kind, and a plan's root variable values.
 fn read_plan_or_state<'a>(
     text: &'a str,
     file: FileId,
     top: Top<'a>,
     inventory: &mut Inventory<'a>,
-) -> Result<InputKind, InputError> {
+) -> Result<(InputKind, BTreeMap<String, serde_json::Value>), InputError> {
     if let Some(fv) = top.format_version {
         check_format_version(text, fv)?;
     }
@@ -116,7 +129,7 @@ fn read_plan_or_state<'a>(
             )
             .map_err(structure_error)?;
         }
-        return Ok(InputKind::State);
+        return Ok((InputKind::State, BTreeMap::new()));
     }
     let config = match top.configuration {
         Some(raw) => {
@@ -148,13 +161,15 @@ fn read_plan_or_state<'a>(
             )
             .map_err(structure_error)?;
     }
+    let mut variables = BTreeMap::new();
     if let Some(config) = config {
         inventory.providers = config.settings;
+        variables = config.variables;
     }
     inventory
         .notes
         .extend(plan_notes(text, file, top.errored, top.complete));
-    Ok(InputKind::Plan)
+    Ok((InputKind::Plan, variables))
 }
 
 /// S10: a plan that stopped on errors, or a partial one.

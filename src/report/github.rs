@@ -59,7 +59,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
         )?;
     }
     for f in &outcome.findings {
-        let at = Loc::of(&outcome.sources, &f.primary.span);
+        let at = Loc::of(&outcome.sources, &f.review_primary().span);
         let severity = if f.waiver.is_some() {
             Severity::Info
         } else {

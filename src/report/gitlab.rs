@@ -37,7 +37,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
         }));
     }
     for f in outcome.findings.iter().filter(|f| f.waiver.is_none()) {
-        let at = Loc::of(&outcome.sources, &f.primary.span);
+        let at = Loc::of(&outcome.sources, &f.review_primary().span);
         issues.push(json!({
             "description": format!("{} ({} tier) {}", f.message, f.tier, f.help),
             "check_name": f.code.as_str(),

@@ -113,16 +113,17 @@ const SHOWN_ALIKE: usize = 8;
 /// share its location: it is underlined once and the others are counted;
 /// at most [`SHOWN_ALIKE`] alike labels are shown.
 fn labels(f: &Finding) -> (Vec<LabeledSpan>, Vec<(FileId, Vec<LabeledSpan>)>) {
-    let primary_file = f.primary.span.file;
+    let first = f.review_primary();
+    let primary_file = first.span.file;
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(f.primary.message.clone()),
-        f.primary.focus.range.clone(),
+        Some(first.message.clone()),
+        first.focus.range.clone(),
     )];
     let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
     let mut same_place: Vec<(FileId, std::ops::Range<usize>, usize)> =
-        vec![(primary_file, f.primary.focus.range.clone(), 0)];
+        vec![(primary_file, first.focus.range.clone(), 0)];
     let mut shown_alike = 0;
-    for l in &f.related {
+    for l in f.review_related() {
         if let Some(seen) = same_place
             .iter_mut()
             .find(|(file, range, _)| *file == l.focus.file && *range == l.focus.range)
@@ -173,9 +174,9 @@ fn labels(f: &Finding) -> (Vec<LabeledSpan>, Vec<(FileId, Vec<LabeledSpan>)>) {
 }
 
 fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
-    let primary_file = f.primary.span.file;
+    let primary_file = f.review_primary().span.file;
     let (labels, others) = labels(f);
-    let alike = f.related.iter().filter(|l| l.elidable).count();
+    let alike = f.review_related().filter(|l| l.elidable).count();
     let related = others
         .into_iter()
         .map(|(file, labels)| Shown {

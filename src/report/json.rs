@@ -61,11 +61,18 @@ struct Finding<'a> {
     /// The resource instances it is about (full addresses): the one
     /// resource, or the tier resources of a region.
     resources: &'a [String],
+    /// The one resource it is about (null for a finding about a region).
+    address: Option<&'a str>,
     message: &'a str,
     help: &'a str,
     #[serde(flatten)]
     location: Location<'a>,
     related: Vec<Location<'a>>,
+    /// For a plan or state whose configuration is known: where the `.tf`
+    /// files declare what the finding is about.
+    source: Option<Location<'a>>,
+    /// The `module` calls that reach the resource, outermost first.
+    module_chain: Vec<Location<'a>>,
     /// Set when a waiver suppresses the finding.
     waiver: Option<Waiver<'a>>,
 }
@@ -148,11 +155,18 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             tier: &f.tier,
             region: f.region.as_deref(),
             resources: &f.resources,
+            address: f.address.as_deref(),
             message: &f.message,
             help: &f.help,
             location: location(sources, &f.primary, false),
             related: f
                 .related
+                .iter()
+                .map(|l| location(sources, l, true))
+                .collect(),
+            source: f.source.as_ref().map(|l| location(sources, l, false)),
+            module_chain: f
+                .module_chain
                 .iter()
                 .map(|l| location(sources, l, true))
                 .collect(),

@@ -92,15 +92,15 @@ fn result(sources: &Sources, f: &Finding) -> Value {
         "level": level(f.severity),
         "message": { "text": message },
         "locations": [{
-            "physicalLocation": physical(sources, &f.primary),
-            "message": { "text": f.primary.message },
+            "physicalLocation": physical(sources, f.review_primary()),
+            "message": { "text": f.review_primary().message },
         }],
         "partialFingerprints": { "tierkey/v1": f.fingerprint() },
         "properties": { "tier": f.tier, "region": f.region },
     });
-    if !f.related.is_empty() {
-        result["relatedLocations"] = f
-            .related
+    let related: Vec<&Label> = f.review_related().collect();
+    if !related.is_empty() {
+        result["relatedLocations"] = related
             .iter()
             .enumerate()
             .map(|(id, l)| {
@@ -192,6 +192,14 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             "results": outcome.findings.iter().map(|f| result(sources, f)).collect::<Vec<_>>(),
         }]
     });
+    let mut sarif = sarif;
+    // What relative URIs are relative to: the repository root.
+    let base = outcome.base.display().to_string().replace('\\', "/");
+    if base.starts_with('/') {
+        let base = base.trim_end_matches('/');
+        sarif["runs"][0]["originalUriBaseIds"] =
+            json!({ "%SRCROOT%": { "uri": format!("file://{}/", percent(base)) } });
+    }
     serde_json::to_writer_pretty(&mut *out, &sarif)?;
     out.write_all(b"\n")
 }

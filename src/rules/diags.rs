@@ -2,7 +2,7 @@
 //! texts and labels live here, in one place.
 
 use crate::finding::{Code, Finding, Label};
-use crate::model::{Inventory, Note, Resource, Site};
+use crate::model::{Inventory, Note, Resource, Site, Unmapped};
 use crate::source::Span;
 use crate::tier::Tier;
 
@@ -20,20 +20,151 @@ pub(super) fn finding(
         Code::MissingTierKey => tier.severity,
         code => code.default_severity(),
     };
-    Finding {
+    Finding::new(
         code,
-        input: String::new(),
-        subject: String::new(),
-        resources: Vec::new(),
         severity,
-        tier: tier.name.clone(),
+        tier.name.clone(),
         region,
         message,
         help,
         primary,
-        related: Vec::new(),
-        waiver: None,
+    )
+}
+
+/// The labels of a resource's `module` calls, outermost first.
+pub(super) fn module_chain(inventory: &Inventory<'_>, r: &Resource<'_>) -> Vec<Label> {
+    r.chain
+        .iter()
+        .map(|link| {
+            label(
+                inventory,
+                &link.site,
+                format!("`{}` is called here", link.instance),
+            )
+        })
+        .collect()
+}
+
+/// A finding about one resource.
+trait OfResource {
+    /// Names the resource, and where the configuration declares it:
+    /// `declared_at` (an argument of its block), else the block.
+    fn of_resource(
+        self,
+        inventory: &Inventory<'_>,
+        r: &Resource<'_>,
+        declared_at: Option<&Site>,
+    ) -> Self;
+}
+
+impl OfResource for Finding {
+    fn of_resource(
+        mut self,
+        inventory: &Inventory<'_>,
+        r: &Resource<'_>,
+        declared_at: Option<&Site>,
+    ) -> Self {
+        self.subject = r.address.to_string();
+        self.resources = vec![r.address.to_string()];
+        self.address = Some(r.address.to_string());
+        self.source = r.declared.as_ref().map(|d| {
+            label(
+                inventory,
+                declared_at.unwrap_or(&d.site),
+                self.primary.message.clone(),
+            )
+        });
+        self.module_chain = module_chain(inventory, r);
+        self
     }
+}
+
+/// S16: the findings of a plan or state point into it rather than at the
+/// configuration: why, once per input. Nothing when every resource of its
+/// findings is declared (or it has no findings).
+pub(crate) fn source_note(
+    inventory: &Inventory<'_>,
+    findings: &[Finding],
+    unmapped: &Unmapped,
+) -> Option<Finding> {
+    let first = findings.first()?;
+    let span = inventory.document.clone()?;
+    let name_it = "name the root module it was made from with --source DIR (or a [[source]] in tierkey.toml), or keep it in that directory: findings then point at the .tf line";
+    let (message, help) = match unmapped {
+        Unmapped::NoSource => (
+            "the findings point into this file: the configuration it was made from is not known"
+                .to_string(),
+            name_it,
+        ),
+        Unmapped::Empty(dir) => (
+            format!(
+                "the findings point into this file: `{}` declares no resources",
+                dir.display()
+            ),
+            name_it,
+        ),
+        Unmapped::Missing {
+            dir,
+            addresses,
+            unread,
+        } => {
+            let forgotten: Vec<&str> = inventory
+                .resources
+                .iter()
+                .filter(|r| r.forgotten)
+                .map(|r| r.address.as_ref())
+                .collect();
+            let named: Vec<&str> = addresses
+                .iter()
+                .map(String::as_str)
+                .filter(|a| !forgotten.contains(a))
+                .filter(|a| findings.iter().any(|f| f.resources.iter().any(|r| r == a)))
+                .collect();
+            if named.is_empty() {
+                return None;
+            }
+            let unread = match unread {
+                0 => String::new(),
+                1 => "; 1 of its files could not be read".into(),
+                n => format!("; {n} of its files could not be read"),
+            };
+            let mut shown = named
+                .iter()
+                .take(5)
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if named.len() > 5 {
+                shown.push_str(&format!(" and {} more", named.len() - 5));
+            }
+            (
+                format!(
+                    "the configuration in `{}` does not declare {shown}, so findings about {} point into this file (it changed since the plan, or {} in a module tierkey could not read{unread})",
+                    dir.display(),
+                    if named.len() == 1 { "it" } else { "them" },
+                    if named.len() == 1 { "it is" } else { "they are" },
+                ),
+                "check a plan made from the configuration as it is now, and run `terraform init` so that remote modules are in .terraform/modules",
+            )
+        }
+    };
+    let mut note = Finding::new(
+        Code::SourceNotFound,
+        Code::SourceNotFound.default_severity(),
+        first.tier.clone(),
+        None,
+        message,
+        help.into(),
+        Label {
+            focus: Span::new(span.file, span.range.start..span.range.start + 1),
+            span,
+            message: "here".into(),
+            elidable: false,
+        },
+    )
+    .about("source");
+    note.input.clone_from(&first.input);
+    Some(note)
 }
 
 /// A label on a site.
@@ -63,8 +194,7 @@ pub(super) fn global_tier_resource(
         "nothing to do: global services (IAM, Route 53, CloudFront, ...) keep no regional data that a tier key could protect".into(),
         label(inventory, &r.site, format!("global resource tagged {}", tier.describe())),
     )
-    .about(&r.address)
-    .with_resources(vec![r.address.to_string()])
+    .of_resource(inventory, r, None)
 }
 
 /// S3, S10: the tags of an AWS resource are unknown.
@@ -87,8 +217,11 @@ pub(super) fn tags_unknown(inventory: &Inventory<'_>, tier: &Tier, r: &Resource<
             r.tags.unknown_why(),
         ),
     )
-    .about(&r.address)
-    .with_resources(vec![r.address.to_string()])
+    .of_resource(
+        inventory,
+        r,
+        r.declared.as_ref().and_then(|d| d.tags_site.as_ref()),
+    )
 }
 
 /// S2: a tag differs from the tier tag only in case.
@@ -115,8 +248,7 @@ pub(super) fn case_mismatch(
         ),
         label(inventory, &r.site, format!("tag {tag}")),
     )
-    .about(&r.address)
-    .with_resources(vec![r.address.to_string()])
+    .of_resource(inventory, r, None)
 }
 
 /// S4: a tier resource or key is forgotten, not destroyed.
@@ -137,8 +269,7 @@ pub(super) fn forgotten(
         "nothing to do if it is meant to outlive this configuration; otherwise destroy it or manage it again".into(),
         label(inventory, &r.site, format!("forgotten {}-tier {what}", tier.name)),
     )
-    .about(&r.address)
-    .with_resources(vec![r.address.to_string()])
+    .of_resource(inventory, r, None)
 }
 
 /// S3: a provider's `ignore_tags` hides the tier tag.

@@ -8,6 +8,8 @@
 
 mod diags;
 mod membership;
+
+pub(crate) use diags::source_note;
 mod tier_key_per_region;
 
 use crate::finding::{Finding, RegionCheck, Severity};

@@ -50,6 +50,7 @@ impl Place {
 
 /// A tier resource's stake in a place: which resource, and how it comes to
 /// be there (its own region, or S9: its replica or copy).
+#[derive(Clone)]
 struct Stake {
     resource: usize,
     how: String,
@@ -216,6 +217,18 @@ impl Rule<'_, '_> {
         diags::label(self.inventory, &self.inventory.resources[i].site, message)
     }
 
+    /// A related label on resource `i`: its block in the configuration when
+    /// a plan's configuration is known (what a reviewer can change), else
+    /// its place in the input.
+    fn relate(&self, i: usize, message: String, elidable: bool, related: &mut Vec<Label>) {
+        let mut label = match &self.inventory.resources[i].declared {
+            Some(declared) => diags::label(self.inventory, &declared.site, message),
+            None => self.label(i, message),
+        };
+        label.elidable = elidable;
+        related.push(label);
+    }
+
     fn address(&self, i: usize) -> &str {
         &self.inventory.resources[i].address
     }
@@ -229,15 +242,19 @@ impl Rule<'_, '_> {
             Place::Known(r) => (Some(r.clone()), format!("in {r}")),
             _ => (None, "in an unknown region".to_string()),
         };
-        let (primary, mut related) = self.resource_labels(stakes, &where_);
+        // What code review can see first: a resource the configuration
+        // declares leads.
+        let mut ordered = stakes.to_vec();
+        ordered.sort_by_key(|s| self.inventory.resources[s.resource].declared.is_none());
+        let labels = self.resource_labels(&ordered, &where_);
+        let mut related = labels.related;
         for (i, why) in &here.unusable {
-            related.push(self.label(*i, format!("tagged {tier}-tier key, but it {why}")));
+            let message = format!("tagged {tier}-tier key, but it {why}");
+            self.relate(*i, message, false, &mut related);
         }
         for (i, tag) in &here.near_miss {
-            related.push(self.label(
-                *i,
-                format!("key tagged {tag}: differs from the tier tag only in case"),
-            ));
+            let message = format!("key tagged {tag}: differs from the tier tag only in case");
+            self.relate(*i, message, false, &mut related);
         }
         let doubts = self.doubts(place, stakes, here, &mut related);
         let help = self.help(place, stakes, here, !doubts.all.is_empty());
@@ -278,7 +295,7 @@ impl Rule<'_, '_> {
                 ),
             ),
         };
-        let mut finding = diags::finding(self.tier, code, region, message, help, primary)
+        let mut finding = diags::finding(self.tier, code, region, message, help, labels.primary)
             .about(&place_subject(place, stakes, self.inventory))
             .with_resources(
                 stakes
@@ -286,14 +303,18 @@ impl Rule<'_, '_> {
                     .map(|s| self.address(s.resource).to_string())
                     .collect(),
             );
+        finding.source = labels.source;
+        finding.module_chain = labels.chain;
         finding.related = related;
         finding
     }
 
-    /// The primary label (the place's first tier resource, or the document
-    /// for a required region without resources) and related labels: the
-    /// provider configuration that placed it, and the other tier resources.
-    fn resource_labels(&self, stakes: &[Stake], where_: &str) -> (Label, Vec<Label>) {
+    /// The labels of a place's tier resources: the primary (its first tier
+    /// resource, or the document for a required region without resources)
+    /// and where the configuration declares it, the `module` calls that
+    /// reach it, and related labels: the provider configuration and the
+    /// `region` argument that placed it, and the other tier resources.
+    fn resource_labels(&self, stakes: &[Stake], where_: &str) -> ResourceLabels {
         let tier = &self.tier.name;
         let mut related = Vec::new();
         let Some(first) = stakes.first() else {
@@ -308,53 +329,65 @@ impl Rule<'_, '_> {
                 message: format!("required region {where_}"),
                 elidable: false,
             };
-            return (primary, related);
+            return ResourceLabels {
+                primary,
+                source: None,
+                chain: Vec::new(),
+                related,
+            };
         };
         let r = &self.inventory.resources[first.resource];
-        let provider = r.provider.and_then(|p| self.inventory.providers.get(p));
-        if let (true, Some(site)) = (first.from_provider, provider.and_then(|p| p.site.as_ref())) {
-            related.push(diags::label(
-                self.inventory,
-                site,
-                format!(
-                    "the provider configuration that puts {} {where_}",
-                    r.address
-                ),
-            ));
-        }
-        if let (true, true, Some(site)) =
-            (first.own_region, r.region.is_own_argument(), &r.region_site)
-        {
-            related.push(diags::label(
-                self.inventory,
-                site,
-                format!("the `region` argument that puts {} {where_}", r.address),
-            ));
-        }
-        for link in &r.chain {
-            related.push(diags::label(
-                self.inventory,
-                &link.site,
-                format!("`{}` is called here", link.instance),
-            ));
-        }
-        let primary = self.label(
-            first.resource,
-            format!("{tier}-tier resource {where_}: {}", first.how),
-        );
-        for s in stakes.iter().skip(1) {
-            let mut label = self.label(
-                s.resource,
-                format!(
-                    "also {tier} tier {where_}: {} ({})",
-                    self.address(s.resource),
-                    s.how
-                ),
+        let declared = r.declared.as_ref();
+        if first.from_provider {
+            let message = format!(
+                "the provider configuration that puts {} {where_}",
+                r.address
             );
-            label.elidable = true;
-            related.push(label);
+            let provider = r.provider.and_then(|p| self.inventory.providers.get(p));
+            let blocks = [
+                declared.map(|d| (&d.provider_site, &d.provider_region_site)),
+                provider.map(|p| (&p.site, &p.region_site)),
+            ];
+            for (block, region) in blocks.into_iter().flatten() {
+                let Some(block) = block else { continue };
+                related.push(diags::label(self.inventory, block, message.clone()));
+                // An override file sets the region: point at it too.
+                if let Some(region) = region.as_ref().filter(|r| r.file != block.file) {
+                    related.push(diags::label(
+                        self.inventory,
+                        region,
+                        "an override file sets its `region` here".to_string(),
+                    ));
+                }
+            }
         }
-        (primary, related)
+        if first.own_region && r.region.is_own_argument() {
+            let message = format!("the `region` argument that puts {} {where_}", r.address);
+            let sites = [
+                declared.and_then(|d| d.region_site.as_ref()),
+                r.region_site.as_ref(),
+            ];
+            for site in sites.into_iter().flatten() {
+                related.push(diags::label(self.inventory, site, message.clone()));
+            }
+        }
+        let message = format!("{tier}-tier resource {where_}: {}", first.how);
+        let source = declared.map(|d| diags::label(self.inventory, &d.site, message.clone()));
+        let primary = self.label(first.resource, message);
+        for s in stakes.iter().skip(1) {
+            let message = format!(
+                "also {tier} tier {where_}: {} ({})",
+                self.address(s.resource),
+                s.how
+            );
+            self.relate(s.resource, message, true, &mut related);
+        }
+        ResourceLabels {
+            primary,
+            source,
+            chain: diags::module_chain(self.inventory, r),
+            related,
+        }
     }
 
     /// What could still satisfy this place: keys whose tags, usability or
@@ -467,4 +500,13 @@ fn place_subject(place: &Place, stakes: &[Stake], inventory: &Inventory<'_>) -> 
                 .map_or("", |s| inventory.resources[s.resource].address.as_ref())
         ),
     }
+}
+
+/// The labels of a place's tier resources (see
+/// [`Rule::resource_labels`]).
+struct ResourceLabels {
+    primary: Label,
+    source: Option<Label>,
+    chain: Vec<Label>,
+    related: Vec<Label>,
 }

@@ -13,6 +13,16 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The first finding of a code in a JSON report.
+fn finding<'r>(report: &'r serde_json::Value, code: &str) -> &'r serde_json::Value {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} finding in {report}"))
+}
+
 fn fixture(case: &str) -> PathBuf {
     root().join("fixtures").join(case)
 }
@@ -142,7 +152,11 @@ fn s08_without_default_region_the_region_is_unknown() {
         .map(|f| f["code"].as_str().expect("code"))
         .collect();
     // eu-west-3 (from an ARN) cannot be failed: the key of `aws.b` might be there.
-    assert_eq!(codes, ["region-unknown", "tier-key-unverified"]);
+    // (and the plan's findings stay in the plan: no configuration beside it)
+    assert_eq!(
+        codes,
+        ["source-not-found", "region-unknown", "tier-key-unverified"]
+    );
 }
 
 #[test]
@@ -166,8 +180,8 @@ fn output_file_receives_the_report() {
     assert!(out.stdout.is_empty());
     let written: serde_json::Value =
         serde_json::from_slice(&fs::read(&report).expect("report written")).expect("json");
-    assert_eq!(written["findings"][0]["code"], "missing-tier-key");
-    assert_eq!(written["findings"][0]["region"], "us-east-1");
+    let missing = finding(&written, "missing-tier-key");
+    assert_eq!(missing["region"], "us-east-1");
 }
 
 /// Every class of bad input: a clear error naming the file (and place), the
@@ -237,8 +251,7 @@ fn bad_inputs_are_reported_and_others_still_checked() {
         ]
     );
     // The good input was still checked.
-    assert_eq!(report["findings"][0]["code"], "missing-tier-key");
-    assert_eq!(report["findings"][0]["path"], "good.json");
+    assert_eq!(finding(&report, "missing-tier-key")["path"], "good.json");
     // Errors with a place carry line and column.
     let invalid = &inputs[0];
     assert_eq!(invalid["error"], "invalid JSON: expected value");
@@ -409,9 +422,10 @@ fn several_formats_at_once_and_fail_on() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Summary:"));
     let sarif: serde_json::Value =
         serde_json::from_slice(&fs::read(&sarif).expect("sarif")).expect("json");
+    // Two warnings, and the info that the plan's source is not known.
     assert_eq!(
         sarif["runs"][0]["results"].as_array().map(Vec::len),
-        Some(2)
+        Some(3)
     );
     assert!(fs::read_to_string(&junit)
         .expect("junit")
@@ -465,7 +479,10 @@ fn github_annotations_are_escaped() {
         ],
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().next().expect("one annotation");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("::error"))
+        .expect("one error annotation");
     assert!(
         line.starts_with("::error file=odd%2C name%3A 100%25.json,line=54,col=5,"),
         "{line}"
@@ -474,9 +491,11 @@ fn github_annotations_are_escaped() {
         line.contains("tier=\"database\"%0Aadd an aws_kms_key"),
         "{line}"
     );
+    // The error and the info that the plan's source is not known, each on
+    // one line.
     assert_eq!(
         text.lines().count(),
-        1,
+        2,
         "newlines inside messages are escaped"
     );
 }
@@ -546,7 +565,7 @@ fn init_and_explain() {
         status, 1,
         "the starter's database tier finds the missing key"
     );
-    assert_eq!(report["findings"][0]["region"], "us-east-1");
+    assert_eq!(finding(&report, "missing-tier-key")["region"], "us-east-1");
 
     let out = tierkey(&dir, &["explain", "missing-tier-key"]);
     assert_eq!(code(&out), 0);
@@ -588,4 +607,114 @@ fn a_module_file_checks_the_configurations_that_use_it() {
         .map(|(p, _)| p)
         .collect();
     assert_eq!(paths, ["./envs/prod", "./envs/stage"]);
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    fs::create_dir_all(to).expect("dir");
+    for entry in fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// S16: a plan written away from its configuration finds it through
+/// `--source` (and, in the fixture, a `[[source]]` of tierkey.toml); without
+/// either, its findings stay in the plan and one info says why. Paths can be
+/// made relative to the repository root with `--base-dir`.
+#[test]
+fn plans_find_their_source_by_option_and_settings() {
+    let dir = scratch("source");
+    copy_tree(&fixture("s16-source-option"), &dir.join("repo"));
+    let repo = dir.join("repo");
+    fs::remove_file(repo.join("tierkey.toml")).expect("remove");
+    let source_of = |report: &serde_json::Value| {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["code"] == "missing-tier-key")
+            .map(|f| {
+                (
+                    f["region"].as_str().unwrap_or("").to_string(),
+                    f["source"]["path"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let (status, report) = check_json(&repo, &["--source", "stack", "plans/stack.json"]);
+    assert_eq!(status, 1);
+    assert_eq!(
+        source_of(&report),
+        [("ap-northeast-1".to_string(), "stack/main.tf".to_string())]
+    );
+
+    // Without its source the replica's region is only `local.replica`:
+    // unknown, a warning.
+    let (status, report) = check_json(&repo, &["plans/stack.json"]);
+    assert_eq!(status, 0);
+    assert!(source_of(&report).is_empty());
+    assert!(report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["code"] == "region-unknown" && f["source"].is_null()));
+    let notes: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "source-not-found")
+        .map(|f| f["message"].as_str().expect("message"))
+        .collect();
+    assert_eq!(
+        notes,
+        ["the findings point into this file: the configuration it was made from is not known"]
+    );
+
+    // From above the repository, paths relative to it.
+    let (status, report) = check_json(
+        &dir,
+        &[
+            "--base-dir",
+            "repo",
+            "--source",
+            "repo/stack",
+            "repo/plans/stack.json",
+        ],
+    );
+    assert_eq!(status, 1);
+    assert_eq!(report["inputs"][0]["path"], "plans/stack.json");
+    assert_eq!(
+        source_of(&report),
+        [("ap-northeast-1".to_string(), "stack/main.tf".to_string())]
+    );
+
+    // A source directory without configuration files declares nothing.
+    let (_, report) = check_json(&repo, &["--source", "plans", "plans/stack.json"]);
+    assert!(report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["code"] == "source-not-found"
+            && f["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("`plans` declares no resources"))));
+
+    // A bad glob in [[source]] points into the settings file.
+    fs::write(
+        repo.join("tierkey.toml"),
+        "[[source]]\nplans = \"plans/[\"\ndir = \"stack\"\n",
+    )
+    .expect("write");
+    let out = tierkey(
+        &repo,
+        &["check", "--tag", "tier=database", "plans/stack.json"],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid glob"));
 }

@@ -33,6 +33,8 @@ fn options(path: std::path::PathBuf) -> Options {
         environment: Vec::new(),
         rule: RuleOptions::default(),
         settings: None,
+        source: None,
+        base_dir: None,
     }
 }
 

@@ -83,8 +83,42 @@ fn machine_formats_render_a_shared_set_of_findings() {
             "{format} agrees on the exit status"
         );
         check_document(format, &out.stdout);
-        insta::assert_snapshot!(format!("machine_formats__{format}"), transcript(&out));
+        insta::assert_snapshot!(
+            format!("machine_formats__{format}"),
+            redact_base(&case, &transcript(&out))
+        );
     }
+}
+
+/// S16 in the formats made for code review: a plan's findings are located
+/// at the `.tf` lines first, with the plan's place related (SARIF checked
+/// against the official schema).
+#[test]
+fn review_formats_point_at_the_source() {
+    let case = root().join("fixtures/s16-source-mapping");
+    for format in ["sarif", "github"] {
+        let argv = [
+            "check",
+            "--tag",
+            "tier=database",
+            "plan.json",
+            "--format",
+            format,
+        ];
+        let out = tierkey(&case, &argv);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        check_document(format, &out.stdout);
+        insta::assert_snapshot!(
+            format!("review_formats__{format}"),
+            redact_base(&case, &transcript(&out))
+        );
+    }
+}
+
+/// The run's directory, absolute in SARIF's `originalUriBaseIds`, made the
+/// same on every machine.
+fn redact_base(case: &Path, text: &str) -> String {
+    text.replace(&format!("file://{}/", case.display()), "file://[CASE]/")
 }
 
 fn case_name(case: &Path) -> String {

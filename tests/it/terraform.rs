@@ -1,8 +1,9 @@
 //! Real Terraform as the oracle. Fixtures that hold both `.tf` files and
 //! `plan.json` (Terraform's own plan of them, made by
-//! `fixtures/make-plan.sh`) are checked as both inputs, and the two
-//! verdicts must agree: the same findings (code, severity, tier, region,
-//! resources) and the same regions checked. When `terraform` and the AWS
+//! `fixtures/make-plan.sh`) are checked as both inputs — the plan with the
+//! `.tf` files beside it as its source — and the two verdicts must agree:
+//! the same findings (code, severity, tier, region, resources) and the same
+//! regions checked. When `terraform` and the AWS
 //! provider mirror are on this machine, each such plan is made again and
 //! must give the verdict of the committed one, so a committed plan is
 //! Terraform's, not edited by hand; where they are missing that test is
@@ -26,12 +27,13 @@ const AGREEING: &[&str] = &[
     "h07-dynamic-blocks",
     "h08-modules-json",
     "h09-syntax",
+    "h04-expressions",
+    "s16-source-mapping",
 ];
 
-/// Fixtures with a plan Terraform made, where the `.tf` files may know
-/// more than the plan (h04: a plan records a provider's region only as its
-/// expression) or there is no `.tf` to compare (s04: the plan of a state).
-const PLANNED_ONLY: &[&str] = &["h04-expressions", "s04-forget"];
+/// Fixtures with a plan Terraform made where there is no `.tf` verdict to
+/// compare (s04: the plan of a state that `removed` blocks forget).
+const PLANNED_ONLY: &[&str] = &["s04-forget"];
 
 /// One verdict: the findings and the regions checked of one input.
 #[derive(Debug, PartialEq, Eq)]
@@ -142,7 +144,14 @@ fn committed_plans_are_terraforms_own() {
             "{name}: make-plan.sh failed: {}",
             String::from_utf8_lossy(&made.stderr)
         );
-        let tags = ["check", "--tag", "tier=database"].map(String::from);
+        // Both with the fixture's `.tf` files as their source.
+        let tags = [
+            "check".to_string(),
+            "--tag".to_string(),
+            "tier=database".to_string(),
+            "--source".to_string(),
+            case.display().to_string(),
+        ];
         let committed = report(&case, &[&tags[..], &["plan.json".into()]].concat());
         let remade = report(&case, &[&tags[..], &[fresh.display().to_string()]].concat());
         assert_eq!(

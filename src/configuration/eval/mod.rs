@@ -43,8 +43,7 @@ use crate::value::{Attributes, Unknown, Value};
 
 /// How far a configuration is read.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ReadOptions<'o> {
-    pub default_region: Option<&'o str>,
+pub(crate) struct ReadOptions {
     /// Keep each resource's evaluated values (for JSONPath selectors).
     pub keep_values: bool,
 }
@@ -166,7 +165,7 @@ struct Placement<'w> {
 pub(super) struct Evaluator<'w> {
     workspace: &'w Workspace,
     loaded: &'w Loaded,
-    options: ReadOptions<'w>,
+    options: ReadOptions,
     /// `path.root`.
     pub root_path: String,
     instances: RefCell<Vec<Rc<ModuleInstance<'w>>>>,
@@ -183,7 +182,7 @@ pub(crate) fn read<'w>(
     workspace: &'w Workspace,
     sources: &'w Sources,
     loaded: &'w Loaded,
-    options: ReadOptions<'w>,
+    options: ReadOptions,
 ) -> Inventory<'w> {
     let Some(root) = workspace.module(&loaded.root) else {
         return Inventory::default();
@@ -205,15 +204,13 @@ pub(crate) fn read<'w>(
         .flat_map(|m| &m.files)
         .map(|f| (f.id, sources.get(f.id).text()))
         .collect();
-    let mut inventory = Inventory {
+    Inventory {
         texts,
         resources,
         providers: ev.providers.into_inner(),
         notes: ev.notes.into_inner(),
         document,
-    };
-    inventory.settle_regions(options.default_region);
-    inventory
+    }
 }
 
 /// The root module's variables: given values, else defaults.
@@ -281,10 +278,7 @@ fn literal(expr: &Expr) -> V {
     let workspace = Workspace::default();
     let loaded = Loaded::empty();
     let module = Module::empty();
-    let options = ReadOptions {
-        default_region: None,
-        keep_values: false,
-    };
+    let options = ReadOptions { keep_values: false };
     let ev = Evaluator::new(&workspace, &loaded, options, ".".into());
     let id = ev.create(
         &module,
@@ -299,7 +293,7 @@ impl<'w> Evaluator<'w> {
     fn new(
         workspace: &'w Workspace,
         loaded: &'w Loaded,
-        options: ReadOptions<'w>,
+        options: ReadOptions,
         root_path: String,
     ) -> Self {
         Evaluator {
@@ -424,13 +418,10 @@ impl<'w> Evaluator<'w> {
                 ignore_keys: nested("ignore_tags", "keys"),
                 ignore_key_prefixes: nested("ignore_tags", "key_prefixes"),
             };
+            let mut settings = ProviderSettings::new(key, true, arguments, Some(site.clone()));
+            settings.region_site = body.attribute("region").map(attribute_site);
             let mut providers = self.providers.borrow_mut();
-            providers.push(ProviderSettings::new(
-                key,
-                true,
-                arguments,
-                Some(site.clone()),
-            ));
+            providers.push(settings);
             providers.len() - 1
         };
         let ctx = Ctx::new(self, id);
@@ -1237,10 +1228,7 @@ mod tests {
         let loaded = workspace.load(&Root::File(id, dir), &[], &[], &mut sources);
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         let root = workspace.module(&loaded.root).expect("root");
-        let options = ReadOptions {
-            default_region: None,
-            keep_values: false,
-        };
+        let options = ReadOptions { keep_values: false };
         let ev = Evaluator::new(&workspace, &loaded, options, String::new());
         let vars = root_variables(root, &loaded.variables);
         let inst = ev.create(root, Placement::default(), vars, BTreeMap::new());
