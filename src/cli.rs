@@ -73,6 +73,10 @@ pub struct Output {
 }
 
 #[derive(Debug, clap::Args)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one field per command-line switch"
+)]
 pub struct CheckArgs {
     /// Configuration files (.tf, .tofu, .tf.json, cdk.tf.json, hcl2json
     /// output; a .tfvars file checks the root of its directory), plan or
@@ -138,6 +142,16 @@ pub struct CheckArgs {
     /// Treat every warning (unknown tags, regions or keys) as an error.
     #[arg(long, help_heading = "Rule")]
     pub strict: bool,
+
+    /// Do not check that tier storage encrypts with its region's tier key
+    /// (tier-key-not-used), for this run.
+    #[arg(long, help_heading = "Rule")]
+    pub no_in_use: bool,
+
+    /// Judge all inputs together, as one account: a tier key in any of them
+    /// counts for all of them (e.g. a separate KMS stack).
+    #[arg(long, help_heading = "Rule")]
+    pub together: bool,
 
     /// Output format, optionally with its own file: human, json, sarif,
     /// junit, github or gitlab; repeatable (e.g. `--format human --format
@@ -286,6 +300,9 @@ impl CheckArgs {
                 .into());
         }
         for tier in &mut tiers {
+            if self.no_in_use {
+                tier.in_use = None;
+            }
             tier.required_regions
                 .extend(self.required_regions.iter().cloned());
             tier.external_keys
@@ -319,6 +336,7 @@ impl CheckArgs {
             settings,
             source: self.source.clone(),
             base_dir: self.base_dir.clone(),
+            together: self.together,
         })
     }
 }

@@ -86,7 +86,12 @@ codes! {
     /// might be one cannot be verified offline: its tags, usability or region
     /// are unknown until apply, or a tier resource uses a key read through
     /// `data.aws_kms_key` / `data.aws_kms_alias`.
-    TierKeyUnverified = "tier-key-unverified", Warning, ["S10", "S12"];
+    TierKeyUnverified = "tier-key-unverified", Warning, ["S10", "S12", "S14"];
+    /// A tier resource of a storage type does not encrypt its data with a
+    /// tier key of its region: encryption is off, the service's own key
+    /// encrypts it, or the key named is not a tier key or lies in another
+    /// region.
+    TierKeyNotUsed = "tier-key-not-used", Error, ["S14"];
     /// A tier resource's region cannot be determined offline, so whether a
     /// tier key shares its region cannot be verified.
     RegionUnknown = "region-unknown", Warning, ["S8", "S10"];
@@ -146,8 +151,10 @@ pub const STATEMENTS: &[(&str, &str)] = &[
     ("S11", "One verdict per region"),
     ("S12", "Keys from outside the configuration"),
     ("S13", "Findings"),
+    ("S14", "Tier storage uses its region's tier key"),
     ("S15", "Terraform configurations as committed"),
     ("S16", "Plan findings point at the source"),
+    ("S17", "Inputs judged together"),
 ];
 
 /// The link to a statement's section of the rule reference.
@@ -184,6 +191,7 @@ impl Code {
             Code::WaiverUnused => "Remove the waiver from tierkey.toml: nothing it names is reported any more.",
             Code::GlobalTierResource => "Nothing to do: global services keep no regional data that a tier key could protect.",
             Code::TierTagCaseMismatch => "Write the tag exactly as the tier tag (AWS tags are case-sensitive), or compare ignoring case with --ignore-case / `ignore_case = true`.",
+            Code::TierKeyNotUsed => "Point the resource's key attribute (`kms_key_id`, `kms_key_arn`, `server_side_encryption { kms_key_arn }`, ...) at the tier's customer-managed key of the same region, e.g. `kms_key_id = aws_kms_key.db.arn`, with encryption turned on. A multi-region key counts only in its own region: in another region use its `aws_kms_replica_key` there. To tolerate it for a tier, set `in_use` of the tier in tierkey.toml (or --no-in-use).",
             Code::SourceNotFound => "Name the root module directory the plan was made from with --source DIR (or a `[[source]]` in tierkey.toml for plans written elsewhere), or keep the plan in that directory; check a plan made from the configuration as it is now, and run `terraform init` so that remote modules are in .terraform/modules.",
             Code::ForgottenResource => "Nothing to do if the object is meant to outlive this configuration. It still needs a tier key in its region (or, being a key, still serves as one); destroy it or manage it again if that is not intended.",
         }

@@ -40,6 +40,7 @@ pub mod tier;
 mod value;
 mod waiver;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use configuration::VarArg;
@@ -78,6 +79,16 @@ pub struct Options {
     /// `--base-dir DIR`: report paths relative to it (default: as given,
     /// relative to the current directory).
     pub base_dir: Option<PathBuf>,
+    /// `--together`: every input is judged with the others, as one account
+    /// (S17); `[[group]]`s of the settings group some of them.
+    pub together: bool,
+}
+
+/// S17: the keys of the other inputs of an input's group, and where to
+/// collect its own (the first pass over a group).
+struct Judging<'s> {
+    shared: &'s [rules::SharedKey],
+    collect: Option<&'s mut Vec<rules::SharedKey>>,
 }
 
 /// Reads every input, checks each on its own, and collects the findings.
@@ -90,19 +101,62 @@ pub fn run(options: &Options) -> Outcome {
         let mut calls = |dir: &Path| workspace.called_dirs(dir, sources);
         input::discover(&options.paths, exclude, &mut calls)
     };
-    for candidate in candidates {
+    // S17: each group's keys, gathered in a first pass over its inputs.
+    let groups: Vec<Option<String>> = candidates
+        .iter()
+        .map(|c| c.as_ref().ok().and_then(|c| group_of(&c.display, options)))
+        .collect();
+    let mut shared: BTreeMap<String, Vec<rules::SharedKey>> = BTreeMap::new();
+    for (candidate, group) in candidates.iter().zip(&groups) {
+        let (Ok(candidate), Some(group)) = (candidate, group) else {
+            continue;
+        };
+        let mut keys = Vec::new();
+        let mut scratch = Outcome::default();
+        let mut judging = Judging {
+            shared: &[],
+            collect: Some(&mut keys),
+        };
+        let read = check_candidate(
+            candidate,
+            options,
+            &mut Workspace::default(),
+            &mut scratch,
+            &mut judging,
+        );
+        shared.entry(group.clone()).or_default().extend(keys);
+        // A file a walk skips as not ours is in no group.
+        if !read.is_empty() {
+            outcome
+                .groups
+                .entry(group.clone())
+                .or_default()
+                .push(candidate.display.clone());
+        }
+    }
+    for (candidate, group) in candidates.into_iter().zip(groups) {
         let report = match candidate {
             Err((path, error)) => vec![InputReport::failed(path, error)],
-            Ok(candidate) => match candidate.target {
-                Target::Document => check_file(&candidate, options, &mut workspace, &mut outcome),
-                Target::ConfigDir => check_configuration(
-                    &Root::Dir(candidate.path.clone()),
-                    &candidate.display,
+            Ok(candidate) => {
+                let others: Vec<rules::SharedKey> = group
+                    .and_then(|g| shared.get(&g))
+                    .into_iter()
+                    .flatten()
+                    .filter(|k| k.input != candidate.display)
+                    .cloned()
+                    .collect();
+                let mut judging = Judging {
+                    shared: &others,
+                    collect: None,
+                };
+                check_candidate(
+                    &candidate,
                     options,
                     &mut workspace,
                     &mut outcome,
-                ),
-            },
+                    &mut judging,
+                )
+            }
         };
         outcome.inputs.extend(report);
     }
@@ -114,12 +168,54 @@ pub fn run(options: &Options) -> Outcome {
     outcome
 }
 
+/// S17: the group an input is judged in: the run's, with `--together`, or
+/// the first `[[group]]` of the settings whose paths match it.
+fn group_of(display: &str, options: &Options) -> Option<String> {
+    if options.together {
+        return Some("all inputs".into());
+    }
+    options.settings.as_ref()?.group_of(Path::new(display))
+}
+
+/// Checks one input found by discovery.
+fn check_candidate(
+    candidate: &Candidate,
+    options: &Options,
+    workspace: &mut Workspace,
+    outcome: &mut Outcome,
+    judging: &mut Judging<'_>,
+) -> Vec<InputReport> {
+    match candidate.target {
+        Target::Document => check_file(candidate, options, workspace, outcome, judging),
+        Target::ConfigDir => check_configuration(
+            &Root::Dir(candidate.path.clone()),
+            &candidate.display,
+            options,
+            workspace,
+            outcome,
+            judging,
+        ),
+    }
+}
+
 /// Checks one input given as bytes, as if its file had been named on the
 /// command line (for callers that already hold the document, and for tests).
 pub fn check_bytes(path: &str, bytes: Vec<u8>, options: &Options) -> Outcome {
     let mut outcome = Outcome::default();
     let mut workspace = Workspace::default();
-    let reports = check_document(path, true, bytes, options, &mut workspace, &mut outcome);
+    let mut judging = Judging {
+        shared: &[],
+        collect: None,
+    };
+    let reports = check_document(
+        path,
+        true,
+        bytes,
+        options,
+        &mut workspace,
+        &mut outcome,
+        &mut judging,
+    );
     outcome.inputs.extend(reports);
     outcome.sort();
     outcome
@@ -131,6 +227,7 @@ fn check_file(
     options: &Options,
     workspace: &mut Workspace,
     outcome: &mut Outcome,
+    judging: &mut Judging<'_>,
 ) -> Vec<InputReport> {
     match input::read(&candidate.path) {
         Ok(bytes) => check_document(
@@ -140,6 +237,7 @@ fn check_file(
             options,
             workspace,
             outcome,
+            judging,
         ),
         Err(error) => vec![InputReport::failed(candidate.display.clone(), error)],
     }
@@ -154,6 +252,7 @@ fn check_document(
     options: &Options,
     workspace: &mut Workspace,
     outcome: &mut Outcome,
+    judging: &mut Judging<'_>,
 ) -> Vec<InputReport> {
     let mut report = InputReport::new(path);
     let decoded = match input::decode(bytes) {
@@ -181,7 +280,14 @@ fn check_document(
             let dir = Path::new(path)
                 .parent()
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            return check_configuration(&Root::File(file, dir), path, options, workspace, outcome);
+            return check_configuration(
+                &Root::File(file, dir),
+                path,
+                options,
+                workspace,
+                outcome,
+                judging,
+            );
         }
         Ok(document) => document,
         Err(error) => {
@@ -232,7 +338,16 @@ fn check_document(
         };
     }
     inventory.settle_regions(options.default_region.as_deref());
-    let (mut findings, checks) = rules::check(&inventory, &options.tiers, &options.rule, path);
+    if let Some(collect) = judging.collect.as_deref_mut() {
+        collect.extend(rules::shared_keys(&inventory, &options.tiers, path));
+    }
+    let (mut findings, checks) = rules::check(
+        &inventory,
+        &options.tiers,
+        &options.rule,
+        path,
+        judging.shared,
+    );
     if let Some(note) = rules::source_note(&inventory, &findings, &unmapped) {
         findings.push(note);
     }
@@ -296,6 +411,7 @@ fn check_configuration(
     options: &Options,
     workspace: &mut Workspace,
     outcome: &mut Outcome,
+    judging: &mut Judging<'_>,
 ) -> Vec<InputReport> {
     let loaded = workspace.load(
         root,
@@ -314,7 +430,16 @@ fn check_configuration(
     let mut inventory = configuration::read(workspace, &outcome.sources, &loaded, read_options);
     inventory.settle_regions(options.default_region.as_deref());
     report.file = inventory.texts.first().map(|(id, _)| *id);
-    let (findings, checks) = rules::check(&inventory, &options.tiers, &options.rule, display);
+    if let Some(collect) = judging.collect.as_deref_mut() {
+        collect.extend(rules::shared_keys(&inventory, &options.tiers, display));
+    }
+    let (findings, checks) = rules::check(
+        &inventory,
+        &options.tiers,
+        &options.rule,
+        display,
+        judging.shared,
+    );
     outcome.findings.extend(findings);
     outcome.checks.extend(checks);
     // The first broken file is the input's error, located; the others are

@@ -397,9 +397,10 @@ fn provider_region(
 pub(crate) struct Declared {
     /// The `resource` block.
     pub site: Site,
-    /// Its `region` and `tags` arguments, when written.
+    /// Its `region`, `tags` and KMS key arguments, when written.
     pub region_site: Option<Site>,
     pub tags_site: Option<Site>,
+    pub key_site: Option<Site>,
     /// The `provider` block that serves it there, and where that block's
     /// `region` is written.
     pub provider_site: Option<Site>,
@@ -496,6 +497,8 @@ pub(crate) struct Instance<'a, 'r> {
     /// Where its `region` and `tags` arguments are written (configurations).
     pub region_site: Option<Site>,
     pub tags_site: Option<Site>,
+    /// Where the attribute (or block) naming its KMS key is written (S14).
+    pub key_site: Option<Site>,
     /// The module calls that reach it, outermost first (configurations).
     pub chain: Vec<Link>,
 }
@@ -526,11 +529,73 @@ pub(crate) struct Resource<'a> {
     /// Where its `region` and `tags` arguments are written (configurations).
     pub region_site: Option<Site>,
     pub tags_site: Option<Site>,
+    /// Where the attribute (or block) naming its KMS key is written (S14).
+    pub key_site: Option<Site>,
     /// The module calls that reach it, outermost first (configurations, and
     /// plans whose configuration is known).
     pub chain: Vec<Link>,
     /// Where the configuration of a plan or state declares it (S16).
     pub declared: Option<Declared>,
+    /// S14: what encrypts each part of its data (storage types).
+    pub encryption: Vec<aws::Encryption>,
+    /// S14: what names it or what it names (keys, aliases, buckets, S3
+    /// encryption configurations).
+    pub names: Names,
+}
+
+/// S14: how other resources name a key, an alias, a bucket, or what an
+/// alias or an S3 encryption configuration points at.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Names {
+    /// A key's `arn` and `key_id`, known once it exists.
+    pub arn: Option<String>,
+    pub key_id: Option<String>,
+    /// An alias's `name` (`alias/db`), a bucket's `bucket`.
+    pub name: Option<String>,
+    /// The key an alias targets; the bucket an S3 encryption configuration
+    /// is for.
+    pub target: Option<aws::KeyUse>,
+}
+
+impl Names {
+    fn of(rtype: &str, attrs: &dyn Attributes<'_>, arn: Option<&str>) -> Names {
+        let string = |name: &str| match attrs.get(name) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.into_owned()),
+            _ => None,
+        };
+        let pointer = |value: Option<Value<'_>>| match value {
+            Some(Value::String(s)) if !s.is_empty() => Some(aws::KeyUse::Named(s.into_owned())),
+            Some(Value::Unknown(crate::value::Unknown::Attribute { address, attribute })) => {
+                Some(aws::KeyUse::Reference { address, attribute })
+            }
+            Some(Value::Unknown(u)) => {
+                Some(aws::KeyUse::Unknown(format!("is unknown{}", u.suffix())))
+            }
+            _ => None,
+        };
+        match rtype {
+            t if aws::is_key_type(t) => Names {
+                arn: arn.map(str::to_string).or_else(|| string("arn")),
+                key_id: string("key_id"),
+                ..Names::default()
+            },
+            "aws_kms_alias" => Names {
+                name: string("name"),
+                target: pointer(attrs.get("target_key_arn"))
+                    .or_else(|| pointer(attrs.get("target_key_id"))),
+                ..Names::default()
+            },
+            "aws_s3_bucket" => Names {
+                name: string("bucket"),
+                ..Names::default()
+            },
+            "aws_s3_bucket_server_side_encryption_configuration" => Names {
+                target: pointer(attrs.get("bucket")),
+                ..Names::default()
+            },
+            _ => Names::default(),
+        }
+    }
 }
 
 impl<'a> Resource<'a> {
@@ -546,6 +611,8 @@ impl<'a> Resource<'a> {
             providers,
         );
         let tags = effective_tags(attrs, instance.has_tags_all, &instance.provider, providers);
+        let encryption = aws::encryption(rtype, attrs);
+        let names = Names::of(rtype, attrs, instance.arn.as_deref());
         let usability = if aws::is_key_type(rtype) {
             aws::key_usability(rtype, attrs)
         } else {
@@ -584,8 +651,11 @@ impl<'a> Resource<'a> {
             kms_refs: instance.kms_refs,
             region_site: instance.region_site,
             tags_site: instance.tags_site,
+            key_site: instance.key_site,
             chain: instance.chain,
             declared: None,
+            encryption,
+            names,
         }
     }
 }
@@ -818,6 +888,10 @@ pub(crate) struct Inventory<'a> {
     /// The whole document (a plan, or a root module's first file), for
     /// findings with no better place.
     pub document: Option<Span>,
+    /// S17: root module outputs that name a resource (output name, the
+    /// resource's full address), so that another input reading this one's
+    /// state (`terraform_remote_state`) can be followed to it.
+    pub outputs: Vec<(String, String)>,
 }
 
 impl Inventory<'_> {
@@ -887,10 +961,30 @@ impl Inventory<'_> {
                 site: s.site.clone(),
                 region_site: s.region_site.clone(),
                 tags_site: s.tags_site.clone(),
+                key_site: s.key_site.clone(),
                 provider_site: provider.and_then(|p| p.site.clone()),
                 provider_region_site: provider.and_then(|p| p.region_site.clone()),
             });
             r.chain.clone_from(&s.chain);
+            // S14: what a plan cannot tell (a key behind a `local`, a
+            // `dynamic` block it does not record), the configuration does.
+            for part in &mut r.encryption {
+                if let aws::KeyUse::Unknown(_) = part.key {
+                    let known = s.encryption.iter().find(|e| {
+                        e.data == part.data
+                            && e.attribute == part.attribute
+                            && !matches!(e.key, aws::KeyUse::Unknown(_))
+                    });
+                    if let Some(e) = known {
+                        part.key = e.key.clone();
+                    }
+                }
+            }
+            if matches!(r.names.target, Some(aws::KeyUse::Unknown(_)) | None)
+                && s.names.target.is_some()
+            {
+                r.names.target.clone_from(&s.names.target);
+            }
             if let (Settled::No, Region::Known { name, basis }) = (r.settled, &s.region) {
                 r.region = Region::Known {
                     name: name.clone(),

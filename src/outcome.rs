@@ -56,6 +56,8 @@ pub struct Outcome {
     /// The directory relative paths are relative to (absolute): the
     /// current directory, or `--base-dir`.
     pub base: std::path::PathBuf,
+    /// S17: the inputs judged together, by group name.
+    pub groups: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Outcome {
@@ -95,6 +97,13 @@ impl Outcome {
         for c in &mut self.checks {
             if let Some(p) = rebased(&c.input) {
                 c.input = p;
+            }
+        }
+        for inputs in self.groups.values_mut() {
+            for input in inputs {
+                if let Some(p) = rebased(input) {
+                    *input = p;
+                }
             }
         }
     }

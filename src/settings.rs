@@ -44,6 +44,12 @@ ignore_case = false
 # plans = "plans/prod-*.json"
 # dir = "envs/prod"
 
+# Inputs judged together as one account: a tier key in any of them counts
+# for all of them (a separate KMS stack, CDKTF stacks of one app).
+# [[group]]
+# name = "prod"
+# paths = ["envs/prod", "stacks/kms", "plans/prod-*.json"]
+
 # One table per tier (Conformity KMS-009 web, KMS-010 app, KMS-011 database).
 [[tier]]
 name = "database"
@@ -53,6 +59,9 @@ tags = { tier = "database" }
 # tag_patterns = { tier = "db|database" }
 # The severity of its missing-tier-key findings: error, warning or info.
 severity = "error"
+# Whether its storage must encrypt with the region's tier key, and how
+# loudly (tier-key-not-used): error, warning, info or off.
+in_use = "error"
 # Regions that must hold a tier key whatever the resources.
 # required_regions = ["eu-west-1"]
 # Keys created outside this configuration; each counts in its ARN's region.
@@ -110,6 +119,29 @@ pub struct Settings {
     pub waivers: Vec<Waiver>,
     /// `[[source]]`: which configuration directory plans were made from.
     pub sources: Vec<SourceRule>,
+    /// `[[group]]`: inputs judged together as one account (S17).
+    pub groups: Vec<Group>,
+}
+
+/// Inputs whose path matches `paths` (relative to the settings file's
+/// directory, `base`) are judged together.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub paths: GlobSet,
+    pub base: PathBuf,
+}
+
+/// `path` relative to `base`, when it lies under it.
+fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let path = absolute(path);
+    path.strip_prefix(absolute(base)).ok().map(|rel| {
+        // `a/./b` as `a/b`, for globs.
+        rel.components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect()
+    })
 }
 
 /// Plans matching `plans` were made from the root module in `dir` (both
@@ -122,14 +154,20 @@ pub struct SourceRule {
 }
 
 impl Settings {
+    /// The first `[[group]]` an input at `path` belongs to.
+    pub fn group_of(&self, path: &Path) -> Option<String> {
+        self.groups.iter().find_map(|group| {
+            let rel = relative_to(path, &group.base)?;
+            group.paths.is_match(&rel).then(|| group.name.clone())
+        })
+    }
+
     /// The configuration directory a plan at `path` was made from, when a
     /// `[[source]]` names it.
     pub fn source_of(&self, path: &Path) -> Option<PathBuf> {
-        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         self.sources.iter().find_map(|rule| {
-            let plan = absolute(path);
-            let rel = plan.strip_prefix(absolute(&rule.base)).ok()?;
-            rule.plans.is_match(rel).then(|| rule.base.join(&rule.dir))
+            let rel = relative_to(path, &rule.base)?;
+            rule.plans.is_match(&rel).then(|| rule.base.join(&rule.dir))
         })
     }
 }
@@ -150,6 +188,15 @@ struct RawConfig {
     waivers: Vec<Spanned<RawWaiver>>,
     #[serde(default, rename = "source")]
     sources: Vec<RawSource>,
+    #[serde(default, rename = "group")]
+    groups: Vec<RawGroup>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    name: String,
+    paths: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -168,6 +215,7 @@ struct RawTier {
     #[serde(default)]
     tag_patterns: BTreeMap<String, Spanned<String>>,
     severity: Option<Spanned<String>>,
+    in_use: Option<Spanned<String>>,
     ignore_case: Option<bool>,
     #[serde(default)]
     required_regions: Vec<Spanned<String>>,
@@ -272,6 +320,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, SettingsError> {
             })
         })
         .collect::<Result<_, _>>()?;
+    let groups = raw
+        .groups
+        .iter()
+        .map(|g| {
+            Ok(Group {
+                name: g.name.clone(),
+                paths: check.excludes(&g.paths)?.unwrap_or_else(GlobSet::empty),
+                base: base.clone(),
+            })
+        })
+        .collect::<Result<_, SettingsError>>()?;
     Ok(Settings {
         path: path.to_path_buf(),
         text: text.to_string(),
@@ -282,6 +341,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, SettingsError> {
         exclude,
         waivers,
         sources,
+        groups,
     })
 }
 
@@ -365,17 +425,11 @@ impl Validator<'_> {
         }
         let severity = match t.severity.as_ref() {
             None => Severity::Error,
-            Some(s) => match s.get_ref().as_str() {
-                "error" => Severity::Error,
-                "warning" => Severity::Warning,
-                "info" => Severity::Info,
-                other => {
-                    return Err(self.fail(
-                        format!("unknown severity {other:?} (expected error, warning or info)"),
-                        Some(s.span()),
-                    ))
-                }
-            },
+            Some(s) => self.severity(s, false)?.unwrap_or(Severity::Error),
+        };
+        let in_use = match t.in_use.as_ref() {
+            None => Some(Severity::Error),
+            Some(s) => self.severity(s, true)?,
         };
         let mut external_keys = Vec::new();
         for arn in &t.external_keys {
@@ -399,7 +453,33 @@ impl Validator<'_> {
                 .collect::<Result<_, _>>()?,
             external_keys,
             selectors,
+            in_use,
         })
+    }
+
+    /// A severity name; `off` too when `can_be_off` (then `None`).
+    fn severity(
+        &self,
+        s: &Spanned<String>,
+        can_be_off: bool,
+    ) -> Result<Option<Severity>, SettingsError> {
+        match s.get_ref().as_str() {
+            "error" => Ok(Some(Severity::Error)),
+            "warning" => Ok(Some(Severity::Warning)),
+            "info" => Ok(Some(Severity::Info)),
+            "off" if can_be_off => Ok(None),
+            other => Err(self.fail(
+                format!(
+                    "unknown severity {other:?} (expected error, warning{})",
+                    if can_be_off {
+                        ", info or off"
+                    } else {
+                        " or info"
+                    }
+                ),
+                Some(s.span()),
+            )),
+        }
     }
 
     fn excludes(&self, globs: &[Spanned<String>]) -> Result<Option<GlobSet>, SettingsError> {

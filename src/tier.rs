@@ -81,6 +81,9 @@ pub struct Tier {
     pub external_keys: Vec<String>,
     /// JSONPath selectors that add resources to the tier or remove them.
     pub selectors: Selectors,
+    /// S14, "in use": the severity of its `tier-key-not-used` findings, or
+    /// `None` when the rule is off for the tier.
+    pub in_use: Option<Severity>,
 }
 
 /// Whether a tag map marks a member of the tier.
@@ -105,6 +108,7 @@ impl Tier {
             required_regions: Vec::new(),
             external_keys: Vec::new(),
             selectors: Selectors::default(),
+            in_use: Some(Severity::Error),
         }
     }
 

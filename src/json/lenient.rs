@@ -25,16 +25,6 @@ pub(crate) struct LenientBool(pub Option<bool>);
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct LenientMap<'a>(pub Option<Vec<(Cow<'a, str>, Cow<'a, str>)>>);
 
-/// A list of objects; anything else (or a non-object element) is skipped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LenientList<T>(pub Vec<T>);
-
-impl<T> Default for LenientList<T> {
-    fn default() -> Self {
-        Self(Vec::new())
-    }
-}
-
 /// An `after_unknown` mark: `true`, or an object/array with `true` inside.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct UnknownMark {
@@ -222,37 +212,6 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for LenientObject<T> {
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(LenientObject(None))
             }
-        }
-        d.deserialize_any(V(PhantomData))
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for LenientList<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = LenientList<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(item) = seq.next_element::<LenientObject<T>>()? {
-                    out.extend(item.0);
-                }
-                Ok(LenientList(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(LenientList(Vec::new()))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(LenientList(Vec::new()))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(LenientList(Vec::new()))
-            }
-            skip_other!(LenientList<T>);
         }
         d.deserialize_any(V(PhantomData))
     }

@@ -23,7 +23,7 @@ use crate::json::lenient::LenientObject;
 use crate::json::{key_token, parse_in};
 use crate::model::{ProviderArguments, ProviderLink, ProviderSettings, Site};
 use crate::source::{range_in, FileId};
-use crate::value::Value;
+use crate::value::{Unknown, Value};
 
 /// One provider configuration of `configuration.provider_config`, as far as
 /// lookups need it.
@@ -44,6 +44,8 @@ struct Scope {
     defaults: BTreeMap<String, Json>,
     /// For each call in this module: the call's argument expressions.
     calls: BTreeMap<String, BTreeMap<String, Json>>,
+    /// The module's outputs: their expressions.
+    outputs: BTreeMap<String, Json>,
 }
 
 /// A configuration block's `provider_config_key` and `expressions`.
@@ -185,6 +187,11 @@ impl<'a> Configuration<'a> {
                 .filter_map(|(k, mut v)| v.get_mut("default").map(|d| (k, d.take())))
                 .collect(),
             calls: BTreeMap::new(),
+            outputs: module
+                .outputs
+                .into_iter()
+                .map(|(k, o)| (k, o.expression))
+                .collect(),
         };
         for (name, call) in module.module_calls {
             scope.calls.insert(name.clone(), call.expressions);
@@ -248,6 +255,134 @@ impl<'a> Configuration<'a> {
                     scope.join(".module.")
                 )
             })
+    }
+
+    /// S14: what an attribute's expression names, in the module instance
+    /// whose address prefix is `prefix` (`module.a[0].`) and module path
+    /// `module`: a constant, or a reference kept as
+    /// [`Unknown::Attribute`] with the full address of the resource or
+    /// data source, followed up through `var.*` to the calling module's
+    /// argument and down through `module.m.out` to the output's
+    /// expression. A plan records no `locals`: a reference to one is
+    /// unknown, saying so.
+    pub(super) fn referent(&self, expr: &Json, module: &[String], prefix: &str) -> Value<'static> {
+        self.referent_at(expr, module, prefix, 0)
+    }
+
+    fn referent_at(
+        &self,
+        expr: &Json,
+        module: &[String],
+        prefix: &str,
+        depth: usize,
+    ) -> Value<'static> {
+        if let Some(v) = expr.get("constant_value") {
+            return Value::from_json(v);
+        }
+        if depth > 32 {
+            return Value::unknown("its references nest too deeply to follow");
+        }
+        let references = expr
+            .get("references")
+            .and_then(Json::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let Some(reference) = references.first().and_then(Json::as_str) else {
+            return Value::Unknown(Unknown::UntilApply);
+        };
+        let mut parts = reference.splitn(3, '.');
+        let (root, second, rest) = (parts.next().unwrap_or(""), parts.next(), parts.next());
+        match (root, second) {
+            ("var", Some(name)) => {
+                let name = name.split('[').next().unwrap_or(name);
+                let Some((call, parent)) = module.split_last() else {
+                    return self.variables.get(name).map_or_else(
+                        || {
+                            Value::unknown(format!(
+                                "root variable `{name}` has no value in the plan"
+                            ))
+                        },
+                        Value::from_json,
+                    );
+                };
+                let passed = self
+                    .scopes
+                    .get(parent)
+                    .and_then(|s| s.calls.get(call))
+                    .and_then(|args| args.get(name));
+                match passed {
+                    Some(arg) => self.referent_at(arg, parent, &parent_prefix(prefix), depth + 1),
+                    None => self
+                        .scopes
+                        .get(module)
+                        .and_then(|s| s.defaults.get(name))
+                        .map_or_else(
+                            || {
+                                Value::unknown(format!(
+                                    "variable `{name}` has no value in the plan"
+                                ))
+                            },
+                            Value::from_json,
+                        ),
+                }
+            }
+            ("module", Some(call)) => {
+                let call = call.split('[').next().unwrap_or(call);
+                let Some(output) = rest.map(|r| r.split(['.', '[']).next().unwrap_or(r)) else {
+                    return Value::unknown(format!("`{reference}` is a whole module"));
+                };
+                let mut child = module.to_vec();
+                child.push(call.to_string());
+                match self.scopes.get(&child).and_then(|s| s.outputs.get(output)) {
+                    Some(expr) => self.referent_at(
+                        expr,
+                        &child,
+                        &format!("{prefix}module.{call}."),
+                        depth + 1,
+                    ),
+                    None => Value::unknown(format!("`{reference}` names no output in the plan")),
+                }
+            }
+            ("data", Some(rtype)) => {
+                let (name, attribute) = split_instance(rest.unwrap_or(""));
+                Value::Unknown(Unknown::Attribute {
+                    address: format!("{prefix}data.{rtype}.{name}"),
+                    attribute,
+                })
+            }
+            ("local", Some(name)) => Value::unknown(format!(
+                "it comes from `local.{name}`, which a plan does not record"
+            )),
+            (rtype, Some(name_and_rest)) if rtype.starts_with("aws_") => {
+                let joined = match rest {
+                    Some(r) => format!("{name_and_rest}.{r}"),
+                    None => name_and_rest.to_string(),
+                };
+                let (name, attribute) = split_instance(&joined);
+                Value::Unknown(Unknown::Attribute {
+                    address: format!("{prefix}{rtype}.{name}"),
+                    attribute,
+                })
+            }
+            _ => Value::unknown(format!(
+                "it comes from `{reference}`, which tierkey cannot follow offline"
+            )),
+        }
+    }
+
+    /// S17: the root module's outputs that name a resource.
+    pub(super) fn root_outputs(&self) -> Vec<(String, String)> {
+        let Some(scope) = self.scopes.get(&Vec::new()) else {
+            return Vec::new();
+        };
+        scope
+            .outputs
+            .iter()
+            .filter_map(|(name, expr)| match self.referent(expr, &[], "") {
+                Value::Unknown(Unknown::Attribute { address, .. }) => Some((name.clone(), address)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The configuration block of instance `rtype.name[...]` in a module.
@@ -445,6 +580,33 @@ fn skip_index(s: &str) -> &str {
         i += 1;
     }
     &s[(i + 1).min(s.len())..]
+}
+
+/// `module.a[0].module.b.` → `module.a[0].`: the prefix of the calling
+/// module instance.
+fn parent_prefix(prefix: &str) -> String {
+    let trimmed = prefix.strip_suffix('.').unwrap_or(prefix);
+    match trimmed.rfind("module.") {
+        Some(0) | None => String::new(),
+        Some(at) => trimmed[..at].to_string(),
+    }
+}
+
+/// `db[0].arn` → (`db[0]`, `arn`); `db` → (`db`, an empty attribute).
+fn split_instance(name_and_rest: &str) -> (String, String) {
+    let name_end = name_and_rest
+        .find(['.', '['])
+        .unwrap_or(name_and_rest.len());
+    let mut end = name_end;
+    let bytes = name_and_rest.as_bytes();
+    while end < bytes.len() && bytes[end] == b'[' {
+        match name_and_rest[end..].find(']') {
+            Some(close) => end += close + 1,
+            None => break,
+        }
+    }
+    let attribute = name_and_rest[end..].trim_start_matches('.').to_string();
+    (name_and_rest[..end].to_string(), attribute)
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ struct Found<'a> {
     /// Raw state: the provider configuration address.
     provider_address: Option<Cow<'a, str>>,
     values: Attrs<'a>,
-    unknown: Unknowns,
+    unknown: Unknowns<'a>,
     /// The ARN of an object that exists already, from `before`.
     before_arn: Option<Cow<'a, str>>,
     /// No longer managed by the configuration, but still in AWS (S4).
@@ -248,9 +248,17 @@ impl<'t> Reader<'t, '_> {
         let is_aws = is_aws_provider(&found.provider_name)
             || (found.provider_name.is_empty() && found.rtype.starts_with("aws_"));
         let arn = found.values.arn.0.clone().or(found.before_arn.clone());
+        let prefix = instance_prefix(&found.address, &found.rtype, &found.name);
         let attributes = PlanAttributes {
             values: &found.values,
             unknown: &found.unknown,
+            written: self.config.map(|config| Written {
+                config,
+                expressions,
+                parsed: std::cell::OnceCell::new(),
+                module: &found.module,
+                prefix,
+            }),
         };
         Resource::new(
             Instance {
@@ -274,6 +282,7 @@ impl<'t> Reader<'t, '_> {
                     .map_or(KmsRefs::None, |e| KmsRefs::Deferred(e, kms_data_references)),
                 region_site: None,
                 tags_site: None,
+                key_site: None,
                 chain: Vec::new(),
             },
             providers,
@@ -287,10 +296,131 @@ struct RegionExpression {
     region: Option<IgnoredAny>,
 }
 
-/// An instance's planned or stored attributes with their unknown marks.
+/// An instance's planned or stored attributes with their unknown marks,
+/// and (in a plan) what its configuration block writes.
 struct PlanAttributes<'v, 'a> {
     values: &'v Attrs<'a>,
-    unknown: &'v Unknowns,
+    unknown: &'v Unknowns<'a>,
+    written: Option<Written<'v, 'a>>,
+}
+
+/// What a plan's configuration block writes for an instance: the
+/// expressions an unknown value comes from (S14).
+struct Written<'v, 'a> {
+    config: &'v Configuration<'a>,
+    expressions: Option<&'a RawValue>,
+    parsed: std::cell::OnceCell<serde_json::Value>,
+    module: &'v [String],
+    /// The instance's module address prefix (`module.a[0].`).
+    prefix: String,
+}
+
+impl Written<'_, '_> {
+    fn expressions(&self) -> &serde_json::Value {
+        self.parsed.get_or_init(|| {
+            self.expressions
+                .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                .unwrap_or(serde_json::Value::Null)
+        })
+    }
+}
+
+/// `module.a[0].aws_s3_bucket.b["x"]` → `module.a[0].`.
+fn instance_prefix(address: &str, rtype: &str, name: &str) -> String {
+    let local = format!("{rtype}.{name}");
+    let mut at = address.len();
+    while let Some(found) = address[..at].rfind(&local) {
+        if found == 0 || address[..found].ends_with('.') {
+            return address[..found].to_string();
+        }
+        at = found;
+    }
+    String::new()
+}
+
+/// Nested blocks among the raw attributes: a plan does not record
+/// `dynamic` blocks in its configuration, so one it marks unknown may be
+/// written after all.
+const BLOCKS: &[&str] = &[
+    "replica",
+    "server_side_encryption",
+    "encrypt_at_rest",
+    "encryption_specification",
+    "encryption_configuration",
+    "server_side_encryption_configuration",
+    "rule",
+    "apply_server_side_encryption_by_default",
+];
+
+/// A raw attribute (`name`) as a value, with the plan's unknown marks laid
+/// over it: an unknown part whose configuration names a resource is that
+/// reference ([`Unknown::Attribute`]); an argument the configuration does
+/// not write is absent (its default), not unknown (S14b).
+fn overlay(
+    name: &str,
+    value: Option<&serde_json::Value>,
+    unknown: Option<&serde_json::Value>,
+    expression: Option<&serde_json::Value>,
+    written: Option<&Written<'_, '_>>,
+) -> Option<Value<'static>> {
+    use serde_json::Value as Json;
+    if unknown == Some(&Json::Bool(true)) {
+        let Some(written) = written else {
+            return Some(Value::Unknown(Unknown::UntilApply));
+        };
+        return match expression {
+            None | Some(Json::Null) if BLOCKS.contains(&name) => {
+                Some(Value::Unknown(Unknown::UntilApply))
+            }
+            None | Some(Json::Null) => None,
+            Some(e) if e.get("references").is_some() || e.get("constant_value").is_some() => {
+                Some(written.config.referent(e, written.module, &written.prefix))
+            }
+            Some(_) => Some(Value::Unknown(Unknown::UntilApply)),
+        };
+    }
+    match value {
+        None | Some(Json::Null) if unknown.is_none_or(|u| !u.is_object() && !u.is_array()) => {
+            value.map(Value::from_json)
+        }
+        Some(Json::Array(items)) => Some(Value::List(
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    overlay(
+                        name,
+                        Some(item),
+                        unknown.and_then(|u| u.get(i)),
+                        expression.and_then(|e| e.get(i)),
+                        written,
+                    )
+                })
+                .collect(),
+        )),
+        Some(Json::Object(map)) => {
+            let mut out = BTreeMap::new();
+            let marked = unknown.and_then(Json::as_object);
+            let keys = map.keys().chain(marked.into_iter().flat_map(|m| m.keys()));
+            for key in keys {
+                if out.contains_key(key.as_str()) {
+                    continue;
+                }
+                if let Some(v) = overlay(
+                    key,
+                    map.get(key),
+                    unknown.and_then(|u| u.get(key)),
+                    expression.and_then(|e| e.get(key)),
+                    written,
+                ) {
+                    out.insert(Cow::Owned(key.clone()), v);
+                }
+            }
+            Some(Value::Map(out))
+        }
+        Some(other) => Some(Value::from_json(other)),
+        None => None,
+    }
 }
 
 fn string<'a>(value: &LenientStr<'a>, mark: Option<&UnknownMark>) -> Option<Value<'a>> {
@@ -351,28 +481,21 @@ impl<'a> Attributes<'a> for PlanAttributes<'_, 'a> {
                 Some(&u.customer_master_key_spec),
             ),
             "key_spec" => string(&v.key_spec, None),
-            "replica" => {
-                if u.replica.all && v.replica.0.is_empty() {
-                    return Some(Value::Unknown(Unknown::UntilApply));
-                }
-                (!v.replica.0.is_empty()).then(|| {
-                    Value::List(
-                        v.replica
-                            .0
-                            .iter()
-                            .map(|r| {
-                                let name = string(&r.region_name, None)
-                                    .unwrap_or(Value::Unknown(Unknown::UntilApply));
-                                Value::Map(
-                                    [(Cow::Borrowed("region_name"), name)].into_iter().collect(),
-                                )
-                            })
-                            .collect(),
-                    )
-                })
-            }
             "destination_region" => string(&v.destination_region, Some(&u.destination_region)),
-            _ => None,
+            name => {
+                let raw = v.raw(name);
+                let mark = u.raw(name);
+                if raw.is_none() && mark.is_none() {
+                    return None;
+                }
+                let parse = |r: Option<&RawValue>| -> Option<serde_json::Value> {
+                    r.and_then(|r| serde_json::from_str(r.get()).ok())
+                };
+                let (value, unknown) = (parse(raw), parse(mark));
+                let written = self.written.as_ref();
+                let expression = written.and_then(|w| w.expressions().get(name));
+                overlay(name, value.as_ref(), unknown.as_ref(), expression, written)
+            }
         }
     }
 }

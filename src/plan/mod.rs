@@ -163,6 +163,7 @@ fn read_plan_or_state<'a>(
     }
     let mut variables = BTreeMap::new();
     if let Some(config) = config {
+        inventory.outputs = config.root_outputs();
         inventory.providers = config.settings;
         variables = config.variables;
     }

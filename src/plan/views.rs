@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
-use crate::json::lenient::{LenientBool, LenientList, LenientObject, LenientStr, UnknownMark};
+use crate::json::lenient::{LenientBool, LenientObject, LenientStr, UnknownMark};
 use crate::json::Located;
 
 /// The top level, each member kept as a raw slice until it is needed.
@@ -79,8 +79,8 @@ pub(super) struct Change<'a> {
     pub before: LenientObject<Attrs<'a>>,
     #[serde(borrow, default)]
     pub after: LenientObject<Attrs<'a>>,
-    #[serde(default)]
-    pub after_unknown: LenientObject<Unknowns>,
+    #[serde(borrow, default)]
+    pub after_unknown: LenientObject<Unknowns<'a>>,
 }
 
 /// The attributes of an instance the rule reads (from `change.after`,
@@ -107,20 +107,116 @@ pub(super) struct Attrs<'a> {
     #[serde(borrow, default)]
     pub key_spec: LenientStr<'a>,
     #[serde(borrow, default)]
-    pub replica: LenientList<Replica<'a>>,
-    #[serde(borrow, default)]
     pub destination_region: LenientStr<'a>,
+    // S14: the attributes of storage types, keys, aliases and S3 encryption
+    // configurations, kept raw until the rule reads them ([`Attrs::raw`]).
+    #[serde(borrow, default)]
+    pub kms_key_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub kms_key_arn: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub kms_master_key_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub kms_key: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub kms_encryption_key: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub storage_encrypted: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub encrypted: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub at_rest_encryption_enabled: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub encryption_type: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub server_side_encryption: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub encrypt_at_rest: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub encryption_specification: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub encryption_configuration: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub server_side_encryption_configuration: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub rule: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub bucket: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub key_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub target_key_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub target_key_arn: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub replica: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-pub(super) struct Replica<'a> {
-    #[serde(borrow, default)]
-    pub region_name: LenientStr<'a>,
+impl<'a> Unknowns<'a> {
+    /// The `after_unknown` mark of a raw attribute.
+    pub(super) fn raw(&self, name: &str) -> Option<&'a RawValue> {
+        match name {
+            "kms_key_id" => self.kms_key_id,
+            "kms_key_arn" => self.kms_key_arn,
+            "kms_master_key_id" => self.kms_master_key_id,
+            "kms_key" => self.kms_key,
+            "kms_encryption_key" => self.kms_encryption_key,
+            "storage_encrypted" => self.storage_encrypted,
+            "encrypted" => self.encrypted,
+            "at_rest_encryption_enabled" => self.at_rest_encryption_enabled,
+            "encryption_type" => self.encryption_type,
+            "server_side_encryption" => self.server_side_encryption,
+            "encrypt_at_rest" => self.encrypt_at_rest,
+            "encryption_specification" => self.encryption_specification,
+            "encryption_configuration" => self.encryption_configuration,
+            "server_side_encryption_configuration" => self.server_side_encryption_configuration,
+            "rule" => self.rule,
+            "bucket" => self.bucket,
+            "key_id" => self.key_id,
+            "target_key_id" => self.target_key_id,
+            "target_key_arn" => self.target_key_arn,
+            "name" => self.name,
+            "replica" => self.replica,
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Attrs<'a> {
+    /// A raw attribute by name.
+    pub(super) fn raw(&self, name: &str) -> Option<&'a RawValue> {
+        match name {
+            "kms_key_id" => self.kms_key_id,
+            "kms_key_arn" => self.kms_key_arn,
+            "kms_master_key_id" => self.kms_master_key_id,
+            "kms_key" => self.kms_key,
+            "kms_encryption_key" => self.kms_encryption_key,
+            "storage_encrypted" => self.storage_encrypted,
+            "encrypted" => self.encrypted,
+            "at_rest_encryption_enabled" => self.at_rest_encryption_enabled,
+            "encryption_type" => self.encryption_type,
+            "server_side_encryption" => self.server_side_encryption,
+            "encrypt_at_rest" => self.encrypt_at_rest,
+            "encryption_specification" => self.encryption_specification,
+            "encryption_configuration" => self.encryption_configuration,
+            "server_side_encryption_configuration" => self.server_side_encryption_configuration,
+            "rule" => self.rule,
+            "bucket" => self.bucket,
+            "key_id" => self.key_id,
+            "target_key_id" => self.target_key_id,
+            "target_key_arn" => self.target_key_arn,
+            "name" => self.name,
+            "replica" => self.replica,
+            _ => None,
+        }
+    }
 }
 
 /// `after_unknown` for the same attributes.
 #[derive(Deserialize, Default)]
-pub(super) struct Unknowns {
+pub(super) struct Unknowns<'a> {
     #[serde(default)]
     pub tags: UnknownMark,
     #[serde(default)]
@@ -136,9 +232,49 @@ pub(super) struct Unknowns {
     #[serde(default)]
     pub customer_master_key_spec: UnknownMark,
     #[serde(default)]
-    pub replica: UnknownMark,
-    #[serde(default)]
     pub destination_region: UnknownMark,
+    #[serde(borrow, default)]
+    pub kms_key_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub kms_key_arn: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub kms_master_key_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub kms_key: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub kms_encryption_key: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub storage_encrypted: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub encrypted: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub at_rest_encryption_enabled: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub encryption_type: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub server_side_encryption: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub encrypt_at_rest: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub encryption_specification: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub encryption_configuration: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub server_side_encryption_configuration: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub rule: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub bucket: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub key_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub target_key_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub target_key_arn: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub replica: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -213,6 +349,14 @@ pub(super) struct ConfigModule<'a> {
     pub module_calls: BTreeMap<String, ModuleCall<'a>>,
     #[serde(default)]
     pub variables: BTreeMap<String, Json>,
+    #[serde(default)]
+    pub outputs: BTreeMap<String, ConfigOutput>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ConfigOutput {
+    #[serde(default)]
+    pub expression: Json,
 }
 
 #[derive(Deserialize)]

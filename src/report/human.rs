@@ -320,6 +320,12 @@ fn summary(outcome: &Outcome, tiers: &[Tier]) -> String {
         s.push_str(&format!(", {failed} could not be checked"));
     }
     s.push('\n');
+    for (group, inputs) in &outcome.groups {
+        s.push_str(&format!(
+            "         judged together ({group}): {}\n",
+            inputs.join(", ")
+        ));
+    }
     for tier in tiers {
         let checks = outcome.checks.iter().filter(|c| c.tier == tier.name);
         let checked = checks.clone().count();

@@ -311,3 +311,174 @@ pub(super) fn input_note(tier: &Tier, note: &Note) -> Finding {
     )
     .about(&note.message)
 }
+
+/// S14: why a part of a tier resource's data is not encrypted with a tier
+/// key of its region.
+pub(super) enum InUse {
+    /// Encryption is off (how).
+    Off(String),
+    /// The service's own key (what it is).
+    ServiceKey(String),
+    /// A key of the input that is not a tier key (its index, why).
+    NotTier { key: usize, why: String },
+    /// A key of another input judged together with this one that is not a
+    /// tier key (how it is named, why).
+    NotTierShared { key: String, why: String },
+    /// A key of another region (its address or ARN, its region).
+    OtherRegion { key: String, key_region: String },
+    /// A key of the input that may be a tier key: why it cannot be told.
+    Unverifiable { key: usize, why: String },
+    /// A key read through a data source (its address).
+    DataSource(String),
+    /// A key named by a value that matches no key of the input nor the
+    /// tier's external keys.
+    Unseen(String),
+    /// Which key is not known offline (why).
+    Unknown(String),
+}
+
+/// S14: one part of a tier resource's data that does not use a tier key of
+/// its region, and why.
+pub(super) struct NotInUse<'r, 'a> {
+    pub resource: &'r Resource<'a>,
+    pub encryption: &'r crate::aws::Encryption,
+    pub region: &'r crate::model::Region,
+    pub verdict: InUse,
+    /// A tier key of the region, to suggest.
+    pub suggest: Option<String>,
+}
+
+/// S14: the text of a finding — whether it is an error, its message and
+/// help, and the key of the input it names.
+fn in_use_text(
+    inventory: &Inventory<'_>,
+    tier: &Tier,
+    n: &NotInUse<'_, '_>,
+) -> (bool, String, String, Option<usize>) {
+    let t = &tier.name;
+    let address = &n.resource.address;
+    let attribute = &n.encryption.attribute;
+    let place = match n.region {
+        crate::model::Region::Known { name, .. } => name.clone(),
+        crate::model::Region::Unknown { .. } => "its region".into(),
+    };
+    let name_key = |k: usize| inventory.resources[k].address.to_string();
+    let example = n
+        .suggest
+        .as_ref()
+        .map(|k| format!(" (e.g. `{k}.arn`)"))
+        .unwrap_or_default();
+    let use_tier_key = format!("set {attribute} to a {t}-tier key of {place}{example}");
+    let external = "list the key's ARN with --external-key (or `external_keys` of the tier) if it is a tier key";
+    match &n.verdict {
+        InUse::Off(how) => (
+            true,
+            format!("{address} stores its {t}-tier data unencrypted ({how})"),
+            format!("turn encryption on and {use_tier_key}"),
+            None,
+        ),
+        InUse::ServiceKey(what) => (
+            true,
+            format!("{address} encrypts its {t}-tier data with {what}, not with a {t}-tier key"),
+            use_tier_key,
+            None,
+        ),
+        InUse::NotTier { key, why } => (
+            true,
+            format!("{address} encrypts its {t}-tier data with {}, which {why}", name_key(*key)),
+            format!("{use_tier_key}, or make {} a {t}-tier key", name_key(*key)),
+            Some(*key),
+        ),
+        InUse::NotTierShared { key, why } => (
+            true,
+            format!("{address} encrypts its {t}-tier data with {key}, which {why}"),
+            format!("{use_tier_key}, or make {key} a {t}-tier key"),
+            None,
+        ),
+        InUse::OtherRegion { key, key_region } => (
+            true,
+            format!("{address} keeps its {t}-tier data in {place} but encrypts it with {key}, a key in {key_region}"),
+            format!("{use_tier_key}: a KMS key serves only its own region (a multi-region replica key counts in the replica's region)"),
+            None,
+        ),
+        InUse::Unverifiable { key, why } => (
+            false,
+            format!(
+                "whether {}, which encrypts {address}, is a {t}-tier key of {place} cannot be verified offline: {why}",
+                name_key(*key)
+            ),
+            format!("make the key's tags, settings and region known at plan time, or {use_tier_key}"),
+            Some(*key),
+        ),
+        InUse::DataSource(source) => (
+            false,
+            format!("{address} encrypts its {t}-tier data with {source}, a key read from AWS whose tags cannot be verified offline"),
+            format!("{external}, or use a tier key of this configuration"),
+            None,
+        ),
+        InUse::Unseen(value) => (
+            false,
+            format!("{address} encrypts its {t}-tier data with {value}, which is no key of this input nor of the tier's external keys"),
+            format!("{external}, or check the inputs together with the one that creates it (--together)"),
+            None,
+        ),
+        InUse::Unknown(why) => (
+            false,
+            format!("which key encrypts the {t}-tier data of {address} is not known offline: {attribute} {why}"),
+            format!("make {attribute} known at plan time, or {use_tier_key}"),
+            None,
+        ),
+    }
+}
+
+/// S14: the finding for one part of a tier resource's data; errors take
+/// the tier's `in_use` severity.
+pub(super) fn in_use(
+    inventory: &Inventory<'_>,
+    tier: &Tier,
+    n: &NotInUse<'_, '_>,
+    severity: crate::finding::Severity,
+) -> Finding {
+    let (error, message, help, key) = in_use_text(inventory, tier, n);
+    let r = n.resource;
+    let attribute = &n.encryption.attribute;
+    let code = if error {
+        Code::TierKeyNotUsed
+    } else {
+        Code::TierKeyUnverified
+    };
+    let region = match n.region {
+        crate::model::Region::Known { name, .. } => Some(name.clone()),
+        crate::model::Region::Unknown { .. } => None,
+    };
+    let site = r.key_site.as_ref().unwrap_or(&r.site);
+    let text = format!("{attribute} of this {}-tier resource", tier.name);
+    let mut finding = finding(
+        tier,
+        code,
+        region,
+        message,
+        help,
+        label(inventory, site, text),
+    )
+    .of_resource(
+        inventory,
+        r,
+        r.declared.as_ref().and_then(|d| d.key_site.as_ref()),
+    );
+    if error {
+        finding.severity = severity;
+    }
+    finding.subject = format!("{}#{}", r.address, attribute.replace('`', ""));
+    if let Some(k) = key {
+        let key = &inventory.resources[k];
+        let text = format!("the key {attribute} names");
+        if let Some(declared) = &key.declared {
+            finding
+                .related
+                .push(label(inventory, &declared.site, text.clone()));
+        }
+        finding.related.push(label(inventory, &key.site, text));
+    }
+    finding
+}

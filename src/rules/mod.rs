@@ -2,15 +2,16 @@
 //!
 //! [`check`] runs every rule for every tier: membership is decided once per
 //! tier ([`membership`]) and shared; each rule is one file
-//! ([`tier_key_per_region`]); notes about the input itself are reported
+//! ([`tier_key_per_region`], [`tier_key_in_use`]); notes about the input itself are reported
 //! once, whatever the tiers; `--strict` is applied once, at the end. Adding
 //! a rule is a new file here and one line in [`check`].
 
 mod diags;
 mod membership;
+mod tier_key_in_use;
+mod tier_key_per_region;
 
 pub(crate) use diags::source_note;
-mod tier_key_per_region;
 
 use crate::finding::{Finding, RegionCheck, Severity};
 use crate::model::Inventory;
@@ -23,21 +24,114 @@ pub struct RuleOptions {
     pub strict: bool,
 }
 
+/// S17: a candidate key of another input judged together with this one.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedKey {
+    pub tier: String,
+    /// The input that holds it, and its address there.
+    pub input: String,
+    pub address: String,
+    pub region: Option<String>,
+    pub arn: Option<String>,
+    pub key_id: Option<String>,
+    /// Alias names that target it there.
+    pub aliases: Vec<String>,
+    /// Root outputs of its input that name it (or one of its aliases).
+    pub outputs: Vec<String>,
+    /// A usable tier key; else why not.
+    pub tier_key: Result<(), String>,
+}
+
+/// S17: the candidate keys of one input, for the other inputs of its group.
+pub(crate) fn shared_keys(
+    inventory: &Inventory<'_>,
+    tiers: &[Tier],
+    input: &str,
+) -> Vec<SharedKey> {
+    use crate::aws::{is_key_type, KeyUse};
+    use crate::model::{block_address, Region};
+    let mut out = Vec::new();
+    for tier in tiers {
+        let classified = membership::classify(inventory, tier);
+        for (k, r) in inventory.resources.iter().enumerate() {
+            if !is_key_type(&r.rtype) {
+                continue;
+            }
+            let tier_key = match &classified.roles[k] {
+                membership::Role::Key(membership::KeyRole::Tier) => Ok(()),
+                membership::Role::Key(membership::KeyRole::Possible(why)) => {
+                    Err(format!("may be a {} tier key, but {why}", tier.name))
+                }
+                membership::Role::Key(membership::KeyRole::Unusable(why)) => Err(why.clone()),
+                _ => Err(format!("is not tagged {}", tier.describe())),
+            };
+            let names_it = |target: Option<&KeyUse>| match target {
+                Some(KeyUse::Reference { address, .. }) => {
+                    block_address(address) == block_address(&r.address)
+                }
+                Some(KeyUse::Named(value)) => {
+                    r.names.key_id.as_deref() == Some(value)
+                        || r.names.arn.as_deref() == Some(value)
+                }
+                _ => false,
+            };
+            let aliases: Vec<&crate::model::Resource<'_>> = inventory
+                .resources
+                .iter()
+                .filter(|a| a.rtype == "aws_kms_alias" && names_it(a.names.target.as_ref()))
+                .collect();
+            let outputs = inventory
+                .outputs
+                .iter()
+                .filter(|(_, address)| {
+                    block_address(address) == block_address(&r.address)
+                        || aliases
+                            .iter()
+                            .any(|a| block_address(address) == block_address(&a.address))
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            out.push(SharedKey {
+                tier: tier.name.clone(),
+                input: input.to_string(),
+                address: r.address.to_string(),
+                region: match &r.region {
+                    Region::Known { name, .. } => Some(name.clone()),
+                    Region::Unknown { .. } => None,
+                },
+                arn: r.names.arn.clone(),
+                key_id: r.names.key_id.clone(),
+                aliases: aliases
+                    .iter()
+                    .filter_map(|a| a.names.name.clone())
+                    .collect(),
+                outputs,
+                tier_key,
+            });
+        }
+    }
+    out
+}
+
 /// Applies every rule for every tier to one input; `input` names it in the
-/// findings.
+/// findings; `shared`: the keys of the other inputs of its group (S17).
 pub(crate) fn check(
     inventory: &Inventory<'_>,
     tiers: &[Tier],
     options: &RuleOptions,
     input: &str,
+    shared: &[SharedKey],
 ) -> (Vec<Finding>, Vec<RegionCheck>) {
     let mut findings = Vec::new();
     let mut checks = Vec::new();
     for tier in tiers {
         let classified = membership::classify(inventory, tier);
-        let (found, checked) = tier_key_per_region::check(inventory, tier, &classified);
+        let shared: Vec<&SharedKey> = shared.iter().filter(|k| k.tier == tier.name).collect();
+        let (found, checked) = tier_key_per_region::check(inventory, tier, &classified, &shared);
+        let in_use = tier_key_in_use::check(inventory, tier, &classified, &shared);
         findings.extend(classified.findings);
         findings.extend(found);
+        findings.extend(in_use);
         checks.extend(checked);
     }
     // Notes about the input do not depend on the tier: report them once.

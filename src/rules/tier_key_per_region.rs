@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 
 use super::diags;
 use super::membership::{Classified, KeyRole, Role};
+use super::SharedKey;
 use crate::aws::arn_region;
 use crate::finding::{Code, Finding, Label, RegionCheck};
 use crate::model::{Inventory, Region};
@@ -74,16 +75,25 @@ pub(super) fn check(
     inventory: &Inventory<'_>,
     tier: &Tier,
     classified: &Classified,
+    shared: &[&SharedKey],
 ) -> (Vec<Finding>, Vec<RegionCheck>) {
     let Places {
         mut stakes,
         keys,
         floating,
     } = places(inventory, classified);
+    // Keys from outside the input: external keys (S12), and the tier keys
+    // of the inputs judged together with it (S17).
     let external: BTreeMap<&str, &str> = tier
         .external_keys
         .iter()
         .filter_map(|arn| Some((arn_region(arn)?, arn.as_str())))
+        .chain(
+            shared
+                .iter()
+                .filter(|k| k.tier_key.is_ok())
+                .filter_map(|k| Some((k.region.as_deref()?, k.address.as_str()))),
+        )
         .collect();
     let any_tier_key = !external.is_empty()
         || !floating.tier.is_empty()

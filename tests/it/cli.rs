@@ -109,7 +109,8 @@ fn malformed_options_are_usage_errors() {
 
 #[test]
 fn exit_codes_follow_findings() {
-    let tag = ["--tag", "tier=database"];
+    // The rule of regions alone: these fixtures do not prove S14.
+    let tag = ["--no-in-use", "--tag", "tier=database"];
     let run = |case: &str, extra: &[&str]| {
         let dir = fixture(case);
         let input = fs::read_dir(&dir)
@@ -144,7 +145,7 @@ fn exit_codes_follow_findings() {
 #[test]
 fn s08_without_default_region_the_region_is_unknown() {
     let dir = fixture("s08-default-region");
-    let (_, report) = check_json(&dir, &["plan.json"]);
+    let (_, report) = check_json(&dir, &["--no-in-use", "plan.json"]);
     let codes: Vec<&str> = report["findings"]
         .as_array()
         .expect("findings")
@@ -386,7 +387,10 @@ fn broken_configuration_files_are_located() {
 /// Given a CDKTF manifest, every stack it lists is a root of kind `cdktf`.
 #[test]
 fn cdktf_manifest_is_followed() {
-    let (status, report) = check_json(&fixture("c05-cdktf"), &["cdktf.out/manifest.json"]);
+    let (status, report) = check_json(
+        &fixture("c05-cdktf"),
+        &["--no-in-use", "cdktf.out/manifest.json"],
+    );
     assert_eq!(status, 0, "warnings only");
     let inputs = inputs_with(&report, "kind");
     assert_eq!(
@@ -407,6 +411,7 @@ fn several_formats_at_once_and_fail_on() {
     let junit = dir.join("out.xml");
     let args = [
         "check",
+        "--no-in-use",
         "--tag",
         "tier=database",
         "--format",
@@ -471,6 +476,7 @@ fn github_annotations_are_escaped() {
         &dir,
         &[
             "check",
+            "--no-in-use",
             "--tag",
             "tier=database",
             "--format",
@@ -656,7 +662,7 @@ fn plans_find_their_source_by_option_and_settings() {
 
     // Without its source the replica's region is only `local.replica`:
     // unknown, a warning.
-    let (status, report) = check_json(&repo, &["plans/stack.json"]);
+    let (status, report) = check_json(&repo, &["--no-in-use", "plans/stack.json"]);
     assert_eq!(status, 0);
     assert!(source_of(&report).is_empty());
     assert!(report["findings"]
@@ -717,4 +723,106 @@ fn plans_find_their_source_by_option_and_settings() {
     );
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid glob"));
+}
+
+/// S17 through `[[group]]`s of tierkey.toml: the inputs a group's paths
+/// match are judged as one account; without the group each is judged
+/// alone.
+#[test]
+fn groups_of_the_settings_judge_inputs_together() {
+    let dir = scratch("groups");
+    copy_tree(&fixture("s17-together"), &dir);
+    let codes = |report: &serde_json::Value| -> Vec<String> {
+        let mut codes: Vec<String> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["code"].as_str().expect("code").to_string())
+            .collect();
+        codes.sort();
+        codes
+    };
+    let (status, report) = check_json(&dir, &["cdktf.out", "kms-state.json"]);
+    assert_eq!(status, 1);
+    assert_eq!(
+        codes(&report),
+        [
+            "missing-tier-key",
+            "missing-tier-key",
+            "tier-key-unverified",
+            "tier-key-unverified"
+        ]
+    );
+    fs::write(
+        dir.join("tierkey.toml"),
+        "[[group]]\nname = \"app\"\npaths = [\"cdktf.out/stacks/*\", \"kms-state.json\"]\n",
+    )
+    .expect("write");
+    let (status, report) = check_json(&dir, &["cdktf.out", "kms-state.json"]);
+    assert_eq!(status, 0, "{report}");
+    assert!(codes(&report).is_empty(), "{report}");
+    let out = tierkey(
+        &dir,
+        &[
+            "check",
+            "--tag",
+            "tier=database",
+            "cdktf.out",
+            "kms-state.json",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(
+        "judged together (app): cdktf.out/stacks/app, cdktf.out/stacks/kms, kms-state.json"
+    ));
+}
+
+/// S14 can be switched off per tier (`in_use = "off"`), made a warning, or
+/// switched off for one run (`--no-in-use`).
+#[test]
+fn in_use_is_configurable_per_tier() {
+    let dir = scratch("in-use");
+    copy_tree(&fixture("s14-in-use"), &dir);
+    let not_used = |report: &serde_json::Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["code"] == "tier-key-not-used")
+            .map(|f| f["severity"].as_str().expect("severity").to_string())
+            .collect()
+    };
+    let (status, report) = check_json(&dir, &["plan.json"]);
+    assert_eq!(status, 1);
+    assert_eq!(not_used(&report), vec!["error"; 7]);
+    let (status, report) = check_json(&dir, &["--no-in-use", "plan.json"]);
+    assert_eq!(status, 0);
+    assert!(not_used(&report).is_empty());
+    let tier = |in_use: &str| {
+        fs::write(
+            dir.join("tierkey.toml"),
+            format!("[[tier]]\nname = \"database\"\ntags = {{ tier = \"database\" }}\nin_use = \"{in_use}\"\n"),
+        )
+        .expect("write");
+        let out = tierkey(&dir, &["check", "--format", "json", "plan.json"]);
+        (
+            code(&out),
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json"),
+        )
+    };
+    let (status, report) = tier("warning");
+    assert_eq!(status, 0);
+    assert_eq!(not_used(&report), vec!["warning"; 7]);
+    let (status, report) = tier("off");
+    assert_eq!(status, 0);
+    assert!(not_used(&report).is_empty());
+    let out = {
+        fs::write(
+            dir.join("tierkey.toml"),
+            "[[tier]]\nname = \"database\"\ntags = { tier = \"database\" }\nin_use = \"loud\"\n",
+        )
+        .expect("write");
+        tierkey(&dir, &["check", "plan.json"])
+    };
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected error, warning, info or off"));
 }

@@ -35,6 +35,7 @@ fn options(path: std::path::PathBuf) -> Options {
         settings: None,
         source: None,
         base_dir: None,
+        together: false,
     }
 }
 

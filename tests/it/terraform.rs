@@ -29,6 +29,7 @@ const AGREEING: &[&str] = &[
     "h09-syntax",
     "h04-expressions",
     "s16-source-mapping",
+    "s14-in-use",
 ];
 
 /// Fixtures with a plan Terraform made where there is no `.tf` verdict to

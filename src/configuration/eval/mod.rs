@@ -193,6 +193,14 @@ pub(crate) fn read<'w>(
     let mut resources = Vec::new();
     let mut budget = MAX_RESOURCE_INSTANCES;
     ev.walk(root_id, &mut resources, &mut budget);
+    let names: Vec<String> = ev.instance(root_id).outputs.keys().cloned().collect();
+    let outputs = names
+        .into_iter()
+        .filter_map(|name| match ev.output(root_id, &name, 0) {
+            Value::Unknown(Unknown::Attribute { address, .. }) => Some((name, address)),
+            _ => None,
+        })
+        .collect();
     let document = root
         .files
         .first()
@@ -210,6 +218,7 @@ pub(crate) fn read<'w>(
         providers: ev.providers.into_inner(),
         notes: ev.notes.into_inner(),
         document,
+        outputs,
     }
 }
 
@@ -926,6 +935,13 @@ impl<'w> Evaluator<'w> {
                 kms_refs: KmsRefs::Found(kms),
                 region_site: body.attribute("region").map(attribute_site),
                 tags_site: body.attribute("tags").map(attribute_site),
+                key_site: crate::aws::key_attribute(&rtype).and_then(|name| {
+                    body.attribute(name).map(attribute_site).or_else(|| {
+                        body.blocks_of(name)
+                            .next()
+                            .map(|b| Site::exact(b.file, b.span.clone(), b.focus.clone()))
+                    })
+                }),
                 chain: inst.chain.clone(),
             },
             &providers,

@@ -6,7 +6,14 @@
 //!
 //! Everything here reads an instance through [`Attributes`], so the plan
 //! reader and the configuration evaluator share one definition of each
-//! fact.
+//! fact. [`storage`] is the table of storage types and the attributes that
+//! name their keys (S14).
+
+mod storage;
+
+pub(crate) use storage::{
+    encryption, is_aws_managed_alias, key_attribute, Data, Encryption, KeyUse,
+};
 
 use crate::value::{Attributes, Unknown, Value};
 
@@ -165,10 +172,15 @@ pub(crate) struct ExtraRegion {
 }
 
 /// S9: regions other than its own that hold a resource's data:
-/// `aws_dynamodb_table` replicas, snapshot-copy destinations.
+/// `aws_dynamodb_table` and `aws_secretsmanager_secret` replicas,
+/// snapshot-copy destinations.
 pub(crate) fn extra_regions(rtype: &str, attrs: &dyn Attributes<'_>) -> Vec<ExtraRegion> {
+    let region_of_replica = match rtype {
+        "aws_dynamodb_table" => "region_name",
+        _ => "region",
+    };
     match rtype {
-        "aws_dynamodb_table" => match attrs.get("replica") {
+        "aws_dynamodb_table" | "aws_secretsmanager_secret" => match attrs.get("replica") {
             Some(Value::Unknown(u)) => vec![ExtraRegion {
                 what: "the replicas",
                 region: Err(format!("are unknown{}", u.suffix())),
@@ -177,7 +189,7 @@ pub(crate) fn extra_regions(rtype: &str, attrs: &dyn Attributes<'_>) -> Vec<Extr
                 .elements()
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|replica| match replica.member("region_name") {
+                .filter_map(|replica| match replica.member(region_of_replica) {
                     Some(Value::String(r)) => Some(Ok(r.to_string())),
                     Some(Value::Unknown(u)) => Some(Err(format!("is unknown{}", u.suffix()))),
                     _ => None,
