@@ -356,6 +356,13 @@ impl From<String> for OptionsError {
 
 impl CheckArgs {
     fn var_args(&self) -> Result<Vec<VarArg>, String> {
+        // A variables file that is not there is a mistake on the command
+        // line, whatever the inputs turn out to be.
+        for file in &self.var_files {
+            if !file.is_file() {
+                return Err(format!("--var-file {}: no such file", file.display()));
+            }
+        }
         if !self.var_order.is_empty() || (self.vars.is_empty() && self.var_files.is_empty()) {
             return Ok(self.var_order.clone());
         }

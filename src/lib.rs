@@ -134,7 +134,11 @@ pub fn run(options: &Options) -> Outcome {
                 .push(candidate.display.clone());
         }
     }
+    // Which walked directories gave an input: one that gave none is an
+    // error, never a pass (every file in it was skipped as not ours).
+    let mut walked_something = vec![false; options.paths.len()];
     for (candidate, group) in candidates.into_iter().zip(groups) {
+        let origin = candidate.as_ref().ok().and_then(|c| c.origin);
         let report = match candidate {
             Err((path, error)) => vec![InputReport::failed(path, error)],
             Ok(candidate) => {
@@ -158,11 +162,35 @@ pub fn run(options: &Options) -> Outcome {
                 )
             }
         };
+        if let (Some(i), false) = (origin, report.is_empty()) {
+            walked_something[i] = true;
+        }
         outcome.inputs.extend(report);
+    }
+    for (path, walked) in options.paths.iter().zip(walked_something) {
+        let display = path.display().to_string();
+        let reported = outcome
+            .inputs
+            .iter()
+            .any(|i| Path::new(&i.path).starts_with(path));
+        if !walked && !reported && path.is_dir() {
+            outcome.inputs.push(InputReport::failed(
+                display.clone(),
+                InputError::new(
+                    ErrorCode::NoInputs,
+                    format!("nothing under {display} is a Terraform configuration, plan or state: every file there was skipped as something else"),
+                )
+                .help("name the files to check, or write a plan with `terraform show -json PLANFILE > plan.json`"),
+            ));
+        }
     }
     if let Some(settings) = &options.settings {
         waiver::apply(settings, &settings::today(), &mut outcome);
     }
+    outcome.settings = options
+        .settings
+        .as_ref()
+        .map(|s| s.path.display().to_string());
     outcome.rebase(options.base_dir.as_deref());
     outcome.sort();
     outcome
@@ -199,7 +227,9 @@ fn check_candidate(
 }
 
 /// Checks one input given as bytes, as if its file had been named on the
-/// command line (for callers that already hold the document, and for tests).
+/// command line (for callers that already hold the document, for tests and
+/// fuzzing): a plan, state or JSON configuration, or by its name (`.tf`,
+/// `.tofu`) a root module of one HCL file.
 pub fn check_bytes(path: &str, bytes: Vec<u8>, options: &Options) -> Outcome {
     let mut outcome = Outcome::default();
     let mut workspace = Workspace::default();
@@ -207,15 +237,44 @@ pub fn check_bytes(path: &str, bytes: Vec<u8>, options: &Options) -> Outcome {
         shared: &[],
         collect: None,
     };
-    let reports = check_document(
-        path,
-        true,
-        bytes,
-        options,
-        &mut workspace,
-        &mut outcome,
-        &mut judging,
-    );
+    let dir = Path::new(path)
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    // A `.tf` / `.tofu` file: a root module of that one file.
+    let hcl = [".tf", ".tofu"].iter().any(|ext| path.ends_with(ext));
+    if !hcl {
+        let reports = check_document(
+            path,
+            true,
+            bytes,
+            options,
+            &mut workspace,
+            &mut outcome,
+            &mut judging,
+        );
+        outcome.inputs.extend(reports);
+        outcome.sort();
+        return outcome;
+    }
+    let reports = match input::decode(bytes) {
+        Ok(decoded) => {
+            let file = outcome.sources.add(path.to_string(), decoded.text);
+            check_configuration(
+                &Root::File(file, dir),
+                path,
+                options,
+                &mut workspace,
+                &mut outcome,
+                &mut judging,
+            )
+        }
+        Err((error, text)) => {
+            let mut report = InputReport::new(path);
+            report.file = text.map(|t| outcome.sources.add(path.to_string(), t));
+            report.error = Some(error);
+            vec![report]
+        }
+    };
     outcome.inputs.extend(reports);
     outcome.sort();
     outcome
@@ -370,9 +429,9 @@ fn fail_document(
     outcome: &mut Outcome,
     mut report: InputReport,
 ) -> Vec<InputReport> {
-    let ours = explicit
-        || (error.code != ErrorCode::NotAPlan
-            && looks_like_ours(path, Some(outcome.sources.get(file).text())));
+    // In a walk, a file that looks like a plan or state and fails is an
+    // error, never a skip.
+    let ours = explicit || looks_like_ours(path, Some(outcome.sources.get(file).text()));
     if !ours {
         outcome.sources.release_text(file);
         return Vec::new();

@@ -1,6 +1,7 @@
 //! The `tierkey` binary: parse arguments, run, write the report, exit.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tierkey::cli::{self, Command, OptionsError, Output};
@@ -40,6 +41,9 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(message) => return fail(&format!("error: {message}")),
     };
+    if let Err(message) = check_outputs(&outputs, &options.paths) {
+        return fail(&format!("error: {message}"));
+    }
     let outcome = tierkey::run(&options);
     for output in &outputs {
         if let Err(message) = write_report(output, &outcome, &options) {
@@ -49,17 +53,69 @@ fn main() -> ExitCode {
     ExitCode::from(outcome.exit_status(args.fail_on()).code())
 }
 
-/// Writes one report to its file or to standard output.
+/// A path as it is on disk: the canonical directory and the file name (the
+/// file need not exist yet).
+fn on_disk(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    dir.join(path.file_name().unwrap_or_default())
+}
+
+/// Refuses a report file that is also an input (it would be read, then
+/// overwritten) or that two formats would both write, whatever the
+/// spelling (`./r.out`, `r.out`).
+fn check_outputs(outputs: &[Output], inputs: &[PathBuf]) -> Result<(), String> {
+    let inputs: Vec<PathBuf> = inputs.iter().map(|p| on_disk(p)).collect();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for path in outputs.iter().filter_map(|o| o.file.as_deref()) {
+        let real = on_disk(path);
+        if inputs.contains(&real) {
+            return Err(format!(
+                "the report file {} is also an input: it would be read, then overwritten",
+                path.display()
+            ));
+        }
+        if real.is_dir() {
+            return Err(format!("the report file {} is a directory", path.display()));
+        }
+        if seen.contains(&real) {
+            return Err(format!(
+                "two reports would be written to {}: give each format its own file",
+                path.display()
+            ));
+        }
+        seen.push(real);
+    }
+    Ok(())
+}
+
+/// Writes one report to its file (whole or not at all: into a temporary
+/// file beside it, then renamed into place) or to standard output.
 fn write_report(output: &Output, outcome: &Outcome, options: &Options) -> Result<(), String> {
     let format = output.format;
     if let Some(path) = &output.file {
-        return std::fs::File::create(path)
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let temporary = path.with_file_name(format!(".{name}.tierkey-{}", std::process::id()));
+        let written = std::fs::File::create(&temporary)
             .map(io::BufWriter::new)
             .and_then(|mut file| {
                 report::write(format, outcome, &options.tiers, Style::default(), &mut file)?;
-                file.flush()
+                file.flush()?;
+                file.into_inner()
+                    .map_err(io::IntoInnerError::into_error)?
+                    .sync_all()
             })
-            .map_err(|e| format!("error: cannot write {}: {e}", path.display()));
+            .and_then(|()| std::fs::rename(&temporary, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        return written.map_err(|e| format!("error: cannot write {}: {e}", path.display()));
     }
     let stdout = io::stdout();
     let color = format == Format::Human

@@ -903,20 +903,23 @@ impl Inventory<'_> {
     }
 
     /// A resource's attributes as JSON, for JSONPath selectors.
-    pub(crate) fn values(&self, r: &Resource<'_>) -> serde_json::Value {
+    /// `Err` says why they cannot be read (a number no JSON reader holds,
+    /// like `1e400`, which the plan reader itself skips over).
+    pub(crate) fn values(&self, r: &Resource<'_>) -> Result<serde_json::Value, String> {
         match &r.values {
-            Values::Evaluated(v) => v.clone(),
+            Values::Evaluated(v) => Ok(v.clone()),
             Values::InObject(path) => {
                 let Some(text) = self.text(r.site.file) else {
-                    return serde_json::Value::Null;
+                    return Ok(serde_json::Value::Null);
                 };
                 let range = crate::json::value_span(text, r.site.start);
                 let mut value: serde_json::Value =
-                    serde_json::from_str(&text[range]).unwrap_or_default();
-                path.iter()
+                    serde_json::from_str(&text[range]).map_err(|e| e.to_string())?;
+                Ok(path
+                    .iter()
                     .try_fold(&mut value, |v, k| v.get_mut(*k))
                     .map(serde_json::Value::take)
-                    .unwrap_or_default()
+                    .unwrap_or_default())
             }
         }
     }

@@ -58,6 +58,8 @@ pub struct Outcome {
     pub base: std::path::PathBuf,
     /// S17: the inputs judged together, by group name.
     pub groups: std::collections::BTreeMap<String, Vec<String>>,
+    /// The settings file in use, as named or found.
+    pub settings: Option<String>,
 }
 
 impl Outcome {

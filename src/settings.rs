@@ -132,6 +132,48 @@ pub struct Group {
     pub base: PathBuf,
 }
 
+/// The first invalid regular expression given to `match()` or `search()`
+/// in a JSONPath query (as a string literal), and why.
+fn selector_regex_error(query: &str) -> Option<String> {
+    for function in ["match(", "search("] {
+        let mut rest = query;
+        while let Some(at) = rest.find(function) {
+            let args = &rest[at + function.len()..];
+            rest = args;
+            // The second argument: after the first top-level comma.
+            let mut depth = 0usize;
+            let mut quote: Option<char> = None;
+            let mut comma = None;
+            for (i, c) in args.char_indices() {
+                match (quote, c) {
+                    (Some(q), c) if c == q => quote = None,
+                    (None, '\'' | '"') => quote = Some(c),
+                    (None, '(' | '[') => depth += 1,
+                    (None, ')' | ']') if depth == 0 => break,
+                    (None, ')' | ']') => depth -= 1,
+                    (None, ',') if depth == 0 => {
+                        comma = Some(i);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let Some(comma) = comma else { continue };
+            let second = args[comma + 1..].trim_start();
+            let Some(q) = second.chars().next().filter(|c| matches!(c, '\'' | '"')) else {
+                continue;
+            };
+            let Some(end) = second[1..].find(q) else {
+                continue;
+            };
+            if let Err(e) = regex::Regex::new(&second[1..=end]) {
+                return Some(e.to_string().lines().last().unwrap_or_default().to_string());
+            }
+        }
+    }
+    None
+}
+
 /// `path` relative to `base`, when it lies under it.
 fn relative_to(path: &Path, base: &Path) -> Option<PathBuf> {
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
@@ -239,16 +281,25 @@ struct RawWaiver {
 
 /// `tierkey.toml` in `start` or its nearest parent that has one, as a path
 /// relative to `start` (`tierkey.toml`, `../tierkey.toml`, ...).
+/// The search stops at the top of a git working tree (the directory
+/// holding `.git`), and outside one looks only in `start`: a `tierkey.toml`
+/// above the repository (in a shared `/tmp`, a home directory) is no part
+/// of it and never applies.
 pub fn find(start: &Path) -> Option<PathBuf> {
-    start.ancestors().enumerate().find_map(|(up, dir)| {
-        dir.join(FILE_NAME).is_file().then(|| {
+    let in_repository = start.ancestors().any(|dir| dir.join(".git").exists());
+    for (up, dir) in start.ancestors().enumerate() {
+        if dir.join(FILE_NAME).is_file() {
             let mut rel = PathBuf::new();
             for _ in 0..up {
                 rel.push("..");
             }
-            rel.join(FILE_NAME)
-        })
-    })
+            return Some(rel.join(FILE_NAME));
+        }
+        if !in_repository || dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
 }
 
 /// Whether a string is an AWS region name (`eu-west-1`, `us-gov-west-1`).
@@ -267,12 +318,21 @@ pub fn is_region_name(s: &str) -> bool {
 
 /// Reads and validates a configuration file.
 pub fn load(path: &Path) -> Result<Settings, SettingsError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SettingsError {
-        path: path.to_path_buf(),
-        text: String::new(),
-        message: format!("cannot read {}: {e}", path.display()),
-        span: None,
-    })?;
+    let text = crate::input::read(path)
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| {
+                crate::InputError::new(
+                    crate::ErrorCode::NotUtf8,
+                    format!("cannot read {}: it is not UTF-8", path.display()),
+                )
+            })
+        })
+        .map_err(|e| SettingsError {
+            path: path.to_path_buf(),
+            text: String::new(),
+            message: e.message,
+            span: None,
+        })?;
     parse(path, &text)
 }
 
@@ -420,6 +480,14 @@ impl Validator<'_> {
             for query in list {
                 let parsed = jsonpath_rust::parser::parse_json_path(query.get_ref())
                     .map_err(|e| self.fail(format!("invalid JSONPath: {e}"), Some(query.span())))?;
+                // jsonpath-rust treats an invalid regular expression as "no
+                // match": a selector that silently never matches.
+                if let Some(error) = selector_regex_error(query.get_ref()) {
+                    return Err(self.fail(
+                        format!("invalid regular expression in a JSONPath selector: {error}"),
+                        Some(query.span()),
+                    ));
+                }
                 out.push((query.get_ref().clone(), parsed));
             }
         }

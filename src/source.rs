@@ -48,6 +48,9 @@ pub struct SourceFile {
     pub path: String,
     text: String,
     index: OnceLock<LineIndex>,
+    /// The text as excerpts show it, when it differs: carriage returns and
+    /// form feeds as spaces (the same length, so spans still fit).
+    shown: OnceLock<Option<String>>,
 }
 
 /// 1-based line and column (the column counts characters).
@@ -63,7 +66,21 @@ impl SourceFile {
             path,
             text,
             index: OnceLock::new(),
+            shown: OnceLock::new(),
         }
+    }
+
+    /// The text as an excerpt shows it: no carriage return or form feed
+    /// reaches the terminal (CRLF files would otherwise print raw CRs).
+    pub(crate) fn shown(&self) -> &str {
+        self.shown
+            .get_or_init(|| {
+                self.text
+                    .contains(['\r', '\x0c'])
+                    .then(|| self.text.replace(['\r', '\x0c'], " "))
+            })
+            .as_deref()
+            .unwrap_or(&self.text)
     }
 
     pub fn text(&self) -> &str {
@@ -77,7 +94,11 @@ impl SourceFile {
     /// Line and column of a byte offset (clamped to the text, rounded down to
     /// a character boundary).
     pub fn line_col(&self, offset: usize) -> LineCol {
-        let (line, column) = self.index().locate(&self.text, offset);
+        let (line, mut column) = self.index().locate(&self.text, offset);
+        // A byte order mark is no column of the first line.
+        if line == 0 && column > 0 && self.text.starts_with('\u{feff}') {
+            column -= 1;
+        }
         LineCol {
             line: line + 1,
             column: column + 1,
@@ -111,6 +132,7 @@ impl Sources {
         let file = &mut self.files[id.0];
         file.text = String::new();
         file.index = OnceLock::new();
+        file.shown = OnceLock::new();
     }
 }
 
@@ -214,7 +236,7 @@ impl SourceCode for Excerpt<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let text = self.file.text();
+        let text = self.file.shown();
         let bytes = text.as_bytes();
         let start = span.offset();
         let end = start + span.len();

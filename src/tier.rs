@@ -206,16 +206,16 @@ impl Tier {
         &self,
         rtype: &str,
         address: &str,
-        values: impl FnOnce() -> serde_json::Value,
-    ) -> Option<bool> {
+        values: impl FnOnce() -> Result<serde_json::Value, String>,
+    ) -> Result<Option<bool>, String> {
         let selectors = &self.selectors;
         if selectors.include.is_empty() && selectors.exclude.is_empty() {
-            return None;
+            return Ok(None);
         }
         let doc = serde_json::Value::Array(vec![serde_json::json!({
             "type": rtype,
             "address": address,
-            "values": values(),
+            "values": values()?,
         })]);
         let matches = |list: &[(String, JpQuery)]| {
             list.iter().any(|(_, query)| {
@@ -223,13 +223,13 @@ impl Tier {
                     .is_ok_and(|found| !found.is_empty())
             })
         };
-        if matches(&selectors.exclude) {
+        Ok(if matches(&selectors.exclude) {
             Some(false)
         } else if matches(&selectors.include) {
             Some(true)
         } else {
             None
-        }
+        })
     }
 
     /// Whether `ignore_tags` keys or prefixes hide any tier key.

@@ -21,14 +21,51 @@ pub(crate) struct Decoded {
     pub wrapped: bool,
 }
 
-/// Reads a file's bytes.
+/// The largest file tierkey reads (a plan of millions of resources is far
+/// smaller): anything larger is refused rather than read into memory.
+pub(crate) const MAX_FILE: u64 = 4 << 30;
+
+/// Reads a file's bytes: a regular file (never a FIFO, a device or
+/// `/dev/zero` behind a symlink, which would block or never end) of at
+/// most [`MAX_FILE`] bytes.
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>, InputError> {
-    std::fs::read(path).map_err(|e| {
+    use std::io::Read;
+    let fail = |why: String| {
         InputError::new(
             ErrorCode::Unreadable,
-            format!("cannot read {}: {}", path.display(), io_reason(&e)),
+            format!("cannot read {}: {why}", path.display()),
         )
-    })
+    };
+    // Never a system file, whatever symlink leads there (the process's
+    // environment is a "regular file" of /proc).
+    if let Ok(real) = std::fs::canonicalize(path) {
+        if ["/proc/", "/sys/", "/dev/"]
+            .iter()
+            .any(|p| real.starts_with(p))
+        {
+            return Err(fail(format!("it is the system file {}", real.display())));
+        }
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(io_reason(&e)))?;
+    let meta = file.metadata().map_err(|e| fail(io_reason(&e)))?;
+    if !meta.is_file() {
+        return Err(fail(if meta.is_dir() {
+            "it is a directory".into()
+        } else {
+            "it is not a regular file (a FIFO, socket or device)".into()
+        }));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(fail(format!("it is larger than {} GiB", MAX_FILE >> 30)));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(io_reason(&e)))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(fail(format!("it is larger than {} GiB", MAX_FILE >> 30)));
+    }
+    Ok(bytes)
 }
 
 /// Checks the bytes of an input and finds the JSON in them. On failure,
@@ -48,12 +85,44 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Result<Decoded, (InputError, Option<Stri
             None,
         ));
     }
+    let utf16_help = "Windows PowerShell's `>` writes UTF-16; use `terraform show -json PLANFILE | Out-File -Encoding utf8 plan.json`";
+    if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return Err((
+            InputError::new(ErrorCode::NotUtf8, "the file is UTF-32 text, not UTF-8")
+                .help("write the file as UTF-8"),
+            None,
+        ));
+    }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err((
             InputError::new(ErrorCode::NotUtf8, "the file is UTF-16 text, not UTF-8")
-                .help("Windows PowerShell's `>` writes UTF-16; use `terraform show -json PLANFILE | Out-File -Encoding utf8 plan.json`"),
+                .help(utf16_help),
             None,
         ));
+    }
+    // Text never holds control bytes but tabs and line breaks: this is no
+    // text (or UTF-16 without a byte order mark), and none of it is shown.
+    if let Some(at) = bytes
+        .iter()
+        .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
+    {
+        let utf16 = bytes.len() >= 4
+            && (bytes.iter().step_by(2).take(64).all(|&b| b != 0)
+                != bytes.iter().skip(1).step_by(2).take(64).all(|&b| b != 0));
+        let error = if utf16 {
+            InputError::new(
+                ErrorCode::NotUtf8,
+                "the file is UTF-16 text without a byte order mark, not UTF-8",
+            )
+            .help(utf16_help)
+        } else {
+            InputError::new(
+                ErrorCode::NotUtf8,
+                format!("the file is not text: it holds control bytes (the first at byte {at})"),
+            )
+            .help("plans, states and configurations are UTF-8 text; is this the right file?")
+        };
+        return Err((error, None));
     }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,

@@ -43,9 +43,10 @@ pub(crate) fn discover(
         calls,
         roots_seen: Vec::new(),
         roots_here: None,
+        origin: None,
     };
     let mut out = Vec::new();
-    for path in paths {
+    for (index, path) in paths.iter().enumerate() {
         let display = path.display().to_string();
         match std::fs::metadata(path) {
             Err(e) => out.push(Err((
@@ -55,8 +56,14 @@ pub(crate) fn discover(
                     format!("cannot read {}: {}", path.display(), io_reason(&e)),
                 ),
             ))),
-            Ok(meta) if meta.is_dir() => out.extend(discovery.directory(path, &display)),
-            Ok(_) => discovery.named_file(path, display, &mut out),
+            Ok(meta) if meta.is_dir() => {
+                discovery.origin = Some(index);
+                out.extend(discovery.directory(path, &display));
+            }
+            Ok(_) => {
+                discovery.origin = None;
+                discovery.named_file(path, display, &mut out);
+            }
         }
     }
     out
@@ -71,6 +78,8 @@ struct Discovery<'a, 'c> {
     roots_seen: Vec<PathBuf>,
     /// The roots under `.`, each with every module directory it loads.
     roots_here: Option<Vec<(PathBuf, Vec<PathBuf>)>>,
+    /// The command-line path being walked (its index).
+    origin: Option<usize>,
 }
 
 impl Discovery<'_, '_> {
@@ -84,6 +93,7 @@ impl Discovery<'_, '_> {
                 path: dir,
                 explicit,
                 target: Target::ConfigDir,
+                origin: self.origin,
             }));
         }
     }
@@ -94,11 +104,26 @@ impl Discovery<'_, '_> {
         let mut found: Vec<Found> = Vec::new();
         let mut config_dirs: Vec<PathBuf> = Vec::new();
         let exclude = self.exclude;
+        let top = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         for entry in walk(path, |p| is_excluded(exclude, p)) {
             match entry {
-                Ok(e) if e.path().is_file() => {
-                    let name = e.file_name().to_str().unwrap_or("");
-                    if is_config_name(name) {
+                Ok(e) if !e.file_type().is_dir() => {
+                    // Names that are not UTF-8 are paths all the same.
+                    let name = e.file_name().to_string_lossy();
+                    if let Err(why) = walkable(&e, &top) {
+                        if says_ours(&name) {
+                            let at = e.path().display().to_string();
+                            found.push(Err((
+                                at.clone(),
+                                InputError::new(
+                                    ErrorCode::Unreadable,
+                                    format!("cannot read {at}: {why}"),
+                                ),
+                            )));
+                        }
+                        continue;
+                    }
+                    if is_config_name(&name) {
                         let dir = e.path().parent().map(Path::to_path_buf).unwrap_or_default();
                         if !config_dirs.contains(&dir) {
                             config_dirs.push(dir);
@@ -109,6 +134,7 @@ impl Discovery<'_, '_> {
                             path: e.into_path(),
                             explicit: false,
                             target: Target::Document,
+                            origin: self.origin,
                         }));
                     }
                 }
@@ -189,7 +215,20 @@ impl Discovery<'_, '_> {
             }
         } else if let Some(stacks) = cdktf_stacks(path) {
             for stack in stacks {
-                self.add_root(out, tidy_join(&stack), true);
+                let dir = tidy_join(&stack);
+                if dir.is_dir() {
+                    self.add_root(out, dir, true);
+                } else {
+                    let at = dir.display().to_string();
+                    out.push(Err((
+                        at.clone(),
+                        InputError::new(
+                            ErrorCode::Unreadable,
+                            format!("cannot read {at}: the stack directory {display} lists does not exist"),
+                        )
+                        .help("run `cdktf synth` again: the manifest and the stacks it lists must be written together"),
+                    )));
+                }
             }
         } else {
             out.push(Ok(Candidate {
@@ -197,9 +236,48 @@ impl Discovery<'_, '_> {
                 display,
                 explicit: true,
                 target: Target::Document,
+                origin: None,
             }));
         }
     }
+}
+
+/// Whether a walked entry may be read: a regular file, or a symlink to one
+/// inside the walked tree (`top`, canonical). Else why not.
+fn walkable(entry: &walkdir::DirEntry, top: &Path) -> Result<(), &'static str> {
+    let kind = entry.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    if !kind.is_symlink() {
+        return Err("it is not a regular file (a FIFO, socket or device)");
+    }
+    let Ok(target) = std::fs::canonicalize(entry.path()) else {
+        return Err("it is a symlink to nothing (dangling)");
+    };
+    if !target.starts_with(top) {
+        return Err(
+            "it is a symlink that leaves the walked directory, which tierkey does not follow",
+        );
+    }
+    match std::fs::metadata(&target) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        // A symlink to a directory is not walked into.
+        Ok(meta) if meta.is_dir() => Err("it is a symlink to a directory"),
+        _ => Err("it is a symlink to something that is not a regular file"),
+    }
+}
+
+/// Whether a file's name says it is a configuration, a plan or a state: in
+/// a walk, such a file that cannot be read is an error, never a skip.
+/// (Variables files are read, and reported, by their root.) The name is
+/// lowered first, so the suffixes compare without case.
+#[allow(clippy::case_sensitive_file_extension_comparisons)]
+fn says_ours(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    is_config_name(name)
+        || ((lower.contains("plan") || lower.contains("tfstate"))
+            && (lower.ends_with(".json") || lower.ends_with(".tfstate")))
 }
 
 /// Whether a walked path matches an `exclude` glob of the settings file.
@@ -347,7 +425,7 @@ fn cdktf_stacks(path: &Path) -> Option<Vec<PathBuf>> {
     if path.file_name()? != "manifest.json" {
         return None;
     }
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = String::from_utf8(super::read(path).ok()?).ok()?;
     let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
     let base = path.parent()?;
     let stacks: Vec<PathBuf> = manifest

@@ -68,6 +68,8 @@ pub(crate) struct Candidate {
     /// Named on the command line (not found by a walk).
     pub explicit: bool,
     pub target: Target,
+    /// The command-line path (its index) whose walk found it.
+    pub origin: Option<usize>,
 }
 
 /// Whether a file name is a configuration file of a module directory:

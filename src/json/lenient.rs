@@ -23,7 +23,10 @@ pub(crate) struct LenientBool(pub Option<bool>);
 /// A map of strings to strings (`tags`); `None` for anything that is not an
 /// object. Entries whose value is not a string are skipped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct LenientMap<'a>(pub Option<Vec<(Cow<'a, str>, Cow<'a, str>)>>);
+pub(crate) struct LenientMap<'a>(pub Option<Vec<MapEntry<'a>>>);
+
+/// A string map's entry; `None`: a value that is not a string.
+pub(crate) type MapEntry<'a> = (Cow<'a, str>, Option<Cow<'a, str>>);
 
 /// An `after_unknown` mark: `true`, or an object/array with `true` inside.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -142,8 +145,18 @@ impl<'de> Visitor<'de> for MapVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
         while let Some(key) = map.next_key::<LenientStr<'de>>()? {
-            let value = map.next_value::<LenientStr<'de>>()?;
-            if let (Some(key), Some(value)) = (key.0, value.0) {
+            // A string, `null` (no entry), or anything else (`None`).
+            let raw = map.next_value::<&'de serde_json::value::RawValue>()?;
+            let value = match raw.get().as_bytes().first() {
+                Some(b'n') => continue,
+                Some(b'"') => {
+                    serde_json::from_str::<LenientStr<'de>>(raw.get())
+                        .map_err(de::Error::custom)?
+                        .0
+                }
+                _ => None,
+            };
+            if let Some(key) = key.0 {
                 out.push((key, value));
             }
         }
@@ -285,14 +298,19 @@ mod tests {
         assert_eq!(p.m, LenientMap(None));
         assert_eq!(p.u.keys, vec!["a".to_string()]);
         let p: Probe<'_> = serde_json::from_str(
-            r#"{"s": "x", "b": false, "m": {"a": "1", "n": null}, "u": true}"#,
+            r#"{"s": "x", "b": false, "m": {"a": "1", "n": null, "l": [1]}, "u": true}"#,
         )
         .unwrap();
         assert_eq!(p.s.0.as_deref(), Some("x"));
         assert_eq!(p.b, LenientBool(Some(false)));
+        // A null value is no entry; a value that is not a string is kept,
+        // as not known to be a tag value.
         assert_eq!(
             p.m.0.unwrap(),
-            vec![(Cow::Borrowed("a"), Cow::Borrowed("1"))]
+            vec![
+                (Cow::Borrowed("a"), Some(Cow::Borrowed("1"))),
+                (Cow::Borrowed("l"), None)
+            ]
         );
         assert!(p.u.all);
     }

@@ -73,6 +73,14 @@ impl<'a> Configuration<'a> {
         raw: &'a RawValue,
         variables: Option<&'a RawValue>,
     ) -> Result<Self, (String, Range<usize>)> {
+        // Terraform always writes an object here: anything else is not a
+        // plan's configuration, and no region is guessed from it.
+        if !raw.get().starts_with('{') {
+            return Err((
+                "`configuration` is not an object".into(),
+                range_in(text, raw.get()),
+            ));
+        }
         let doc: LenientObject<ConfigurationDoc<'a>> = parse_in(text, raw.get())?;
         let doc = doc.0.unwrap_or_default();
         let variables = match variables {

@@ -11,7 +11,10 @@ use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
 use super::configuration::{kms_data_references, module_path, Configuration};
-use super::views::{Attrs, RawStateResource, ResourceChange, Unknowns, ValuesModule};
+use super::views::{
+    Attrs, RawStateInstance, RawStateResource, ResourceChange, Unknowns, ValuesModule,
+    ValuesResource,
+};
 use crate::aws::is_aws_provider;
 use crate::json::lenient::{LenientMap, LenientStr, UnknownMark};
 use crate::json::{object_start, parse_in, Located};
@@ -64,11 +67,20 @@ impl<'t> Reader<'t, '_> {
         providers: &[crate::model::ProviderSettings],
     ) -> Result<Option<Resource<'t>>, Failed> {
         let rc = *located.value;
-        if rc.mode.0.as_deref() != Some("managed") || rc.deposed.is_some() {
+        // Terraform always writes these: an entry without them is not a
+        // plan's, and nothing is guessed for it.
+        let at = range_in(self.text, rc.address.get());
+        let Some(mode) = rc.mode.0.as_deref() else {
+            return Err(("a resource change without a string `mode`".into(), at));
+        };
+        if rc.rtype.0.is_none() {
+            return Err(("a resource change without a string `type`".into(), at));
+        }
+        if mode != "managed" || rc.deposed.is_some() {
             return Ok(None);
         }
         let Some(change) = rc.change.0 else {
-            return Ok(None);
+            return Err(("a resource change without a `change` object".into(), at));
         };
         // S4: membership, not whole arrays. A forgotten object (a `removed`
         // block with `destroy = false`) stays in AWS, as it was before.
@@ -129,9 +141,14 @@ impl<'t> Reader<'t, '_> {
     ) -> Result<(), Failed> {
         let mut stack: Vec<ValuesModule<'t>> = module.into_iter().collect();
         while let Some(module) = stack.pop() {
-            for located in module.resources {
+            for raw in module.resources {
+                let located: Located<ValuesResource<'t>> = parse_in(self.text, raw.get())?;
                 let vr = located.value;
-                if vr.mode.0.as_deref() != Some("managed") || vr.deposed_key.is_some() {
+                let Some(mode) = vr.mode.0.as_deref() else {
+                    let at = range_in(self.text, vr.address.get());
+                    return Err(("a resource without a string `mode`".into(), at));
+                };
+                if mode != "managed" || vr.deposed_key.is_some() {
                     continue;
                 }
                 let (start, focus) = self.locate(located.first_key, vr.address);
@@ -164,12 +181,12 @@ impl<'t> Reader<'t, '_> {
     /// The instances of a raw `terraform.tfstate` (version 4).
     pub(super) fn raw_state(
         &self,
-        resources: Vec<RawStateResource<'t>>,
+        r: RawStateResource<'t>,
         out: &mut Vec<Resource<'t>>,
-    ) {
-        for r in resources {
+    ) -> Result<(), Failed> {
+        {
             if r.mode.0.as_deref() != Some("managed") {
-                continue;
+                return Ok(());
             }
             let rtype = r.rtype.0.unwrap_or_default();
             let name = r.name.0.unwrap_or_default();
@@ -180,12 +197,17 @@ impl<'t> Reader<'t, '_> {
                 || provider.trim_start_matches("provider.").to_string(),
                 str::to_string,
             );
-            for located in r.instances {
+            for raw in r.instances {
+                let located: Located<RawStateInstance<'t>> = parse_in(self.text, raw.get())?;
                 let inst = located.value;
                 if inst.deposed.is_some() {
                     continue;
                 }
-                let start = object_start(self.text, located.first_key, 0);
+                let start = object_start(
+                    self.text,
+                    located.first_key,
+                    range_in(self.text, raw.get()).start,
+                );
                 let index = inst
                     .index_key
                     .map(|k| format!("[{}]", k.get()))
@@ -211,6 +233,7 @@ impl<'t> Reader<'t, '_> {
                 ));
             }
         }
+        Ok(())
     }
 
     fn resource(
@@ -447,7 +470,15 @@ fn tag_map<'a>(raw: Option<&'a RawValue>, mark: &UnknownMark) -> Option<Value<'a
         .0
         .iter()
         .flatten()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .map(|(k, v)| {
+            let value = match v {
+                Some(v) => Value::String(v.clone()),
+                // Terraform writes tag values as strings: anything else
+                // is not known to be a tag value, so not decided on.
+                None => Value::unknown("the plan records a tag value that is not a string"),
+            };
+            (k.clone(), value)
+        })
         .collect();
     for key in &mark.keys {
         out.insert(Cow::Owned(key.clone()), Value::Unknown(Unknown::UntilApply));

@@ -144,8 +144,8 @@ fn read_plan_or_state<'a>(
     };
     let providers = config.as_ref().map_or(&[][..], |c| &c.settings[..]);
     if let Some(changes) = top.resource_changes {
-        inventory.resources.reserve_exact(changes.len());
-        for change in changes {
+        for raw in changes {
+            let change = parse_in(text, raw.get()).map_err(structure_error)?;
             if let Some(r) = reader.change(change, providers).map_err(structure_error)? {
                 inventory.resources.push(r);
             }
@@ -229,16 +229,29 @@ fn read_raw_state<'a>(
         .at(range));
     }
     if let Some(raw) = top.resources {
-        let resources: Vec<RawStateResource<'_>> =
-            parse_in(text, raw.get()).map_err(structure_error)?;
-        Reader {
+        let resources: Vec<&RawValue> = parse_in(text, raw.get()).map_err(structure_error)?;
+        let reader = Reader {
             text,
             file,
             config: None,
+        };
+        for raw in resources {
+            let resource: RawStateResource<'_> =
+                parse_in(text, raw.get()).map_err(structure_error)?;
+            reader
+                .raw_state(resource, &mut inventory.resources)
+                .map_err(structure_error)?;
         }
-        .raw_state(resources, &mut inventory.resources);
     }
     Ok(())
+}
+
+/// At most `max` characters of a value from the input, for a message.
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 fn check_format_version(text: &str, raw: &RawValue) -> Result<(), InputError> {
@@ -252,7 +265,7 @@ fn check_format_version(text: &str, raw: &RawValue) -> Result<(), InputError> {
         Some(0 | 1) => Ok(()),
         _ => Err(InputError::new(
             ErrorCode::UnsupportedFormatVersion,
-            format!("format_version {} is not supported", raw.get()),
+            format!("format_version {} is not supported", clip(raw.get(), 40)),
         )
         .help("tierkey reads format versions 0.x and 1.x (Terraform 0.12 and later, every OpenTofu); a new major version changes the format incompatibly, so upgrade tierkey")
         .at(span)),

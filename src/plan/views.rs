@@ -14,7 +14,6 @@ use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use crate::json::lenient::{LenientBool, LenientObject, LenientStr, UnknownMark};
-use crate::json::Located;
 
 /// The top level, each member kept as a raw slice until it is needed.
 #[derive(Deserialize)]
@@ -25,11 +24,11 @@ pub(super) struct Top<'a> {
     pub variables: Option<&'a RawValue>,
     #[serde(borrow)]
     pub planned_values: Option<&'a RawValue>,
-    /// Parsed in the same pass as the top level: the bulk of a plan. Boxed:
-    /// the vector's spare capacity then costs a pointer, not an entry, per
-    /// element.
+    /// The bulk of a plan: each entry a raw slice (two words), parsed one
+    /// at a time once the configuration is read, so memory stays
+    /// proportional to the file whatever the entries hold.
     #[serde(borrow)]
-    pub resource_changes: Option<Vec<Located<Box<ResourceChange<'a>>>>>,
+    pub resource_changes: Option<Vec<&'a RawValue>>,
     #[serde(borrow)]
     pub configuration: Option<&'a RawValue>,
     pub prior_state: Option<IgnoredAny>,
@@ -285,8 +284,9 @@ pub(super) struct ValuesRoot<'a> {
 
 #[derive(Deserialize, Default)]
 pub(super) struct ValuesModule<'a> {
+    /// Raw slices, parsed one at a time (see [`Top::resource_changes`]).
     #[serde(borrow, default)]
-    pub resources: Vec<Located<ValuesResource<'a>>>,
+    pub resources: Vec<&'a RawValue>,
     #[serde(borrow, default)]
     pub child_modules: Vec<ValuesModule<'a>>,
 }
@@ -320,8 +320,9 @@ pub(super) struct RawStateResource<'a> {
     pub name: LenientStr<'a>,
     #[serde(borrow, default)]
     pub provider: LenientStr<'a>,
+    /// Raw slices, parsed one at a time.
     #[serde(borrow, default)]
-    pub instances: Vec<Located<RawStateInstance<'a>>>,
+    pub instances: Vec<&'a RawValue>,
 }
 
 #[derive(Deserialize)]

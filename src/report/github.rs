@@ -11,7 +11,20 @@ use crate::outcome::Outcome;
 
 /// Escapes a message (the text after `::`).
 pub(crate) fn data(text: &str) -> String {
-    text.replace('%', "%25")
+    // Other control characters (ESC, BEL) become visible escapes first;
+    // line breaks stay, escaped as the runner reads them.
+    let visible: String = text
+        .split('\n')
+        .map(|line| {
+            line.split('\r')
+                .map(|part| super::printable(part).into_owned())
+                .collect::<Vec<_>>()
+                .join("\r")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    visible
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }

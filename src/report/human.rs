@@ -11,6 +11,7 @@ use std::io;
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
+use super::printable;
 use crate::finding::{Finding, Severity};
 use crate::outcome::{InputReport, Outcome};
 use crate::source::{Excerpt, FileId, Sources};
@@ -94,10 +95,11 @@ fn input_error<'a>(sources: &'a Sources, input: &InputReport) -> Option<Shown<'a
         _ => Vec::new(),
     };
     Some(Shown {
-        message: format!("{}: {}", input.error_path(sources), error.message),
+        message: printable(&format!("{}: {}", input.error_path(sources), error.message))
+            .into_owned(),
         code: Some(error.code.as_str()),
         severity: miette::Severity::Error,
-        help: error.help.clone(),
+        help: error.help.as_deref().map(|h| printable(h).into_owned()),
         source,
         labels,
         related: Vec::new(),
@@ -116,7 +118,7 @@ fn labels(f: &Finding) -> (Vec<LabeledSpan>, Vec<(FileId, Vec<LabeledSpan>)>) {
     let first = f.review_primary();
     let primary_file = first.span.file;
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(first.message.clone()),
+        Some(printable(&first.message).into_owned()),
         first.focus.range.clone(),
     )];
     let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
@@ -138,7 +140,10 @@ fn labels(f: &Finding) -> (Vec<LabeledSpan>, Vec<(FileId, Vec<LabeledSpan>)>) {
             }
         }
         same_place.push((l.focus.file, l.focus.range.clone(), 0));
-        let span = LabeledSpan::new_with_span(Some(l.message.clone()), l.focus.range.clone());
+        let span = LabeledSpan::new_with_span(
+            Some(printable(&l.message).into_owned()),
+            l.focus.range.clone(),
+        );
         if l.span.file == primary_file {
             labels.push(span);
         } else if let Some((_, v)) = others.iter_mut().find(|(id, _)| *id == l.span.file) {
@@ -180,7 +185,7 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
     let related = others
         .into_iter()
         .map(|(file, labels)| Shown {
-            message: format!("related: {}", sources.get(file).path),
+            message: format!("related: {}", printable(&sources.get(file).path)),
             code: None,
             severity: miette::Severity::Advice,
             help: None,
@@ -192,7 +197,7 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
     let mut help = f.help.clone();
     if alike > SHOWN_ALIKE {
         help.push_str(&format!(
-            "\n({} more {}-tier resources here are not shown; --format json lists them all)",
+            " ({} more {}-tier resources here are not shown; --format json lists them all)",
             alike - SHOWN_ALIKE,
             f.tier
         ));
@@ -205,17 +210,20 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
                 .map(|e| format!(" until {e}"))
                 .unwrap_or_default();
             (
-                format!("[waived{until}: {}] {}", w.reason, f.message),
+                printable(&format!("[waived{until}: {}] {}", w.reason, f.message)).into_owned(),
                 miette::Severity::Advice,
             )
         }
-        None => (f.message.clone(), self::severity(f.severity)),
+        None => (
+            printable(&f.message).into_owned(),
+            self::severity(f.severity),
+        ),
     };
     Shown {
         message,
         code: Some(f.code.as_str()),
         severity,
-        help: Some(help),
+        help: Some(printable(&help).into_owned()),
         source: excerpt(sources, primary_file),
         labels,
         related,
@@ -306,7 +314,10 @@ fn summary(outcome: &Outcome, tiers: &[Tier]) -> String {
     kinds.sort_unstable();
     let kinds = kinds
         .iter()
-        .map(|(k, n)| format!("{n} {k}"))
+        .map(|(k, n)| match (*k, *n) {
+            ("plan" | "state" | "tfstate", n) if n > 1 => format!("{n} {k}s"),
+            (k, n) => format!("{n} {k}"),
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let mut s = format!(
@@ -320,6 +331,9 @@ fn summary(outcome: &Outcome, tiers: &[Tier]) -> String {
         s.push_str(&format!(", {failed} could not be checked"));
     }
     s.push('\n');
+    if let Some(settings) = &outcome.settings {
+        s.push_str(&format!("         settings: {}\n", printable(settings)));
+    }
     for (group, inputs) in &outcome.groups {
         s.push_str(&format!(
             "         judged together ({group}): {}\n",

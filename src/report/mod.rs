@@ -86,6 +86,27 @@ impl<'a> Loc<'a> {
     }
 }
 
+/// Text from an input made safe to print: control characters (an escape
+/// sequence, a bell, a line break inside a region name) become visible
+/// escapes, so they can neither drive a terminal nor start a CI workflow
+/// command on a line of their own. Tabs stay.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// How the human report looks.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {

@@ -224,6 +224,28 @@ pub(super) fn tags_unknown(inventory: &Inventory<'_>, tier: &Tier, r: &Resource<
     )
 }
 
+/// S10: the selectors of the tier cannot read a resource's values, so its
+/// membership cannot be decided.
+pub(super) fn selectors_unreadable(
+    inventory: &Inventory<'_>,
+    tier: &Tier,
+    r: &Resource<'_>,
+    why: &str,
+) -> Finding {
+    finding(
+        tier,
+        Code::TagsUnknown,
+        None,
+        format!(
+            "the selectors of the {} tier cannot read the values of {} ({why}), so its membership cannot be decided",
+            tier.name, r.address
+        ),
+        "check that the input is the unmodified output of Terraform".into(),
+        label(inventory, &r.site, "its values cannot be read".into()),
+    )
+    .of_resource(inventory, r, None)
+}
+
 /// S2: a tag differs from the tier tag only in case.
 pub(super) fn case_mismatch(
     inventory: &Inventory<'_>,

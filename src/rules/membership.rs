@@ -72,9 +72,15 @@ pub(super) fn classify(inventory: &Inventory<'_>, tier: &Tier) -> Classified {
         }
         // Selectors of tierkey.toml decide before tags do.
         let membership = match tier.selects(&r.rtype, &r.address, || inventory.values(r)) {
-            Some(true) => Membership::Member,
-            Some(false) => Membership::NotMember,
-            None => tier.membership(&r.tags),
+            Ok(Some(true)) => Membership::Member,
+            Ok(Some(false)) => Membership::NotMember,
+            Ok(None) => tier.membership(&r.tags),
+            // The selectors cannot decide: the membership is unknown.
+            Err(why) => {
+                findings.push(diags::selectors_unreadable(inventory, tier, r, &why));
+                roles.push(Role::Other);
+                continue;
+            }
         };
         let global = is_global_type(&r.rtype);
         let role = match membership {

@@ -9,6 +9,8 @@
 //! followed to their keys. The key found must be a tier key (its role from
 //! [`membership`](super::membership)) in the same region as the data.
 
+use std::collections::HashMap;
+
 use crate::aws::{arn_region, is_aws_managed_alias, Data, Encryption, KeyUse};
 use crate::finding::{Finding, Severity};
 use crate::model::{block_address, Inventory, Region, Resource};
@@ -37,19 +39,99 @@ pub(super) fn check(
         roles: &classified.roles,
         severity,
         shared,
+        index: Index::of(inventory, &classified.roles),
     };
-    let mut findings = Vec::new();
+    // The instances of one block that fail alike make one finding.
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut alike: HashMap<(String, String, String), usize> = HashMap::new();
     for (i, r) in inventory.resources.iter().enumerate() {
         if classified.roles[i] != Role::Member {
             continue;
         }
         for encryption in rule.encryptions(i) {
-            if let Some(f) = rule.judge(r, &encryption) {
+            let Some(mut f) = rule.judge(r, &encryption) else {
+                continue;
+            };
+            let key = (
+                block_address(&r.address),
+                encryption.attribute.clone(),
+                format!(
+                    "{:?} {}",
+                    f.region,
+                    f.message.replace(r.address.as_ref(), "")
+                ),
+            );
+            if let Some(&at) = alike.get(&key) {
+                findings[at].resources.push(r.address.to_string());
+            } else {
+                f.subject = format!("{}#{}", key.0, encryption.attribute.replace('`', ""));
+                alike.insert(key, findings.len());
                 findings.push(f);
             }
         }
     }
+    for f in &mut findings {
+        if f.resources.len() > 1 {
+            f.message.push_str(&format!(
+                " (and {} more instances of this block alike)",
+                f.resources.len() - 1
+            ));
+        }
+    }
     findings
+}
+
+/// The input's keys, aliases and resources by what names them, built once.
+struct Index {
+    by_address: HashMap<String, usize>,
+    by_block: HashMap<String, usize>,
+    keys_by_arn: HashMap<String, usize>,
+    keys_by_id: HashMap<String, usize>,
+    aliases: HashMap<String, usize>,
+    /// The first tier key of each known region.
+    tier_keys: HashMap<String, usize>,
+    /// S3 encryption configurations.
+    bucket_encryption: Vec<usize>,
+}
+
+impl Index {
+    fn of(inventory: &Inventory<'_>, roles: &[Role]) -> Index {
+        let mut index = Index {
+            by_address: HashMap::new(),
+            by_block: HashMap::new(),
+            keys_by_arn: HashMap::new(),
+            keys_by_id: HashMap::new(),
+            aliases: HashMap::new(),
+            tier_keys: HashMap::new(),
+            bucket_encryption: Vec::new(),
+        };
+        for (i, r) in inventory.resources.iter().enumerate() {
+            index.by_address.entry(r.address.to_string()).or_insert(i);
+            index.by_block.entry(block_address(&r.address)).or_insert(i);
+            if crate::aws::is_key_type(&r.rtype) {
+                if let Some(arn) = &r.names.arn {
+                    index.keys_by_arn.entry(arn.clone()).or_insert(i);
+                }
+                if let Some(id) = &r.names.key_id {
+                    index.keys_by_id.entry(id.clone()).or_insert(i);
+                }
+                if let (Role::Key(KeyRole::Tier), Region::Known { name, .. }) =
+                    (&roles[i], &r.region)
+                {
+                    index.tier_keys.entry(name.clone()).or_insert(i);
+                }
+            }
+            if r.rtype == "aws_kms_alias" {
+                if let Some(name) = &r.names.name {
+                    index.aliases.entry(name.clone()).or_insert(i);
+                }
+            }
+            if r.rtype == "aws_s3_bucket_server_side_encryption_configuration" {
+                index.bucket_encryption.push(i);
+            }
+        }
+        index
+    }
 }
 
 struct Rule<'i, 'a> {
@@ -59,6 +141,7 @@ struct Rule<'i, 'a> {
     severity: Severity,
     /// The keys of the inputs judged together with this one (S17).
     shared: &'i [&'i SharedKey],
+    index: Index,
 }
 
 /// Which key a use comes to, once values and references are followed.
@@ -86,10 +169,10 @@ impl Rule<'_, '_> {
             return r.encryption.clone();
         }
         let configured: Vec<Encryption> = self
-            .inventory
-            .resources
+            .index
+            .bucket_encryption
             .iter()
-            .filter(|c| c.rtype == "aws_s3_bucket_server_side_encryption_configuration")
+            .map(|&c| &self.inventory.resources[c])
             .filter(|c| Self::points_at(c.names.target.as_ref(), r))
             .flat_map(|c| c.encryption.clone())
             .collect();
@@ -185,19 +268,19 @@ impl Rule<'_, '_> {
         }
         let resources = &self.inventory.resources;
         if let Some(alias) = alias_name(value) {
-            let found = resources
-                .iter()
-                .position(|a| a.rtype == "aws_kms_alias" && a.names.name.as_deref() == Some(alias));
+            let found = self.index.aliases.get(alias).copied();
             return match found.and_then(|a| resources[a].names.target.as_ref()) {
                 Some(target) => self.follow(target, hops + 1),
                 None => self.external(value),
             };
         }
         let id = value.rsplit_once(":key/").map_or(value, |(_, id)| id);
-        let found = resources.iter().position(|k| {
-            crate::aws::is_key_type(&k.rtype)
-                && (k.names.arn.as_deref() == Some(value) || k.names.key_id.as_deref() == Some(id))
-        });
+        let found = self
+            .index
+            .keys_by_arn
+            .get(value)
+            .or_else(|| self.index.keys_by_id.get(id))
+            .copied();
         match found {
             Some(k) => Found::Key(k),
             None => self.external(value),
@@ -249,14 +332,12 @@ impl Rule<'_, '_> {
             return Found::Verdict(InUse::DataSource(address.to_string()));
         }
         let resources = &self.inventory.resources;
-        let found = resources
-            .iter()
-            .position(|r| r.address == address)
-            .or_else(|| {
-                resources
-                    .iter()
-                    .position(|r| block_address(&r.address) == block)
-            });
+        let found = self
+            .index
+            .by_address
+            .get(address)
+            .or_else(|| self.index.by_block.get(&block))
+            .copied();
         let Some(k) = found else {
             return Found::Verdict(InUse::Unknown(format!(
                 "it refers to `{address}`, which this input does not hold"
@@ -326,15 +407,10 @@ impl Rule<'_, '_> {
         let Region::Known { name, .. } = region else {
             return None;
         };
-        self.inventory
-            .resources
-            .iter()
-            .zip(self.roles)
-            .find(|(k, role)| {
-                **role == Role::Key(KeyRole::Tier)
-                    && matches!(&k.region, Region::Known { name: n, .. } if n == name)
-            })
-            .map(|(k, _)| k.address.to_string())
+        self.index
+            .tier_keys
+            .get(name)
+            .map(|&k| self.inventory.resources[k].address.to_string())
     }
 }
 

@@ -5,6 +5,8 @@
 //!   snapshotted once over a shared set of findings (SARIF checked against
 //!   its schema, JUnit parsed back);
 //! - `cli`: exit codes, `--help`, options, and every class of bad input;
+//! - `hardening`: every class of input that once gave a false pass, a
+//!   hang, a leak or an overwrite;
 //! - `corpus`: every input of `../shared/corpus` (ignored, saying why, when
 //!   it is not beside the checkout; an error under CI), and inputs mutated
 //!   byte by byte (no panics);
@@ -17,6 +19,7 @@
 mod cli;
 mod corpus;
 mod fixtures;
+mod hardening;
 mod precommit;
 mod terraform;
 

@@ -1,0 +1,424 @@
+//! Every class of input that once gave a false pass, a hang, a leak or an
+//! overwrite: the binary run on each, asserting the exit status and that
+//! nothing was overwritten or leaked.
+
+use std::fs;
+use std::path::PathBuf;
+
+use crate::{check_json, root, tierkey};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tierkey-hard-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn plan() -> serde_json::Value {
+    let text = fs::read_to_string(root().join("fixtures/examples/multi-region/plan.json"))
+        .expect("fixture");
+    serde_json::from_str(&text).expect("json")
+}
+
+fn codes(report: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .filter_map(|i| i["error_code"].as_str().map(str::to_string))
+        .chain(
+            report["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .map(|f| f["code"].as_str().expect("code").to_string()),
+        )
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Nothing read is never a pass: a directory of JSON files none of which is
+/// ours, a walked `*plan*.json` that is no plan, a walked configuration
+/// with a number no reader holds.
+#[test]
+fn nothing_read_is_never_a_pass() {
+    let dir = scratch("unread");
+    fs::create_dir_all(dir.join("only-package")).expect("dir");
+    fs::write(dir.join("only-package/package.json"), r#"{"name": "x"}"#).expect("write");
+    let (status, report) = check_json(&dir, &["only-package"]);
+    assert_eq!(status, 2);
+    assert_eq!(codes(&report), ["no-inputs"]);
+
+    fs::create_dir_all(dir.join("plans")).expect("dir");
+    fs::write(dir.join("plans/plan.json"), r#"{"resource_changes": []}"#).expect("write");
+    let (status, report) = check_json(&dir, &["plans"]);
+    assert_eq!(status, 2);
+    assert_eq!(codes(&report), ["not-a-plan"]);
+
+    fs::create_dir_all(dir.join("config")).expect("dir");
+    fs::write(
+        dir.join("config/main.tf.json"),
+        r#"{"resource": {"aws_sqs_queue": {"q": {"delay_seconds": 1e400}}}}"#,
+    )
+    .expect("write");
+    let (status, report) = check_json(&dir, &["config"]);
+    assert_eq!(status, 2);
+    assert_eq!(codes(&report), ["invalid-json"]);
+}
+
+/// Files a walk cannot read are reported, never dropped: a dangling
+/// symlink, a FIFO, a symlink out of the tree (which is not followed, so
+/// nothing of its target is printed), a file name that is not UTF-8.
+#[cfg(unix)]
+#[test]
+fn unreadable_walked_files_are_reported_and_nothing_leaks() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch("walk");
+    std::os::unix::fs::symlink("nowhere.json", dir.join("dangling-plan.json")).expect("symlink");
+    std::os::unix::fs::symlink("/proc/self/environ", dir.join("environ-plan.json"))
+        .expect("symlink");
+    let fifo = dir.join("fifo-plan.json");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let odd = std::ffi::OsStr::from_bytes(b"pl\xffan.json");
+    fs::write(dir.join(odd), serde_json::to_vec(&plan()).expect("json")).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tierkey"))
+        .args(["check", "--tag", "tier=database", "--format", "json", "."])
+        .current_dir(&dir)
+        .env("TIERKEY_TEST_SECRET", "s3cr3t-value")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("s3cr3t-value"), "the environment leaked");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let failed: Vec<&str> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .filter(|i| i["error_code"] == "unreadable")
+        .map(|i| i["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "./dangling-plan.json",
+            "./environ-plan.json",
+            "./fifo-plan.json"
+        ]
+    );
+    // The file with a name that is not UTF-8 is read.
+    assert!(report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .any(|i| i["kind"] == "plan"));
+    // Named, the symlink into /proc is refused too.
+    let (status, report) = check_json(&dir, &["environ-plan.json"]);
+    assert_eq!(status, 2);
+    assert!(!report.to_string().contains("s3cr3t-value"));
+}
+
+/// A variables file that is a symlink to `/dev/zero` (or a FIFO) is refused
+/// at once instead of read without end.
+#[cfg(unix)]
+#[test]
+fn special_files_are_never_read() {
+    let dir = scratch("special");
+    fs::write(
+        dir.join("main.tf"),
+        "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink("/dev/zero", dir.join("x.auto.tfvars.json")).expect("symlink");
+    let (status, report) = check_json(&dir, &["."]);
+    assert_eq!(status, 2);
+    assert_eq!(codes(&report), ["unreadable"]);
+}
+
+/// Roots and stacks that are not there, and a root calling itself.
+#[test]
+fn missing_stacks_and_self_calls() {
+    let dir = scratch("stacks");
+    fs::create_dir_all(dir.join("cdktf.out")).expect("dir");
+    fs::write(
+        dir.join("cdktf.out/manifest.json"),
+        r#"{"stacks": {"a": {"synthesizedStackPath": "./stacks/a/cdk.tf.json"}}}"#,
+    )
+    .expect("write");
+    let (status, report) = check_json(&dir, &["cdktf.out/manifest.json"]);
+    assert_eq!(status, 2);
+    assert_eq!(codes(&report), ["unreadable"]);
+
+    fs::create_dir_all(dir.join("self")).expect("dir");
+    fs::write(
+        dir.join("self/main.tf"),
+        "resource \"aws_sqs_queue\" \"q\" {\n  tags = { tier = \"database\" }\n}\nmodule \"again\" {\n  source = \"./\"\n}\n",
+    )
+    .expect("write");
+    let (status, report) = check_json(&dir, &["--no-in-use", "self"]);
+    assert_eq!(status, 1, "{report}");
+    assert_eq!(report["inputs"][0]["path"], "self");
+    assert!(codes(&report).contains(&"module-not-checked".to_string()));
+}
+
+/// A way to break a plan.
+type Break = Box<dyn Fn(&mut serde_json::Value)>;
+
+/// Plan structures Terraform never writes are rejected with their place,
+/// and a tag value that is not a string is not known to be one.
+#[test]
+fn malformed_plans_are_rejected() {
+    let dir = scratch("malformed");
+    let cases: Vec<(&str, Break)> = vec![
+        (
+            "configuration",
+            Box::new(|p| p["configuration"] = true.into()),
+        ),
+        (
+            "change",
+            Box::new(|p| p["resource_changes"][0]["change"] = serde_json::Value::Null),
+        ),
+        (
+            "mode",
+            Box::new(|p| p["resource_changes"][0]["mode"] = 5.into()),
+        ),
+        (
+            "type",
+            Box::new(|p| p["resource_changes"][0]["type"] = serde_json::json!(["x"])),
+        ),
+    ];
+    for (name, break_it) in cases {
+        let mut p = plan();
+        break_it(&mut p);
+        let file = format!("{name}.json");
+        fs::write(dir.join(&file), serde_json::to_vec(&p).expect("json")).expect("write");
+        let (status, report) = check_json(&dir, &[&file]);
+        assert_eq!(status, 2, "{name}");
+        assert_eq!(codes(&report), ["invalid-json"], "{name}");
+        assert!(report["inputs"][0]["line"].is_u64(), "{name}: located");
+    }
+    let mut p = plan();
+    for change in p["resource_changes"].as_array_mut().expect("changes") {
+        if change["change"]["after"]["tags"].is_object() {
+            change["change"]["after"]["tags"]["tier"] = serde_json::json!(["database"]);
+            change["change"]["after"]["tags_all"]["tier"] = serde_json::json!(["database"]);
+        }
+    }
+    fs::write(
+        dir.join("list-tags.json"),
+        serde_json::to_vec(&p).expect("json"),
+    )
+    .expect("write");
+    let (_, report) = check_json(&dir, &["--no-in-use", "list-tags.json"]);
+    assert!(codes(&report).contains(&"tags-unknown".to_string()));
+}
+
+/// Control characters from an input never reach the terminal or start a
+/// workflow command: a region holding a line break and an escape.
+#[test]
+fn control_characters_are_escaped() {
+    let dir = scratch("control");
+    let mut p = plan();
+    let evil = "us-east-1\n::warning::pwned\u{1b}[31m";
+    p["configuration"]["provider_config"]["aws.us"]["expressions"]["region"]["constant_value"] =
+        evil.into();
+    fs::write(dir.join("plan.json"), serde_json::to_vec(&p).expect("json")).expect("write");
+    for format in ["human", "github"] {
+        let out = tierkey(
+            &dir,
+            &[
+                "check",
+                "--tag",
+                "tier=database",
+                "--format",
+                format,
+                "plan.json",
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("pwned"), "{format}: the region is shown");
+        assert!(
+            !text.lines().any(|l| l.starts_with("::warning::pwned")),
+            "{format}: a workflow command was injected:\n{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{format}: a raw escape");
+    }
+}
+
+/// A report never overwrites an input, two formats never share a file,
+/// and a report is written whole or not at all.
+#[test]
+fn reports_never_overwrite_inputs() {
+    let dir = scratch("overwrite");
+    let original = serde_json::to_vec(&plan()).expect("json");
+    fs::write(dir.join("plan.json"), &original).expect("write");
+    for args in [
+        vec!["--format", "sarif=./plan.json", "plan.json"],
+        vec!["--output", "plan.json", "plan.json"],
+        vec![
+            "--format",
+            "sarif=r.out",
+            "--format",
+            "json=./r.out",
+            "plan.json",
+        ],
+    ] {
+        let mut argv = vec!["check", "--tag", "tier=database"];
+        argv.extend(args);
+        let out = tierkey(&dir, &argv);
+        assert_eq!(out.status.code(), Some(2), "{argv:?}");
+        assert_eq!(fs::read(dir.join("plan.json")).expect("read"), original);
+        assert!(!dir.join("r.out").exists());
+    }
+    let out = tierkey(
+        &dir,
+        &[
+            "check",
+            "--tag",
+            "tier=database",
+            "--format",
+            "sarif=r.out",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let written: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("r.out")).expect("report")).expect("whole");
+    assert_eq!(written["version"], "2.1.0");
+    let leftovers: Vec<_> = fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tierkey-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+}
+
+/// A `tierkey.toml` above the current directory counts only inside one
+/// git working tree, up to its top: one in a shared parent never applies.
+#[test]
+fn settings_above_the_repository_never_apply() {
+    let dir = scratch("settings");
+    let waive_all =
+        "[[waiver]]\ntier = \"database\"\nregion = \"us-east-1\"\nreason = \"planted\"\n";
+    fs::write(dir.join("tierkey.toml"), waive_all).expect("write");
+    let work = dir.join("work");
+    fs::create_dir_all(&work).expect("dir");
+    fs::write(
+        work.join("plan.json"),
+        serde_json::to_vec(&plan()).expect("json"),
+    )
+    .expect("write");
+    let out = tierkey(
+        &work,
+        &[
+            "check",
+            "--tag",
+            "tier=database",
+            "--no-in-use",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "the planted waiver applied");
+    // Inside a repository the file at its top applies, and is named.
+    fs::create_dir_all(dir.join(".git")).expect("dir");
+    let out = tierkey(
+        &work,
+        &[
+            "check",
+            "--tag",
+            "tier=database",
+            "--no-in-use",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("settings: ../tierkey.toml"));
+}
+
+/// Carriage returns of CRLF files never reach the terminal, and a byte
+/// order mark is no column.
+#[test]
+fn crlf_and_bom_inputs_are_shown_cleanly() {
+    let dir = scratch("crlf");
+    let text = serde_json::to_string_pretty(&plan())
+        .expect("json")
+        .replace('\n', "\r\n");
+    fs::write(dir.join("plan.json"), format!("\u{feff}{text}")).expect("write");
+    let out = tierkey(&dir, &["check", "--tag", "tier=database", "plan.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\r'));
+    let (_, report) = check_json(&dir, &["--no-in-use", "plan.json"]);
+    // The document starts after the mark: byte 3, column 1.
+    let first = &report["findings"][0];
+    assert_eq!(
+        (first["offset"].as_u64(), first["column"].as_u64()),
+        (Some(3), Some(1))
+    );
+}
+
+/// Usage mistakes are found before anything is read.
+#[test]
+fn usage_mistakes_are_found_first() {
+    let dir = scratch("usage");
+    fs::write(
+        dir.join("plan.json"),
+        serde_json::to_vec(&plan()).expect("json"),
+    )
+    .expect("write");
+    let out = tierkey(
+        &dir,
+        &[
+            "check",
+            "--tag",
+            "tier=database",
+            "--var-file",
+            "missing.tfvars",
+            "plan.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--var-file missing.tfvars: no such file")
+    );
+}
+
+/// Module fan-out stops at a documented bound, saying where.
+#[test]
+fn module_fan_out_is_bounded() {
+    let dir = scratch("fan-out");
+    for (path, text) in [
+        ("main.tf", "provider \"aws\" {\n  region = \"eu-west-1\"\n}\nmodule \"a\" {\n  count  = 1000\n  source = \"./m1\"\n}\n"),
+        ("m1/main.tf", "module \"b\" {\n  count  = 1000\n  source = \"../m2\"\n}\n"),
+        ("m2/main.tf", "resource \"aws_sqs_queue\" \"q\" {\n  count = 1000\n  tags  = { tier = \"database\" }\n}\n"),
+    ] {
+        let file = dir.join(path);
+        fs::create_dir_all(file.parent().expect("dir")).expect("dirs");
+        fs::write(file, text).expect("write");
+    }
+    let (_, report) = check_json(&dir, &["."]);
+    let stopped = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "module-not-checked")
+        .count();
+    assert!(stopped >= 1, "{}", codes(&report).join(","));
+    let not_used: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "tier-key-not-used")
+        .collect();
+    // One finding for the block, not one per instance.
+    assert_eq!(not_used.len(), 1);
+    assert!(
+        not_used[0]["resources"]
+            .as_array()
+            .expect("resources")
+            .len()
+            > 1000
+    );
+}
