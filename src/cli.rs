@@ -8,6 +8,7 @@ use regex::Regex;
 
 use crate::aws::is_kms_arn;
 use crate::configuration::VarArg;
+use crate::finding::Severity;
 use crate::outcome::FailOn;
 use crate::report::Format;
 use crate::rules::RuleOptions;
@@ -48,10 +49,32 @@ pub enum Command {
         force: bool,
     },
     /// Explain a finding or input error code: what it means, why, how to fix it.
+    /// With no code, list every code with its summary.
     Explain {
-        /// A code such as missing-tier-key.
-        code: String,
+        /// A code such as missing-tier-key, an input error code, `config`,
+        /// or a Conformity rule (KMS-009, KMS-010, KMS-011).
+        code: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MinSeverityArg {
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warning,
+    /// Every finding.
+    Info,
+}
+
+impl MinSeverityArg {
+    pub fn severity(self) -> Severity {
+        match self {
+            MinSeverityArg::Error => Severity::Error,
+            MinSeverityArg::Warning => Severity::Warning,
+            MinSeverityArg::Info => Severity::Info,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -81,7 +104,8 @@ pub struct CheckArgs {
     /// Configuration files (.tf, .tofu, .tf.json, cdk.tf.json, hcl2json
     /// output; a .tfvars file checks the root of its directory), plan or
     /// state JSON (`terraform show -json`), raw .tfstate files, or
-    /// directories to search for them.
+    /// directories to search for them; `-` reads a plan, state or JSON
+    /// configuration from standard input.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
@@ -93,14 +117,10 @@ pub struct CheckArgs {
     #[arg(long = "tag-regex", value_name = "KEY=REGEX", help_heading = "Tier")]
     pub tag_regexes: Vec<String>,
 
-    /// The tier's name in messages.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "database",
-        help_heading = "Tier"
-    )]
-    pub tier: String,
+    /// The tier's name in messages (default: the value of the first --tag,
+    /// e.g. `app` for `--tag tier=app`).
+    #[arg(long, value_name = "NAME", help_heading = "Tier")]
+    pub tier: Option<String>,
 
     /// Compare tag keys and values ignoring case.
     #[arg(long, help_heading = "Tier")]
@@ -153,8 +173,8 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Rule")]
     pub together: bool,
 
-    /// Output format, optionally with its own file: human, json, sarif,
-    /// junit, github or gitlab; repeatable (e.g. `--format human --format
+    /// Output format, optionally with its own file: human, compact, json,
+    /// sarif, junit, github, gitlab or markdown; repeatable (e.g. `--format human --format
     /// sarif=tierkey.sarif`).
     #[arg(long = "format", value_name = "FORMAT[=FILE]", help_heading = "Output")]
     pub formats: Vec<String>,
@@ -180,6 +200,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = FailOnArg::Error, help_heading = "Output")]
     pub fail_on: FailOnArg,
 
+    /// The least severe findings the human, compact and markdown reports
+    /// show (their summaries still count every finding).
+    #[arg(long, value_enum, default_value_t = MinSeverityArg::Info, help_heading = "Output")]
+    pub min_severity: MinSeverityArg,
+
     /// Write the report(s) given without their own FILE to FILE instead of
     /// standard output.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
@@ -193,6 +218,28 @@ impl CheckArgs {
             FailOnArg::Warning => FailOn::Warning,
             FailOnArg::Never => FailOn::Never,
         }
+    }
+
+    /// The tier tag pairs of `--tag` and `--tag-regex`.
+    fn pairs(&self, ignore_case: bool) -> Result<Vec<TagPair>, String> {
+        let mut pairs = Vec::new();
+        for tag in &self.tags {
+            let (key, value) = split_pair(tag, "--tag", "KEY=VALUE")?;
+            pairs.push(TagPair {
+                key,
+                value: TagValue::Exact(value),
+            });
+        }
+        for tag in &self.tag_regexes {
+            let (key, pattern) = split_pair(tag, "--tag-regex", "KEY=REGEX")?;
+            let regex = tag_regex(&pattern, ignore_case)
+                .map_err(|e| format!("--tag-regex {tag}: invalid regular expression: {e}"))?;
+            pairs.push(TagPair {
+                key,
+                value: TagValue::Regex(regex),
+            });
+        }
+        Ok(pairs)
     }
 
     /// The reports to write (default: human on standard output). At most
@@ -250,23 +297,7 @@ impl CheckArgs {
             },
         };
         let ignore_case = self.ignore_case || settings.as_ref().is_some_and(|c| c.ignore_case);
-        let mut pairs = Vec::new();
-        for tag in &self.tags {
-            let (key, value) = split_pair(tag, "--tag", "KEY=VALUE")?;
-            pairs.push(TagPair {
-                key,
-                value: TagValue::Exact(value),
-            });
-        }
-        for tag in &self.tag_regexes {
-            let (key, pattern) = split_pair(tag, "--tag-regex", "KEY=REGEX")?;
-            let regex = tag_regex(&pattern, ignore_case)
-                .map_err(|e| format!("--tag-regex {tag}: invalid regular expression: {e}"))?;
-            pairs.push(TagPair {
-                key,
-                value: TagValue::Regex(regex),
-            });
-        }
+        let pairs = self.pairs(ignore_case)?;
         for region in self.default_region.iter().chain(&self.required_regions) {
             if !is_region_name(region) {
                 return Err(format!(
@@ -290,7 +321,11 @@ impl CheckArgs {
                 .map(|c| c.tiers.clone())
                 .unwrap_or_default()
         } else {
-            vec![Tier::new(self.tier.clone(), pairs)]
+            let name = self
+                .tier
+                .clone()
+                .unwrap_or_else(|| default_tier_name(&pairs));
+            vec![Tier::new(name, pairs)]
         };
         if tiers.is_empty() {
             return Err("no tier tag configured, so the rule cannot run\n\
@@ -398,6 +433,25 @@ pub fn parse() -> Result<Cli, String> {
         args.var_order = order.into_iter().map(|(_, v)| v).collect();
     }
     Ok(cli)
+}
+
+/// A tier's name from its first exact tag value when that is a plain word
+/// (`--tag tier=app` → `app`), else `database` (KMS-011's tier).
+fn default_tier_name(pairs: &[TagPair]) -> String {
+    pairs
+        .iter()
+        .find_map(|p| match &p.value {
+            TagValue::Exact(v)
+                if !v.is_empty()
+                    && v.len() <= 32
+                    && v.chars()
+                        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_')) =>
+            {
+                Some(v.clone())
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| "database".to_string())
 }
 
 fn split_pair(arg: &str, flag: &str, shape: &str) -> Result<(String, String), String> {

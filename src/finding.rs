@@ -130,6 +130,11 @@ codes! {
     /// line code review shows: the configuration it was made from is not
     /// known, or does not declare some of the resources.
     SourceNotFound = "source-not-found", Info, ["S16"];
+    /// A tier matches no resource and no key of an input, but tags there come
+    /// close to its tag pairs (the same key with other values, or a key or
+    /// value that differs only slightly): a typo may be giving a silent pass.
+    /// A warning when the tier matches nothing in the whole run.
+    TierMatchesNothing = "tier-matches-nothing", Info, ["S18"];
 }
 
 /// Where the rule reference lives, for links in machine formats.
@@ -155,6 +160,7 @@ pub const STATEMENTS: &[(&str, &str)] = &[
     ("S15", "Terraform configurations as committed"),
     ("S16", "Plan findings point at the source"),
     ("S17", "Inputs judged together"),
+    ("S18", "A tier that matches nothing is suspicious"),
 ];
 
 /// The link to a statement's section of the rule reference.
@@ -192,6 +198,7 @@ impl Code {
             Code::GlobalTierResource => "Nothing to do: global services keep no regional data that a tier key could protect.",
             Code::TierTagCaseMismatch => "Write the tag exactly as the tier tag (AWS tags are case-sensitive), or compare ignoring case with --ignore-case / `ignore_case = true`.",
             Code::TierKeyNotUsed => "Point the resource's key attribute (`kms_key_id`, `kms_key_arn`, `server_side_encryption { kms_key_arn }`, ...) at the tier's customer-managed key of the same region, e.g. `kms_key_id = aws_kms_key.db.arn`, with encryption turned on. A multi-region key counts only in its own region: in another region use its `aws_kms_replica_key` there. To tolerate it for a tier, set `in_use` of the tier in tierkey.toml (or --no-in-use).",
+            Code::TierMatchesNothing => "Check the tier's tag pairs (--tag, or `tags` in tierkey.toml) against the tags the finding names: keys and values are compared exactly, in case too.",
             Code::SourceNotFound => "Name the root module directory the plan was made from with --source DIR (or a `[[source]]` in tierkey.toml for plans written elsewhere), or keep the plan in that directory; check a plan made from the configuration as it is now, and run `terraform init` so that remote modules are in .terraform/modules.",
             Code::ForgottenResource => "Nothing to do if the object is meant to outlive this configuration. It still needs a tier key in its region (or, being a key, still serves as one); destroy it or manage it again if that is not intended.",
         }
@@ -294,6 +301,10 @@ pub struct RegionCheck {
     pub tier: String,
     /// The `subject` of the finding this check gives when it fails.
     pub subject: String,
+    /// How many tier resources are in the region, and how many tier keys
+    /// (a key from outside the input counts as one).
+    pub resources: usize,
+    pub keys: usize,
     pub region: Option<String>,
     pub passed: bool,
 }

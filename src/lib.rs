@@ -93,51 +93,46 @@ struct Judging<'s> {
 
 /// Reads every input, checks each on its own, and collects the findings.
 pub fn run(options: &Options) -> Outcome {
+    run_with_progress(options, &mut |_| {})
+}
+
+/// Where a run is: the input about to be checked, counted from 1 of all
+/// found (for a progress line; the run does not depend on it).
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    pub done: usize,
+    pub total: usize,
+    pub input: &'a str,
+}
+
+/// [`run`], telling `progress` before each input is checked.
+pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) -> Outcome {
     let mut outcome = Outcome::default();
     let mut workspace = Workspace::default();
-    let exclude = options.settings.as_ref().and_then(|s| s.exclude.as_ref());
+    let excluded = |path: &Path| options.settings.as_ref().is_some_and(|s| s.excludes(path));
     let candidates = {
         let sources = &mut outcome.sources;
         let mut calls = |dir: &Path| workspace.called_dirs(dir, sources);
-        input::discover(&options.paths, exclude, &mut calls)
+        input::discover(&options.paths, &excluded, &mut calls)
     };
-    // S17: each group's keys, gathered in a first pass over its inputs.
     let groups: Vec<Option<String>> = candidates
         .iter()
         .map(|c| c.as_ref().ok().and_then(|c| group_of(&c.display, options)))
         .collect();
-    let mut shared: BTreeMap<String, Vec<rules::SharedKey>> = BTreeMap::new();
-    for (candidate, group) in candidates.iter().zip(&groups) {
-        let (Ok(candidate), Some(group)) = (candidate, group) else {
-            continue;
-        };
-        let mut keys = Vec::new();
-        let mut scratch = Outcome::default();
-        let mut judging = Judging {
-            shared: &[],
-            collect: Some(&mut keys),
-        };
-        let read = check_candidate(
-            candidate,
-            options,
-            &mut Workspace::default(),
-            &mut scratch,
-            &mut judging,
-        );
-        shared.entry(group.clone()).or_default().extend(keys);
-        // A file a walk skips as not ours is in no group.
-        if !read.is_empty() {
-            outcome
-                .groups
-                .entry(group.clone())
-                .or_default()
-                .push(candidate.display.clone());
-        }
-    }
+    let shared = shared_keys(&candidates, &groups, options, &mut outcome);
     // Which walked directories gave an input: one that gave none is an
     // error, never a pass (every file in it was skipped as not ours).
     let mut walked_something = vec![false; options.paths.len()];
-    for (candidate, group) in candidates.into_iter().zip(groups) {
+    let total = candidates.len();
+    for (i, (candidate, group)) in candidates.into_iter().zip(groups).enumerate() {
+        progress(Progress {
+            done: i + 1,
+            total,
+            input: match &candidate {
+                Ok(c) => &c.display,
+                Err((path, _)) => path,
+            },
+        });
         let origin = candidate.as_ref().ok().and_then(|c| c.origin);
         let report = match candidate {
             Err((path, error)) => vec![InputReport::failed(path, error)],
@@ -167,7 +162,54 @@ pub fn run(options: &Options) -> Outcome {
         }
         outcome.inputs.extend(report);
     }
-    for (path, walked) in options.paths.iter().zip(walked_something) {
+    report_unread_directories(options, &walked_something, &mut outcome);
+    finish(options, &mut outcome);
+    outcome
+}
+
+/// S17: each group's keys, gathered in a first pass over its inputs; the
+/// inputs of each group are recorded for the summary.
+fn shared_keys(
+    candidates: &[input::Found],
+    groups: &[Option<String>],
+    options: &Options,
+    outcome: &mut Outcome,
+) -> BTreeMap<String, Vec<rules::SharedKey>> {
+    let mut shared: BTreeMap<String, Vec<rules::SharedKey>> = BTreeMap::new();
+    for (candidate, group) in candidates.iter().zip(groups) {
+        let (Ok(candidate), Some(group)) = (candidate, group) else {
+            continue;
+        };
+        let mut keys = Vec::new();
+        let mut scratch = Outcome::default();
+        let mut judging = Judging {
+            shared: &[],
+            collect: Some(&mut keys),
+        };
+        let read = check_candidate(
+            candidate,
+            options,
+            &mut Workspace::default(),
+            &mut scratch,
+            &mut judging,
+        );
+        shared.entry(group.clone()).or_default().extend(keys);
+        // A file a walk skips as not ours is in no group.
+        if !read.is_empty() {
+            outcome
+                .groups
+                .entry(group.clone())
+                .or_default()
+                .push(candidate.display.clone());
+        }
+    }
+    shared
+}
+
+/// A directory given on the command line in which nothing was ours is an
+/// input error, never a pass.
+fn report_unread_directories(options: &Options, walked: &[bool], outcome: &mut Outcome) {
+    for (path, walked) in options.paths.iter().zip(walked) {
         let display = path.display().to_string();
         let reported = outcome
             .inputs
@@ -184,8 +226,24 @@ pub fn run(options: &Options) -> Outcome {
             ));
         }
     }
+}
+
+/// What is decided over the whole run: waivers, a tier that matched
+/// nothing anywhere (S18), the settings named, paths rebased, the order.
+fn finish(options: &Options, outcome: &mut Outcome) {
     if let Some(settings) = &options.settings {
-        waiver::apply(settings, &settings::today(), &mut outcome);
+        waiver::apply(settings, &settings::today(), outcome);
+    }
+    // S18: a tier that matched nothing in the whole run, while tags came
+    // close to it somewhere, is a warning.
+    for tier in &options.tiers {
+        if !outcome.checks.iter().any(|c| c.tier == tier.name) {
+            for f in &mut outcome.findings {
+                if f.code == Code::TierMatchesNothing && f.tier == tier.name {
+                    f.severity = Severity::Warning;
+                }
+            }
+        }
     }
     outcome.settings = options
         .settings
@@ -193,7 +251,6 @@ pub fn run(options: &Options) -> Outcome {
         .map(|s| s.path.display().to_string());
     outcome.rebase(options.base_dir.as_deref());
     outcome.sort();
-    outcome
 }
 
 /// S17: the group an input is judged in: the run's, with `--together`, or
@@ -214,7 +271,9 @@ fn check_candidate(
     judging: &mut Judging<'_>,
 ) -> Vec<InputReport> {
     match candidate.target {
-        Target::Document => check_file(candidate, options, workspace, outcome, judging),
+        Target::Document | Target::Stdin => {
+            check_file(candidate, options, workspace, outcome, judging)
+        }
         Target::ConfigDir => check_configuration(
             &Root::Dir(candidate.path.clone()),
             &candidate.display,
@@ -280,7 +339,8 @@ pub fn check_bytes(path: &str, bytes: Vec<u8>, options: &Options) -> Outcome {
     outcome
 }
 
-/// Reads and checks one file; nothing when a walk skips it as not ours.
+/// Reads and checks one file (or standard input); nothing when a walk
+/// skips it as not ours.
 fn check_file(
     candidate: &Candidate,
     options: &Options,
@@ -288,7 +348,11 @@ fn check_file(
     outcome: &mut Outcome,
     judging: &mut Judging<'_>,
 ) -> Vec<InputReport> {
-    match input::read(&candidate.path) {
+    let read = match candidate.target {
+        Target::Stdin => input::read_stdin(),
+        _ => input::read(&candidate.path),
+    };
+    match read {
         Ok(bytes) => check_document(
             &candidate.display,
             candidate.explicit,
@@ -317,7 +381,9 @@ fn check_document(
     let decoded = match input::decode(bytes) {
         Ok(d) => d,
         Err((error, text)) => {
-            if !explicit && !looks_like_ours(path, text.as_deref()) {
+            // A binary plan is ours wherever it is found.
+            let binary_plan = error.code == ErrorCode::BinaryPlan;
+            if !explicit && !binary_plan && !looks_like_ours(path, text.as_deref()) {
                 return Vec::new();
             }
             report.file = text.map(|t| outcome.sources.add(path.to_string(), t));
@@ -446,6 +512,10 @@ fn fail_document(
 fn source_of(path: &str, options: &Options) -> Option<PathBuf> {
     if let Some(dir) = &options.source {
         return Some(dir.clone());
+    }
+    // Standard input lies in no directory.
+    if path == input::STDIN {
+        return None;
     }
     if let Some(dir) = options
         .settings

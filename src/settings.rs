@@ -34,7 +34,7 @@ strict = false
 # Compare tag keys and values ignoring case (AWS tags are case-sensitive).
 ignore_case = false
 
-# Paths (globs) never checked, relative to where tierkey runs.
+# Paths (globs) never checked, relative to this file.
 # exclude = ["legacy/**", "**/*.bak.json"]
 
 # The configuration that plans written elsewhere were made from, so their
@@ -196,6 +196,19 @@ pub struct SourceRule {
 }
 
 impl Settings {
+    /// Whether a walked path matches an `exclude` glob, relative to the
+    /// settings file's directory.
+    pub fn excludes(&self, path: &Path) -> bool {
+        let Some(set) = &self.exclude else {
+            return false;
+        };
+        let base = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        relative_to(path, base).is_some_and(|rel| set.is_match(rel))
+    }
+
     /// The first `[[group]]` an input at `path` belongs to.
     pub fn group_of(&self, path: &Path) -> Option<String> {
         self.groups.iter().find_map(|group| {

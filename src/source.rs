@@ -206,26 +206,62 @@ fn count_newlines(bytes: &[u8]) -> usize {
 }
 
 /// The `miette::SourceCode` of one file for the human report, clipping lines
-/// longer than [`Excerpt::WINDOW`] bytes to a window around the span.
+/// longer than [`Excerpt::WINDOW`] bytes to a window around the span that
+/// fits the terminal: a little before it, the rest after.
 pub(crate) struct Excerpt<'a> {
     file: &'a SourceFile,
+    /// On a long line: bytes shown before the span and after it.
+    before: usize,
+    after: usize,
+    /// Lines longer than this are long.
+    long: usize,
 }
 
 impl<'a> Excerpt<'a> {
     const WINDOW: usize = 100;
 
+    #[cfg(test)]
     pub(crate) fn new(file: &'a SourceFile) -> Self {
-        Self { file }
+        Self {
+            file,
+            before: Self::WINDOW,
+            after: Self::WINDOW,
+            long: 2 * Self::WINDOW,
+        }
+    }
+
+    /// An excerpt whose long lines fit `width` columns, labels included
+    /// (they start under the span, so little is shown before it).
+    pub(crate) fn fitting(file: &'a SourceFile, width: usize) -> Self {
+        Self {
+            file,
+            before: 12,
+            after: width.saturating_sub(40).max(20),
+            long: width.saturating_sub(10).max(30),
+        }
     }
 }
 
 impl Excerpt<'_> {
-    /// No line break within WINDOW bytes on either side of `offset`.
+    /// Whether the line holding `offset` is longer than `self.long` bytes.
     fn on_long_line(&self, offset: usize) -> bool {
         let bytes = self.file.text().as_bytes();
-        let from = offset.saturating_sub(Self::WINDOW);
-        let to = (offset + Self::WINDOW).min(bytes.len());
-        !bytes[from..to].contains(&b'\n')
+        let from = offset.saturating_sub(self.long);
+        let to = (offset + self.long).min(bytes.len());
+        let start = bytes[from..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map(|i| from + i + 1);
+        let end = bytes[offset..to]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| offset + i);
+        match (start, end) {
+            (Some(start), Some(end)) => end - start > self.long,
+            (Some(start), None) => to == bytes.len() && to - start > self.long || to < bytes.len(),
+            (None, Some(end)) => from == 0 && end > self.long || from > 0,
+            (None, None) => bytes.len() > self.long,
+        }
     }
 }
 
@@ -252,10 +288,17 @@ impl SourceCode for Excerpt<'_> {
             return Err(MietteError::OutOfBounds);
         } else {
             // Back over `before` line breaks, but never further than WINDOW
-            // bytes per line; forward likewise.
+            // bytes per line (on a long line, the excerpt's own window);
+            // forward likewise.
+            let long = self.on_long_line(start);
+            let (back, ahead) = if long {
+                (self.before, self.after)
+            } else {
+                (Self::WINDOW, Self::WINDOW)
+            };
             let mut from = start;
             for n in 0..=before {
-                let limit = from.saturating_sub(Self::WINDOW);
+                let limit = from.saturating_sub(back);
                 match bytes[limit..from].iter().rposition(|&b| b == b'\n') {
                     Some(i) if n < before && limit + i > 0 => from = limit + i,
                     Some(i) => {
@@ -270,7 +313,7 @@ impl SourceCode for Excerpt<'_> {
             }
             let mut to = end;
             for n in 0..=after {
-                let limit = (to + Self::WINDOW).min(bytes.len());
+                let limit = (to + ahead).min(bytes.len());
                 match bytes[to..limit].iter().position(|&b| b == b'\n') {
                     Some(i) if n < after && to + i + 1 < bytes.len() => to = to + i + 1,
                     Some(i) => {

@@ -36,6 +36,14 @@ pub(crate) fn apply(settings: &Settings, today: &str, outcome: &mut Outcome) {
     for (waiver, &count) in settings.waivers.iter().zip(&matched) {
         let expired = waiver.expires.as_deref().filter(|e| *e < today);
         let (code, message, help) = match (expired, count) {
+            (Some(date), 0) => (
+                Code::WaiverExpired,
+                format!(
+                    "the waiver for {} expired on {date}, and it matches no finding",
+                    describe(waiver)
+                ),
+                "remove it from the configuration file",
+            ),
             (Some(date), n) => (
                 Code::WaiverExpired,
                 format!(

@@ -407,7 +407,7 @@ pub(crate) fn encryption(rtype: &str, attrs: &dyn Attributes<'_>) -> Vec<Encrypt
         Some((f, Ok(false))) => KeyUse::Off(match at(attrs, f.path) {
             Some(Value::String(s)) => format!("{} = {s}", f.path.join(".")),
             Some(Value::Bool(_)) => format!("{} = false", f.path.join(".")),
-            _ => format!("{} is not set (default: off)", f.path.join(".")),
+            _ => format!("{} is not set, and off by default", f.path.join(".")),
         }),
         Some((_, Err(why))) => match key_use(at(attrs, row.key), row.without_key) {
             // A key named decides whatever the flag.

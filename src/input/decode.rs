@@ -68,6 +68,35 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, InputError> {
     Ok(bytes)
 }
 
+/// Reads standard input (`-`), at most [`MAX_FILE`] bytes — once: a
+/// second reading (inputs judged together are read twice) gets the same.
+pub(crate) fn read_stdin() -> Result<Vec<u8>, InputError> {
+    static STDIN: std::sync::OnceLock<Result<Vec<u8>, InputError>> = std::sync::OnceLock::new();
+    STDIN.get_or_init(read_stdin_once).clone()
+}
+
+fn read_stdin_once() -> Result<Vec<u8>, InputError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            InputError::new(
+                ErrorCode::Unreadable,
+                format!("cannot read standard input: {e}"),
+            )
+        })?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(InputError::new(
+            ErrorCode::Unreadable,
+            format!("standard input is larger than {} GiB", MAX_FILE >> 30),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Checks the bytes of an input and finds the JSON in them. On failure,
 /// returns the error and, when there is text to point into, that text.
 pub(crate) fn decode(bytes: Vec<u8>) -> Result<Decoded, (InputError, Option<String>)> {

@@ -21,6 +21,10 @@ use walkdir::WalkDir;
 use super::{io_reason, is_config_name, is_variables_name, Candidate, Target};
 use crate::error::{ErrorCode, InputError};
 
+/// Whether a walked path is excluded (the `exclude` globs of the settings
+/// file, which the caller knows how to match).
+pub(crate) type Excluded<'e> = dyn Fn(&Path) -> bool + 'e;
+
 /// The directories (canonical) that the module in a directory calls as
 /// local modules.
 pub(crate) type Calls<'c> = dyn FnMut(&Path) -> Vec<PathBuf> + 'c;
@@ -35,7 +39,7 @@ pub(crate) type Found = Result<Candidate, (String, InputError)>;
 /// inputs of their own.
 pub(crate) fn discover(
     paths: &[PathBuf],
-    exclude: Option<&globset::GlobSet>,
+    exclude: &Excluded<'_>,
     calls: &mut Calls<'_>,
 ) -> Vec<Found> {
     let mut discovery = Discovery {
@@ -48,6 +52,16 @@ pub(crate) fn discover(
     let mut out = Vec::new();
     for (index, path) in paths.iter().enumerate() {
         let display = path.display().to_string();
+        if path.as_os_str() == "-" {
+            out.push(Ok(Candidate {
+                path: path.clone(),
+                display: super::STDIN.into(),
+                explicit: true,
+                target: Target::Stdin,
+                origin: None,
+            }));
+            continue;
+        }
         match std::fs::metadata(path) {
             Err(e) => out.push(Err((
                 display,
@@ -72,7 +86,7 @@ pub(crate) fn discover(
 /// The state of one discovery: roots already listed, and the roots under
 /// the current directory (found once, when a configuration file is named).
 struct Discovery<'a, 'c> {
-    exclude: Option<&'a globset::GlobSet>,
+    exclude: &'a Excluded<'a>,
     calls: &'a mut Calls<'c>,
     /// Canonical directories of the roots listed so far.
     roots_seen: Vec<PathBuf>,
@@ -105,7 +119,7 @@ impl Discovery<'_, '_> {
         let mut config_dirs: Vec<PathBuf> = Vec::new();
         let exclude = self.exclude;
         let top = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        for entry in walk(path, |p| is_excluded(exclude, p)) {
+        for entry in walk(path, exclude) {
             match entry {
                 Ok(e) if !e.file_type().is_dir() => {
                     // Names that are not UTF-8 are paths all the same.
@@ -128,7 +142,7 @@ impl Discovery<'_, '_> {
                         if !config_dirs.contains(&dir) {
                             config_dirs.push(dir);
                         }
-                    } else if is_candidate_name(e.path()) {
+                    } else if is_candidate_name(e.path()) || is_binary_plan(e.path()) {
                         found.push(Ok(Candidate {
                             display: e.path().display().to_string(),
                             path: e.into_path(),
@@ -195,9 +209,7 @@ impl Discovery<'_, '_> {
                 dir
             };
             if self.roots_here.is_none() {
-                let exclude = self.exclude;
-                let excluded = |p: &Path| is_excluded(exclude, p);
-                self.roots_here = Some(local_roots(Path::new("."), excluded, self.calls));
+                self.roots_here = Some(local_roots(Path::new("."), self.exclude, self.calls));
             }
             let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
             let owners: Vec<PathBuf> = self
@@ -280,21 +292,13 @@ fn says_ours(name: &str) -> bool {
             && (lower.ends_with(".json") || lower.ends_with(".tfstate")))
 }
 
-/// Whether a walked path matches an `exclude` glob of the settings file.
-fn is_excluded(exclude: Option<&globset::GlobSet>, path: &Path) -> bool {
-    exclude.is_some_and(|set| {
-        let rel = path.strip_prefix(".").unwrap_or(path);
-        set.is_match(rel) || set.is_match(path)
-    })
-}
-
 /// A walk of `top` in name order that skips `.git/`, `.terraform/`,
 /// `node_modules/`, what `.gitignore` files ignore, and excluded paths, and
 /// never follows symlinked directories.
-fn walk(
+fn walk<'e>(
     top: &Path,
-    excluded: impl Fn(&Path) -> bool,
-) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    excluded: &'e Excluded<'e>,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + 'e {
     let ignores = GitIgnores::new(top);
     WalkDir::new(top)
         .follow_links(false)
@@ -372,7 +376,7 @@ impl GitIgnores {
 /// loads, itself included.
 fn local_roots(
     top: &Path,
-    excluded: impl Fn(&Path) -> bool,
+    excluded: &Excluded<'_>,
     calls: &mut Calls<'_>,
 ) -> Vec<(PathBuf, Vec<PathBuf>)> {
     let mut dirs: Vec<PathBuf> = Vec::new();
@@ -450,6 +454,26 @@ fn sort_key(c: &Found) -> String {
         Ok(c) => c.display.clone(),
         Err((path, _)) => path.clone(),
     }
+}
+
+/// A binary plan file (`terraform plan -out`, a zip archive) under a name
+/// that says plan (`plan.tfplan`, `tfplan`, `plan.out`): by its first bytes.
+fn is_binary_plan(path: &Path) -> bool {
+    use std::io::Read;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    if !(name.contains("plan") || extension.as_deref() == Some("out")) {
+        return false;
+    }
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head == *b"PK\x03\x04")
 }
 
 /// A plan, a state or a JSON document of its own (not a variables file).

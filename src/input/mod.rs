@@ -13,8 +13,8 @@ mod discover;
 use std::path::PathBuf;
 
 pub(crate) use classify::{classify, Document};
-pub(crate) use decode::{decode, read};
-pub(crate) use discover::discover;
+pub(crate) use decode::{decode, read, read_stdin};
+pub(crate) use discover::{discover, Found};
 
 /// What kind of input an input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -57,7 +57,12 @@ pub(crate) enum Target {
     Document,
     /// A directory of configuration files: a root module.
     ConfigDir,
+    /// Standard input (`-`): one document.
+    Stdin,
 }
+
+/// How reports name standard input.
+pub(crate) const STDIN: &str = "<stdin>";
 
 /// A file or root module to read: its path and how it was named.
 #[derive(Debug, Clone)]

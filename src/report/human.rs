@@ -76,16 +76,16 @@ fn severity(s: Severity) -> miette::Severity {
     }
 }
 
-fn excerpt(sources: &Sources, file: FileId) -> Option<Excerpt<'_>> {
+fn excerpt(sources: &Sources, file: FileId, width: usize) -> Option<Excerpt<'_>> {
     let f = sources.get(file);
-    (!f.text().is_empty()).then(|| Excerpt::new(f))
+    (!f.text().is_empty()).then(|| Excerpt::fitting(f, width))
 }
 
-fn input_error<'a>(sources: &'a Sources, input: &InputReport) -> Option<Shown<'a>> {
+fn input_error<'a>(sources: &'a Sources, input: &InputReport, width: usize) -> Option<Shown<'a>> {
     let error = input.error.as_ref()?;
     let source = input
         .file
-        .and_then(|f| excerpt(sources, f))
+        .and_then(|f| excerpt(sources, f, width))
         .filter(|_| error.span.is_some());
     let labels = match (&source, &error.span) {
         (Some(_), Some(span)) => vec![LabeledSpan::new_primary_with_span(
@@ -114,11 +114,34 @@ const SHOWN_ALIKE: usize = 8;
 /// then those of each other file. Instances of one configuration block
 /// share its location: it is underlined once and the others are counted;
 /// at most [`SHOWN_ALIKE`] alike labels are shown.
-fn labels(f: &Finding) -> (Vec<LabeledSpan>, Vec<(FileId, Vec<LabeledSpan>)>) {
+fn labels(
+    sources: &Sources,
+    f: &Finding,
+    width: usize,
+) -> (Vec<LabeledSpan>, Vec<(FileId, Vec<LabeledSpan>)>) {
+    // A label starts under its span: wrapped to the room left there, so it
+    // stays within the terminal.
+    let fit_text = |file: FileId, range: &std::ops::Range<usize>, text: &str| -> String {
+        let file = sources.get(file);
+        let at = file.line_col(range.start);
+        // On a clipped long line the span sits near the start.
+        let column = at.column.saturating_sub(1);
+        let column = if column > width / 2 { 12 } else { column };
+        let gutter = 8 + at.line.to_string().len();
+        let start = gutter + column + (range.len() / 2).min(24) + 2;
+        let room = width.saturating_sub(start).max(24);
+        textwrap::fill(
+            &printable(text),
+            textwrap::Options::new(room).word_splitter(textwrap::WordSplitter::NoHyphenation),
+        )
+    };
+    let fit = |label: &crate::finding::Label| {
+        fit_text(label.focus.file, &label.focus.range, &label.message)
+    };
     let first = f.review_primary();
     let primary_file = first.span.file;
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(printable(&first.message).into_owned()),
+        Some(fit(first)),
         first.focus.range.clone(),
     )];
     let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
@@ -140,10 +163,7 @@ fn labels(f: &Finding) -> (Vec<LabeledSpan>, Vec<(FileId, Vec<LabeledSpan>)>) {
             }
         }
         same_place.push((l.focus.file, l.focus.range.clone(), 0));
-        let span = LabeledSpan::new_with_span(
-            Some(printable(&l.message).into_owned()),
-            l.focus.range.clone(),
-        );
+        let span = LabeledSpan::new_with_span(Some(fit(l)), l.focus.range.clone());
         if l.span.file == primary_file {
             labels.push(span);
         } else if let Some((_, v)) = others.iter_mut().find(|(id, _)| *id == l.span.file) {
@@ -167,7 +187,9 @@ fn labels(f: &Finding) -> (Vec<LabeledSpan>, Vec<(FileId, Vec<LabeledSpan>)>) {
                 .find(|l| l.offset() == range.start && l.len() == range.len())
         };
         if let Some(label) = target {
-            let text = format!("{}{note}", label.label().unwrap_or_default());
+            // Unwrapped, the note added, wrapped again.
+            let text = label.label().unwrap_or_default().replace('\n', " ");
+            let text = fit_text(*file, range, &format!("{text}{note}"));
             *label = if label.primary() {
                 LabeledSpan::new_primary_with_span(Some(text), range.clone())
             } else {
@@ -178,9 +200,9 @@ fn labels(f: &Finding) -> (Vec<LabeledSpan>, Vec<(FileId, Vec<LabeledSpan>)>) {
     (labels, others)
 }
 
-fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
+fn finding<'a>(sources: &'a Sources, f: &Finding, width: usize) -> Shown<'a> {
     let primary_file = f.review_primary().span.file;
-    let (labels, others) = labels(f);
+    let (labels, others) = labels(sources, f, width);
     let alike = f.review_related().filter(|l| l.elidable).count();
     let related = others
         .into_iter()
@@ -189,7 +211,7 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
             code: None,
             severity: miette::Severity::Advice,
             help: None,
-            source: excerpt(sources, file),
+            source: excerpt(sources, file, width),
             labels,
             related: Vec::new(),
         })
@@ -224,7 +246,7 @@ fn finding<'a>(sources: &'a Sources, f: &Finding) -> Shown<'a> {
         code: Some(f.code.as_str()),
         severity,
         help: Some(printable(&help).into_owned()),
-        source: excerpt(sources, primary_file),
+        source: excerpt(sources, primary_file, width),
         labels,
         related,
     }
@@ -236,7 +258,10 @@ fn handler(style: super::Style) -> GraphicalReportHandler {
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    GraphicalReportHandler::new_themed(theme).with_width(style.width)
+    // A hyphenated word (`case-sensitive`, `us-east-1`) is never split.
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
 
 /// A `tierkey.toml` error, pointing into the file.
@@ -278,12 +303,13 @@ pub(super) fn write(
     let shown = outcome
         .inputs
         .iter()
-        .filter_map(|i| input_error(&outcome.sources, i))
+        .filter_map(|i| input_error(&outcome.sources, i, style.width))
         .chain(
             outcome
                 .findings
                 .iter()
-                .map(|f| finding(&outcome.sources, f)),
+                .filter(|f| style.shows(f))
+                .map(|f| finding(&outcome.sources, f, style.width)),
         );
     for diagnostic in shown {
         text.clear();
@@ -293,7 +319,19 @@ pub(super) fn write(
         out.write_all(text.as_bytes())?;
         out.write_all(b"\n")?;
     }
-    out.write_all(summary(outcome, tiers).as_bytes())
+    // Wrapped to the terminal, continuation lines under the text.
+    let wrapped: Vec<String> = summary(outcome, tiers)
+        .lines()
+        .map(|line| {
+            textwrap::fill(
+                line,
+                textwrap::Options::new(style.width.max(40))
+                    .subsequent_indent("           ")
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation),
+            )
+        })
+        .collect();
+    out.write_all((wrapped.join("\n") + "\n").as_bytes())
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -344,7 +382,13 @@ fn summary(outcome: &Outcome, tiers: &[Tier]) -> String {
         let checks = outcome.checks.iter().filter(|c| c.tier == tier.name);
         let checked = checks.clone().count();
         let without = checks.filter(|c| !c.passed).count();
-        if checked == 0 {
+        if read == 0 {
+            s.push_str(&format!(
+                "         {} tier ({}): nothing checked\n",
+                tier.name,
+                tier.describe()
+            ));
+        } else if checked == 0 {
             s.push_str(&format!(
                 "         {} tier ({}): no tier resources\n",
                 tier.name,

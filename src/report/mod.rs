@@ -6,15 +6,18 @@
 //! `gitlab` are the CI formats. Every format locates findings through
 //! [`Loc`], so they all agree on lines, columns and offsets.
 
+mod compact;
 mod github;
 mod gitlab;
 mod human;
 mod json;
 mod junit;
+mod markdown;
 mod sarif;
 
 use std::io;
 
+use crate::finding::Severity;
 use crate::outcome::Outcome;
 use crate::source::{LineCol, Sources, Span};
 use crate::tier::Tier;
@@ -34,6 +37,11 @@ pub enum Format {
     Github,
     /// GitLab Code Quality JSON.
     Gitlab,
+    /// One line per finding, `path:line:col: severity[code] message`.
+    Compact,
+    /// Markdown for pull-request comments and GitHub's job summary: a table
+    /// of regions per tier, then the findings.
+    Markdown,
 }
 
 impl Format {
@@ -44,6 +52,8 @@ impl Format {
         Format::Junit,
         Format::Github,
         Format::Gitlab,
+        Format::Compact,
+        Format::Markdown,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +64,8 @@ impl Format {
             Format::Junit => "junit",
             Format::Github => "github",
             Format::Gitlab => "gitlab",
+            Format::Compact => "compact",
+            Format::Markdown => "markdown",
         }
     }
 
@@ -107,12 +119,15 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// How the human report looks.
+/// How the reports for people (human, compact, markdown) look.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     pub color: bool,
     /// Terminal width for wrapping.
     pub width: usize,
+    /// The least severe findings shown (`--min-severity`); summaries still
+    /// count every finding. Machine formats show them all.
+    pub min_severity: Severity,
 }
 
 impl Default for Style {
@@ -120,8 +135,22 @@ impl Default for Style {
         Self {
             color: false,
             width: 100,
+            min_severity: Severity::Info,
         }
     }
+}
+
+impl Style {
+    /// Whether a finding is shown.
+    pub(crate) fn shows(&self, finding: &crate::finding::Finding) -> bool {
+        finding.severity <= self.min_severity
+    }
+}
+
+/// A SARIF document for a run that checked nothing: not successful, the
+/// error as a tool execution notification.
+pub fn sarif_failure(message: &str) -> String {
+    sarif::failure(message)
 }
 
 /// Renders a configuration file error with the place it points at.
@@ -148,5 +177,7 @@ pub fn write(
         Format::Junit => junit::write(outcome, tiers, out),
         Format::Github => github::write(outcome, out),
         Format::Gitlab => gitlab::write(outcome, out),
+        Format::Compact => compact::write(outcome, style, out),
+        Format::Markdown => markdown::write(outcome, tiers, style, out),
     }
 }

@@ -141,6 +141,41 @@ fn rules() -> Vec<Value> {
         .collect()
 }
 
+/// A SARIF document of one run: tierkey and its rules, whether it
+/// succeeded (no notification), and its results.
+fn document(notifications: &[Value], results: &[Value]) -> Value {
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "tierkey",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                    "rules": rules(),
+                }
+            },
+            "invocations": [{
+                "executionSuccessful": notifications.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    })
+}
+
+/// A run that checked nothing: `executionSuccessful: false`, the message
+/// as a notification, no results.
+pub(super) fn failure(message: &str) -> String {
+    let notification = json!({
+        "level": "error",
+        "message": { "text": message },
+    });
+    serde_json::to_string_pretty(&document(&[notification], &[])).unwrap_or_default() + "\n"
+}
+
 pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
     let sources = &outcome.sources;
     let notifications: Vec<Value> = outcome
@@ -172,26 +207,12 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             Some(n)
         })
         .collect();
-    let sarif = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "tierkey",
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                    "rules": rules(),
-                }
-            },
-            "invocations": [{
-                "executionSuccessful": notifications.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "columnKind": "unicodeCodePoints",
-            "results": outcome.findings.iter().map(|f| result(sources, f)).collect::<Vec<_>>(),
-        }]
-    });
+    let results: Vec<Value> = outcome
+        .findings
+        .iter()
+        .map(|f| result(sources, f))
+        .collect();
+    let sarif = document(&notifications, &results);
     let mut sarif = sarif;
     // What relative URIs are relative to: the repository root.
     let base = outcome.base.display().to_string().replace('\\', "/");

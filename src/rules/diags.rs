@@ -197,8 +197,39 @@ pub(super) fn global_tier_resource(
     .of_resource(inventory, r, None)
 }
 
-/// S3, S10: the tags of an AWS resource are unknown.
-pub(super) fn tags_unknown(inventory: &Inventory<'_>, tier: &Tier, r: &Resource<'_>) -> Finding {
+/// S3, S10: the tags of AWS resources are unknown, for one cause (the same
+/// reason in one module): one finding, naming each resource.
+pub(super) fn tags_unknown(
+    inventory: &Inventory<'_>,
+    tier: &Tier,
+    alike: &[&Resource<'_>],
+) -> Finding {
+    let r = alike[0];
+    let mut f = tags_unknown_one(inventory, tier, r);
+    if alike.len() > 1 {
+        f.message = format!(
+            "the tags of {} and {} more resources are not known ({}), so their {} tier membership cannot be decided",
+            r.address,
+            alike.len() - 1,
+            r.tags.unknown_why(),
+            tier.name
+        );
+        f.address = None;
+        f.resources = alike.iter().map(|r| r.address.to_string()).collect();
+        for other in &alike[1..] {
+            let mut l = label(
+                inventory,
+                other.declared.as_ref().map_or(&other.site, |d| &d.site),
+                format!("also {}", other.address),
+            );
+            l.elidable = true;
+            f.related.push(l);
+        }
+    }
+    f
+}
+
+fn tags_unknown_one(inventory: &Inventory<'_>, tier: &Tier, r: &Resource<'_>) -> Finding {
     finding(
         tier,
         Code::TagsUnknown,
@@ -244,6 +275,33 @@ pub(super) fn selectors_unreadable(
         label(inventory, &r.site, "its values cannot be read".into()),
     )
     .of_resource(inventory, r, None)
+}
+
+/// S18: the tier matches nothing here, but tags come close to its pairs.
+pub(super) fn suspicious_tier(inventory: &Inventory<'_>, tier: &Tier, close: &[String]) -> Finding {
+    let span = inventory
+        .document
+        .clone()
+        .unwrap_or(Span::new(crate::source::FileId(0), 0..0));
+    finding(
+        tier,
+        Code::TierMatchesNothing,
+        None,
+        format!(
+            "the {} tier ({}) matches no resource and no key here, but {}",
+            tier.name,
+            tier.describe(),
+            close.join("; ")
+        ),
+        "check the tier's tag pairs: keys and values are compared exactly, in case too".into(),
+        Label {
+            focus: Span::new(span.file, span.range.start..span.range.start + 1),
+            span,
+            message: "here".into(),
+            elidable: false,
+        },
+    )
+    .about("tier")
 }
 
 /// S2: a tag differs from the tier tag only in case.

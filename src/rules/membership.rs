@@ -42,11 +42,19 @@ pub(super) enum KeyRole {
 pub(super) struct Classified {
     pub roles: Vec<Role>,
     pub findings: Vec<Finding>,
+    /// Keys that are a usable tier key of another tier of the run (by
+    /// resource index; empty when there is none): never suggested for
+    /// re-tagging.
+    pub taken: Vec<bool>,
 }
 
 pub(super) fn classify(inventory: &Inventory<'_>, tier: &Tier) -> Classified {
     let mut roles = Vec::with_capacity(inventory.resources.len());
     let mut findings = Vec::new();
+    let mut unknown_tags: std::collections::BTreeMap<
+        (String, String),
+        Vec<&crate::model::Resource<'_>>,
+    > = std::collections::BTreeMap::new();
     for r in &inventory.resources {
         if !r.is_aws || r.rtype == "aws_kms_alias" {
             roles.push(Role::Other);
@@ -95,7 +103,17 @@ pub(super) fn classify(inventory: &Inventory<'_>, tier: &Tier) -> Classified {
                 Role::Member
             }
             Membership::Unknown if !global => {
-                findings.push(diags::tags_unknown(inventory, tier, r));
+                // One finding per cause: the same reason in one module.
+                let module = crate::model::block_address(&r.address);
+                let module = module
+                    .rsplitn(3, '.')
+                    .nth(2)
+                    .unwrap_or_default()
+                    .to_string();
+                unknown_tags
+                    .entry((module, r.tags.unknown_why()))
+                    .or_default()
+                    .push(r);
                 Role::Other
             }
             Membership::CaseMismatch(tag) => {
@@ -106,10 +124,17 @@ pub(super) fn classify(inventory: &Inventory<'_>, tier: &Tier) -> Classified {
         };
         roles.push(role);
     }
+    for alike in unknown_tags.values() {
+        findings.push(diags::tags_unknown(inventory, tier, alike));
+    }
     for provider in inventory.providers.iter().filter(|p| p.is_aws) {
         if let (Some(why), Some(site)) = (tier.hidden_by(&provider.ignore_tags), &provider.site) {
             findings.push(diags::tier_tag_ignored(tier, &provider.key, site, &why));
         }
     }
-    Classified { roles, findings }
+    Classified {
+        roles,
+        findings,
+        taken: Vec::new(),
+    }
 }

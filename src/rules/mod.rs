@@ -2,12 +2,13 @@
 //!
 //! [`check`] runs every rule for every tier: membership is decided once per
 //! tier ([`membership`]) and shared; each rule is one file
-//! ([`tier_key_per_region`], [`tier_key_in_use`]); notes about the input itself are reported
+//! ([`tier_key_per_region`], [`tier_key_in_use`], [`suspicious_tier`]); notes about the input itself are reported
 //! once, whatever the tiers; `--strict` is applied once, at the end. Adding
 //! a rule is a new file here and one line in [`check`].
 
 mod diags;
 mod membership;
+mod suspicious_tier;
 mod tier_key_in_use;
 mod tier_key_per_region;
 
@@ -42,6 +43,32 @@ pub(crate) struct SharedKey {
     pub tier_key: Result<(), String>,
 }
 
+/// Every tier's classification of the input's resources; a tier key of one
+/// tier is marked `taken` for the others (no key to re-tag for them).
+fn classify_all(inventory: &Inventory<'_>, tiers: &[Tier]) -> Vec<membership::Classified> {
+    let mut all: Vec<membership::Classified> = tiers
+        .iter()
+        .map(|tier| membership::classify(inventory, tier))
+        .collect();
+    if all.len() > 1 {
+        let tier_keys: Vec<Vec<bool>> = all
+            .iter()
+            .map(|c| {
+                c.roles
+                    .iter()
+                    .map(|r| matches!(r, membership::Role::Key(membership::KeyRole::Tier)))
+                    .collect()
+            })
+            .collect();
+        for (t, classified) in all.iter_mut().enumerate() {
+            classified.taken = (0..inventory.resources.len())
+                .map(|i| (0..tier_keys.len()).any(|o| o != t && tier_keys[o][i]))
+                .collect();
+        }
+    }
+    all
+}
+
 /// S17: the candidate keys of one input, for the other inputs of its group.
 pub(crate) fn shared_keys(
     inventory: &Inventory<'_>,
@@ -51,8 +78,8 @@ pub(crate) fn shared_keys(
     use crate::aws::{is_key_type, KeyUse};
     use crate::model::{block_address, Region};
     let mut out = Vec::new();
-    for tier in tiers {
-        let classified = membership::classify(inventory, tier);
+    let all = classify_all(inventory, tiers);
+    for (tier, classified) in tiers.iter().zip(all) {
         for (k, r) in inventory.resources.iter().enumerate() {
             if !is_key_type(&r.rtype) {
                 continue;
@@ -124,11 +151,12 @@ pub(crate) fn check(
 ) -> (Vec<Finding>, Vec<RegionCheck>) {
     let mut findings = Vec::new();
     let mut checks = Vec::new();
-    for tier in tiers {
-        let classified = membership::classify(inventory, tier);
+    let all = classify_all(inventory, tiers);
+    for (tier, classified) in tiers.iter().zip(all) {
         let shared: Vec<&SharedKey> = shared.iter().filter(|k| k.tier == tier.name).collect();
         let (found, checked) = tier_key_per_region::check(inventory, tier, &classified, &shared);
         let in_use = tier_key_in_use::check(inventory, tier, &classified, &shared);
+        findings.extend(suspicious_tier::check(inventory, tier, &classified));
         findings.extend(classified.findings);
         findings.extend(found);
         findings.extend(in_use);

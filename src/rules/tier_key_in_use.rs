@@ -72,9 +72,10 @@ pub(super) fn check(
     }
     for f in &mut findings {
         if f.resources.len() > 1 {
+            let more = f.resources.len() - 1;
             f.message.push_str(&format!(
-                " (and {} more instances of this block alike)",
-                f.resources.len() - 1
+                " (and {more} more {} of this block alike)",
+                if more == 1 { "instance" } else { "instances" }
             ));
         }
     }

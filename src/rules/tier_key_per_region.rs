@@ -68,6 +68,9 @@ struct Keys {
     possible: Vec<(usize, String)>,
     unusable: Vec<(usize, String)>,
     near_miss: Vec<(usize, String)>,
+    /// Keys that are not the tier's (untagged, or of a tier not checked in
+    /// this run): the tier tag would make them the tier's.
+    other: Vec<usize>,
 }
 
 /// Applies the rule to one input and one tier.
@@ -125,6 +128,8 @@ pub(super) fn check(
             input: String::new(),
             tier: tier.name.clone(),
             subject: place_subject(place, stakes, inventory),
+            resources: stakes.len(),
+            keys: here.tier.len() + usize::from(external_here),
             region,
             passed,
         });
@@ -168,6 +173,9 @@ fn places(inventory: &Inventory<'_>, classified: &Classified) -> Places {
                     KeyRole::Possible(why) => slot.possible.push((i, why.clone())),
                     KeyRole::Unusable(why) => slot.unusable.push((i, why.clone())),
                     KeyRole::NearMiss(tag) => slot.near_miss.push((i, tag.clone())),
+                    KeyRole::Other if !classified.taken.get(i).copied().unwrap_or(false) => {
+                        slot.other.push(i);
+                    }
                     KeyRole::Other => {}
                 }
             }
@@ -456,14 +464,29 @@ impl Rule<'_, '_> {
 
     /// What to do about a place without a confirmed tier key.
     fn help(&self, place: &Place, stakes: &[Stake], here: &Keys, doubtful: bool) -> String {
+        let wanted = self.tier.wanted();
         let mut help = match place {
-            Place::Known(r) => format!("add an aws_kms_key with {} in {r}", self.tier.wanted()),
-            _ => format!(
-                "add an aws_kms_key with {} under the same provider configuration, or make the region known ({})",
-                self.tier.wanted(),
-                // An unknown place's stakes say why they are there.
-                stakes.first().map_or("", |s| s.how.as_str())
-            ),
+            // A key of the region that only lacks the tier tag is the
+            // quickest fix.
+            Place::Known(r) if !here.other.is_empty() => {
+                let keys: Vec<&str> = here.other.iter().map(|i| self.address(*i)).collect();
+                format!(
+                    "tag {} with {wanted}, or add an aws_kms_key with {wanted} in {r}",
+                    keys.join(" or ")
+                )
+            }
+            Place::Known(r) => format!("add an aws_kms_key with {wanted} in {r}"),
+            _ => {
+                let provider = stakes
+                    .first()
+                    .and_then(|s| self.inventory.resources[s.resource].provider)
+                    .and_then(|p| self.inventory.providers.get(p))
+                    .map(|p| format!(" in provider configuration `{}`", p.key))
+                    .unwrap_or_default();
+                format!(
+                    "make the region known: set `region`{provider}, or give --default-region for what AWS_REGION or a profile supplies at run time; or add an aws_kms_key with {wanted} under the same provider configuration"
+                )
+            }
         };
         if !here.unusable.is_empty() {
             let listed: Vec<String> = here

@@ -589,6 +589,23 @@ fn init_and_explain() {
         assert_eq!(code(&out), 0, "{code_name}");
         assert!(String::from_utf8_lossy(&out.stdout).starts_with(code_name));
     }
+    for (code_name, starts) in [
+        ("config", "config"),
+        ("KMS-011", "KMS-011"),
+        ("kms-009", "KMS-009"),
+    ] {
+        let out = tierkey(&dir, &["explain", code_name]);
+        assert_eq!(code(&out), 0, "{code_name}");
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with(starts));
+    }
+    // Without a code: every code with its summary, wrapped to COLUMNS.
+    let out = tierkey(&dir, &["explain"]);
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for c in tierkey::Code::ALL {
+        assert!(text.contains(&format!("  {} (", c.as_str())), "{c}");
+    }
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
     let out = tierkey(&dir, &["explain", "no-such-code"]);
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("known codes: missing-tier-key"));
@@ -825,4 +842,112 @@ fn in_use_is_configurable_per_tier() {
     };
     assert_eq!(code(&out), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected error, warning, info or off"));
+}
+
+/// S18: tier tag pairs with a typo are named, with what was seen.
+#[test]
+fn suspicious_tiers_are_named() {
+    let dir = fixture("s11-compliant");
+    for (tag, expected) in [
+        ("tier=", "tag `tier` has the values \"database\""),
+        ("tier = database", "(did you mean tier=database?)"),
+        ("Tier=database", "(did you mean tier=database?)"),
+    ] {
+        let run = |extra: &[&str]| {
+            let mut args = vec!["check", "--no-in-use", "--tag", tag];
+            args.extend_from_slice(extra);
+            args.push("plan.json");
+            tierkey(&dir, &args)
+        };
+        let out = run(&["--format", "json"]);
+        assert_eq!(code(&out), 0, "{tag}: warnings only");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let found = finding(&report, "tier-matches-nothing");
+        assert_eq!(found["severity"], "warning", "{tag}");
+        assert!(
+            found["message"]
+                .as_str()
+                .expect("message")
+                .contains(expected),
+            "{tag}: {}",
+            found["message"]
+        );
+        let out = run(&["--fail-on", "warning"]);
+        assert_eq!(code(&out), 1, "{tag}: --fail-on warning fails");
+    }
+    // A tier that matches, beside one that does not: no finding.
+    let (_, report) = check_json(&dir, &["--no-in-use", "plan.json"]);
+    assert!(!report.to_string().contains("tier-matches-nothing"));
+}
+
+/// `-` reads standard input, named `<stdin>` in reports.
+#[test]
+fn standard_input_is_an_input() {
+    let plan = fs::read(fixture("examples/multi-region/plan.json")).expect("fixture");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tierkey"))
+        .args(["check", "--tag", "tier=database", "--format", "json", "-"])
+        .current_dir(fixture("s11-compliant"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &plan).expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(code(&out), 1);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["inputs"][0]["path"], "<stdin>");
+    assert_eq!(report["inputs"][0]["kind"], "plan");
+    // The current directory's configuration is no source of standard input.
+    assert!(report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .all(|f| f["source"].is_null()));
+}
+
+/// A run stopped by a usage error still writes the SARIF file it was asked
+/// for, saying it did not succeed and why.
+#[test]
+fn sarif_is_written_when_the_run_cannot_start() {
+    let dir = scratch("sarif-failure");
+    let out = tierkey(
+        &dir,
+        &[
+            "check",
+            "--tag",
+            "tier",
+            "--format",
+            "sarif=out.sarif",
+            "plan.json",
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("out.sarif")).expect("written")).expect("json");
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert!(
+        invocation["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .expect("text")
+            .contains("--tag")
+    );
+}
+
+/// `COLUMNS` bounds every line of the human report, also the excerpts and
+/// labels of a single-line plan.
+#[test]
+fn columns_bound_the_human_report() {
+    for width in [60, 100, 140] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tierkey"))
+            .args(["check", "--tag", "tier=database", "plan.json"])
+            .current_dir(fixture("s13-minified"))
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", width.to_string())
+            .output()
+            .expect("run");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(widest <= width, "{width}: a line of {widest}\n{text}");
+    }
 }

@@ -73,7 +73,7 @@ fn machine_formats_render_a_shared_set_of_findings() {
     let case = root().join("fixtures/m01-machine-formats");
     let mut argv = check_args(&case);
     let human = tierkey(&case, &argv);
-    for format in ["sarif", "junit", "github", "gitlab"] {
+    for format in ["sarif", "junit", "github", "gitlab", "compact", "markdown"] {
         argv.extend(["--format".into(), format.into()]);
         let out = tierkey(&case, &argv);
         argv.truncate(argv.len() - 2);
@@ -185,6 +185,27 @@ fn check_document(format: &str, stdout: &[u8]) {
             let issues: serde_json::Value = serde_json::from_slice(stdout).expect("GitLab JSON");
             assert!(issues.is_array(), "{name}");
         }
+        "compact" => {
+            // `path:line:col: severity[code] message`, then the count.
+            let text = String::from_utf8_lossy(stdout);
+            let lines: Vec<&str> = text.lines().collect();
+            let (last, findings) = lines.split_last().expect("lines");
+            assert!(
+                last.contains(" inputs (") || last.contains(" input ("),
+                "{name}"
+            );
+            for line in findings {
+                let (place, rest) = line.split_once(": ").expect("place");
+                assert_eq!(place.split(':').count(), 3, "{line}");
+                assert!(rest.contains('[') && rest.contains(']'), "{line}");
+            }
+        }
+        "markdown" => {
+            let text = String::from_utf8_lossy(stdout);
+            assert!(text.starts_with("## tierkey: "), "{name}");
+            assert!(text.contains("| input | region | tier resources | tier keys | |"));
+        }
+        // GitHub annotations are checked for escaping in their own test.
         _ => {}
     }
 }

@@ -57,6 +57,16 @@ fn nothing_read_is_never_a_pass() {
     assert_eq!(status, 2);
     assert_eq!(codes(&report), ["not-a-plan"]);
 
+    // Binary plans are known by their bytes, whatever their name says.
+    fs::create_dir_all(dir.join("binary")).expect("dir");
+    for name in ["plan.tfplan", "tfplan", "prod-plan.out"] {
+        fs::write(dir.join("binary").join(name), b"PK\x03\x04 zip").expect("write");
+    }
+    let (status, report) = check_json(&dir, &["binary"]);
+    assert_eq!(status, 2);
+    assert_eq!(codes(&report), ["binary-plan"]);
+    assert_eq!(report["inputs"].as_array().map(Vec::len), Some(3));
+
     fs::create_dir_all(dir.join("config")).expect("dir");
     fs::write(
         dir.join("config/main.tf.json"),

@@ -949,9 +949,11 @@ impl<'w> Evaluator<'w> {
     }
 }
 
-/// Where an attribute is written.
+/// Where an attribute is written; a report underlines its name (and what
+/// quotes it in JSON), not a value that may be long.
 fn attribute_site(attr: &Attribute) -> Site {
-    Site::exact(attr.file, attr.span.clone(), attr.span.clone())
+    let name_end = (attr.span.start + attr.name.len() + 2).min(attr.span.end);
+    Site::exact(attr.file, attr.span.clone(), attr.span.start..name_end)
 }
 
 /// The provider configuration a local name (`aws`, `aws.west`) refers to
