@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # The speed and memory benchmark (not a test), best of 5 each, in one run:
-# - plans of N resources: `tierkey check` against the floor, reading the same
-#   file and parsing it with serde_json into IgnoredAny;
+# - plans of N resources, two generators (`db`: one resource type, `mixed`:
+#   IAM policies with long escaped JSON strings, nested blocks, sensitive
+#   maps, 16 tags each): `tierkey check --format json` against the floor,
+#   reading the same file and parsing it with serde_json into IgnoredAny;
+# - a plan with many findings against a clean one of the same size;
+# - a monorepo of 2000 plans and 500 `.tf` roots, one job against two;
 # - Terraform configurations of N resources (`.tf`): `tierkey check` (parse
 #   and evaluate) against the floor, parsing the same files with hcl-edit.
 #
-#   bench/run.sh              # plans: N = 3000 30000 100000 (~20, ~180, ~600 MB)
-#                             # .tf: N = 2000 20000 (~2.4, ~24 MB)
-#   bench/run.sh 30000        # one plan size, and no .tf table
+#   bench/run.sh              # everything: plans of N = 3000 30000 100000
+#   bench/run.sh 30000        # plans of one size only
+#   BENCH_LARGE=1 bench/run.sh  # plans also of N = 300000 (~1.8 GB)
 #
-# Needs GNU time (/usr/bin/time; `apt-get install time` if missing).
+# Needs GNU time (/usr/bin/time; `apt-get install time` if missing). Writes
+# its inputs to bench/out (about 2 GB; 4 GB more with BENCH_LARGE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /usr/bin/time ] || { echo "bench/run.sh needs GNU time: apt-get install time" >&2; exit 2; }
@@ -17,12 +22,14 @@ cargo build --quiet --release --bin tierkey --example genplan --example gentf --
 out=bench/out
 mkdir -p "$out"
 sizes=("$@")
-tf_sizes=()
+all=0
 if [ ${#sizes[@]} -eq 0 ]; then
+  all=1
   sizes=(3000 30000 100000)
-  tf_sizes=(2000 20000)
+  [ -z "${BENCH_LARGE:-}" ] || sizes+=(300000)
 fi
 runs=5
+tk=target/release/tierkey
 
 # best_of CMD...: prints "SECONDS KB" (minimum wall time; peak RSS of that run).
 best_of() {
@@ -35,29 +42,67 @@ best_of() {
   echo "$best"
 }
 
-echo "| N | file MB | floor s | floor peak MB | tierkey s | tierkey peak MB | time / floor | peak / file |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
-for n in "${sizes[@]}"; do
-  plan="$out/plan-$n.json"
-  [ -f "$plan" ] || target/release/examples/genplan "$n" 12 "$plan"
-  bytes=$(stat -c %s "$plan")
-  read -r ft fm <<<"$(best_of target/release/examples/floor "$plan")"
-  read -r tt tm <<<"$(best_of target/release/tierkey check --tag tier=database "$plan")"
-  awk -v n="$n" -v b="$bytes" -v ft="$ft" -v fm="$fm" -v tt="$tt" -v tm="$tm" 'BEGIN {
-    printf "| %d | %.0f | %.2f | %.0f | %.2f | %.0f | %.2f× | %.2f× |\n",
-      n, b/1e6, ft, fm/1024, tt, tm/1024, tt/ft, tm*1024/b }'
+echo "Plans (\`--format json\`):"
+echo
+echo "| shape | N | file MB | floor s | floor peak MB | tierkey s | tierkey peak MB | time / floor | peak / file |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for shape in db mixed; do
+  for n in "${sizes[@]}"; do
+    plan="$out/$shape-$n.json"
+    [ -f "$plan" ] || target/release/examples/genplan "$n" 6 "$plan" "$shape"
+    bytes=$(stat -c %s "$plan")
+    read -r ft fm <<<"$(best_of target/release/examples/floor "$plan")"
+    read -r tt tm <<<"$(best_of $tk check --tag tier=database --format json "$plan")"
+    awk -v s="$shape" -v n="$n" -v b="$bytes" -v ft="$ft" -v fm="$fm" -v tt="$tt" -v tm="$tm" 'BEGIN {
+      printf "| %s | %d | %.0f | %.2f | %.0f | %.2f | %.0f | %.2f× | %.2f× |\n",
+        s, n, b/1e6, ft, fm/1024, tt, tm/1024, tt/ft, tm*1024/b }'
+  done
+done
+[ "$all" = 1 ] || exit 0
+
+echo
+echo "Many findings: 30 000 resources over 6 regions, with tier keys in 5 of them and in none:"
+echo
+echo "| plan | findings | tierkey s | tierkey peak MB |"
+echo "|---|---:|---:|---:|"
+for shape in db nokeys; do
+  plan="$out/$shape-30000.json"
+  [ -f "$plan" ] || target/release/examples/genplan 30000 6 "$plan" "$shape"
+  count=$($tk check --tag tier=database --format json "$plan" 2>/dev/null | grep -c '"code":' || true)
+  read -r tt tm <<<"$(best_of $tk check --tag tier=database --format json "$plan")"
+  echo "| $shape | $count | $tt | $((tm / 1024)) |"
 done
 
-[ ${#tf_sizes[@]} -gt 0 ] || exit 0
+echo
+echo "A monorepo: 2000 plans (50 resources each) and 500 \`.tf\` roots (40 resources each):"
+echo
+mono="$out/monorepo"
+if [ ! -d "$mono" ]; then
+  mkdir -p "$mono.tmp"
+  target/release/examples/genplan 50 6 "$mono.tmp/plan.json" db
+  target/release/examples/gentf 40 6 "$mono.tmp/tf"
+  for i in $(seq 2000); do mkdir -p "$mono/plans/p$i" && cp "$mono.tmp/plan.json" "$mono/plans/p$i/plan.json"; done
+  for i in $(seq 500); do mkdir -p "$mono/roots" && cp -r "$mono.tmp/tf" "$mono/roots/r$i"; done
+  rm -rf "$mono.tmp"
+fi
+mb=$(du -sm "$mono" | cut -f1)
+echo "| inputs | MB | --jobs 1 s | --jobs 2 s | speed-up |"
+echo "|---:|---:|---:|---:|---:|"
+read -r t1 _ <<<"$(best_of $tk check --jobs 1 --tag tier=database --format json "$mono")"
+read -r t2 _ <<<"$(best_of $tk check --jobs 2 --tag tier=database --format json "$mono")"
+awk -v mb="$mb" -v a="$t1" -v b="$t2" 'BEGIN { printf "| 2500 | %d | %.2f | %.2f | %.2f× |\n", mb, a, b, a/b }'
+
+echo
+echo "Terraform configurations (\`.tf\`), parsed and evaluated:"
 echo
 echo "| N | .tf MB | floor s | floor peak MB | tierkey s | tierkey peak MB | tierkey MB/s | time / floor | peak / file |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for n in "${tf_sizes[@]}"; do
+for n in 2000 20000; do
   dir="$out/tf-$n"
   [ -d "$dir" ] || target/release/examples/gentf "$n" 12 "$dir"
   bytes=$(cat "$dir"/main.tf "$dir"/modules/db/main.tf | wc -c)
   read -r ft fm <<<"$(best_of target/release/examples/floor --hcl "$dir")"
-  read -r tt tm <<<"$(best_of target/release/tierkey check --tag tier=database "$dir")"
+  read -r tt tm <<<"$(best_of $tk check --tag tier=database "$dir")"
   awk -v n="$n" -v b="$bytes" -v ft="$ft" -v fm="$fm" -v tt="$tt" -v tm="$tm" 'BEGIN {
     printf "| %d | %.1f | %.2f | %.0f | %.2f | %.0f | %.1f | %.2f× | %.2f× |\n",
       n, b/1e6, ft, fm/1024, tt, tm/1024, b/1e6/tt, tt/ft, tm*1024/b }'

@@ -1,5 +1,5 @@
 //! Writes a realistic `terraform show -json` plan for benchmarks:
-//! `cargo run --release --example genplan -- N REGIONS OUT.json`.
+//! `cargo run --release --example genplan -- N REGIONS OUT.json [SHAPE]`.
 //!
 //! N resource instances spread over REGIONS aliased providers and 10
 //! modules, each with a planned value, a `resource_changes` entry (with
@@ -7,6 +7,14 @@
 //! 5.5 KB per instance as in real plans. Written minified on one line, as
 //! `terraform show -json` prints it. Every fifth instance is database tier;
 //! the last region has no tier key, so the check has a finding to report.
+//!
+//! SHAPE `db` (the default) makes every instance an `aws_db_instance`;
+//! `nokeys` is the same without any tier key (a `missing-tier-key` finding
+//! per region, every tier instance of it a related location);
+//! `mixed` makes a quarter each IAM policies (long JSON documents in
+//! escaped strings), S3 buckets (nested blocks), database instances and
+//! Lambda functions (sensitive environment maps), with 16 tags apiece, over
+//! 12 modules.
 
 #![recursion_limit = "256"]
 
@@ -56,24 +64,96 @@ fn key_values(region: &str, tier: bool) -> Value {
            "key_usage": "ENCRYPT_DECRYPT", "multi_region": false, "region": region, "tags": tags.clone(), "tags_all": tags})
 }
 
-fn main() -> std::io::Result<()> {
+/// The `mixed` shape: one of four resource types, and its values.
+fn mixed_values(i: usize, region: &str, tier: bool) -> (&'static str, Value) {
+    let mut tags = serde_json::Map::new();
+    for t in 0..15 {
+        tags.insert(
+            format!("team:label-{t}"),
+            json!(format!("value {t} of resource {i}")),
+        );
+    }
+    if tier {
+        tags.insert("tier".into(), json!("database"));
+    }
+    let tags = Value::Object(tags);
+    let arn =
+        |service: &str, what: &str| format!("arn:aws:{service}:{region}:123456789012:{what}-{i}");
+    match i % 4 {
+        0 => {
+            let statements: Vec<Value> = (0..8)
+                .map(|s| json!({"Sid": format!("S{s}"), "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": [arn("s3", "bucket/data"), format!("{}/*", arn("s3", "bucket/data"))],
+                    "Condition": {"StringEquals": {"aws:PrincipalTag/team": "data \"core\""}}}))
+                .collect();
+            let policy = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+            (
+                "aws_iam_policy",
+                json!({"name": format!("policy-{i}"), "path": "/", "description": "x".repeat(80),
+                "policy": policy, "arn": arn("iam", "policy/p"), "tags": tags.clone(), "tags_all": tags}),
+            )
+        }
+        1 => (
+            "aws_s3_bucket",
+            json!({"bucket": format!("bucket-{i}"), "force_destroy": false, "region": region,
+            "arn": format!("arn:aws:s3:::bucket-{i}"),
+            "server_side_encryption_configuration": [{"rule": [{"apply_server_side_encryption_by_default":
+                [{"kms_master_key_id": arn("kms", "key/k"), "sse_algorithm": "aws:kms"}], "bucket_key_enabled": true}]}],
+            "lifecycle_rule": (0..6).map(|l| json!({"id": format!("rule-{l}"), "enabled": true, "prefix": format!("logs/{l}/"),
+                "expiration": [{"days": 30 + l, "date": null, "expired_object_delete_marker": false}],
+                "transition": [{"days": 10 + l, "storage_class": "GLACIER"}]})).collect::<Vec<_>>(),
+            "versioning": [{"enabled": true, "mfa_delete": false}], "tags": tags.clone(), "tags_all": tags}),
+        ),
+        2 => (
+            "aws_db_instance",
+            json!({"identifier": format!("db-{i}"), "engine": "postgres", "engine_version": "16.3",
+            "instance_class": "db.r6g.large", "allocated_storage": 100, "storage_encrypted": true,
+            "kms_key_id": arn("kms", "key/k"), "password": "s3cr3t", "username": "admin", "region": region,
+            "arn": arn("rds", "db:db"), "parameter_group_name": format!("pg-{i}"), "tags": tags.clone(), "tags_all": tags}),
+        ),
+        _ => (
+            "aws_lambda_function",
+            json!({"function_name": format!("fn-{i}"), "runtime": "python3.12", "handler": "app.handler",
+            "role": arn("iam", "role/r"), "kms_key_arn": arn("kms", "key/k"), "region": region,
+            "environment": [{"variables": (0..12).map(|v| (format!("SETTING_{v}"), json!(format!("{{\"json\": \"value {v}\", \"n\": {i}}}")))).collect::<serde_json::Map<_, _>>()}],
+            "tags": tags.clone(), "tags_all": tags}),
+        ),
+    }
+}
+
+/// The command line: N, REGIONS, OUT, and whether the shape is `mixed` and
+/// has tier keys.
+fn arguments() -> (usize, usize, String, bool, bool) {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: genplan N REGIONS OUT.json";
+    let usage = "usage: genplan N REGIONS OUT.json [db|nokeys|mixed]";
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).expect(usage);
     let regions: usize = args.get(2).and_then(|s| s.parse().ok()).expect(usage);
-    let out = args.get(3).expect(usage);
-    let region_name = |r: usize| {
-        format!(
-            "{}-{}-{}",
-            ["eu", "us", "ap", "sa", "ca"][r % 5],
-            ["west", "east", "south", "north"][r % 4],
-            1 + r / 20
-        )
+    let out = args.get(3).expect(usage).clone();
+    let (mixed, keys) = match args.get(4).map(String::as_str) {
+        None | Some("db") => (false, true),
+        Some("nokeys") => (false, false),
+        Some("mixed") => (true, true),
+        Some(_) => panic!("{usage}"),
     };
+    (n, regions, out, mixed, keys)
+}
 
+fn region_name(r: usize) -> String {
+    format!(
+        "{}-{}-{}",
+        ["eu", "us", "ap", "sa", "ca"][r % 5],
+        ["west", "east", "south", "north"][r % 4],
+        1 + r / 20
+    )
+}
+
+fn main() -> std::io::Result<()> {
+    let (n, regions, out, mixed, keys) = arguments();
+    let module_count = if mixed { 12 } else { 10 };
     let mut planned = Vec::new();
     let mut changes = Vec::new();
-    let mut modules: Vec<Vec<Value>> = vec![Vec::new(); 10];
+    let mut modules: Vec<Vec<Value>> = vec![Vec::new(); module_count];
     let mut push = |address: String,
                     module: usize,
                     rtype: &str,
@@ -91,15 +171,16 @@ fn main() -> std::io::Result<()> {
             "change": {"actions": ["create"], "before": null, "after": values,
                        "after_unknown": {"address": true, "endpoint": true, "hosted_zone_id": true, "id": true,
                                          "latest_restorable_time": true, "replicas": true, "resource_id": true, "status": true},
-                       "before_sensitive": false, "after_sensitive": {"password": true, "tags": {}, "tags_all": {}}}}));
+                       "before_sensitive": false, "after_sensitive": {"password": true, "tags": {}, "tags_all": {},
+                       "environment": [{"variables": true}]}}}));
         modules[module].push(json!({"address": address, "mode": "managed", "type": rtype, "name": name,
             "provider_config_key": provider, "expressions": {"engine": {"constant_value": "postgres"},
             "tags": {"references": ["local.tags"]}}, "schema_version": 2}));
     };
-    for r in 0..regions.saturating_sub(1) {
+    for r in 0..if keys { regions.saturating_sub(1) } else { 0 } {
         push(
             format!("aws_kms_key.tier_{r}"),
-            r % 10,
+            r % module_count,
             "aws_kms_key",
             &format!("tier_{r}"),
             format!("aws.r{r}"),
@@ -108,13 +189,18 @@ fn main() -> std::io::Result<()> {
     }
     for i in 0..n {
         let r = i % regions;
+        let (rtype, values) = if mixed {
+            mixed_values(i, &region_name(r), i % 5 == 0)
+        } else {
+            ("aws_db_instance", values(i, &region_name(r), i % 5 == 0))
+        };
         push(
-            format!("aws_db_instance.db_{i}"),
-            i % 10,
-            "aws_db_instance",
-            &format!("db_{i}"),
+            format!("{rtype}.r_{i}"),
+            i % module_count,
+            rtype,
+            &format!("r_{i}"),
             format!("aws.r{r}"),
-            values(i, &region_name(r), i % 5 == 0),
+            values,
         );
     }
     let mut provider_config = serde_json::Map::new();
@@ -132,7 +218,7 @@ fn main() -> std::io::Result<()> {
             )
         })
         .collect();
-    let child_modules: Vec<Value> = (0..10)
+    let child_modules: Vec<Value> = (0..module_count)
         .map(|m| {
             let resources: Vec<&Value> = planned
                 .iter()
@@ -152,7 +238,7 @@ fn main() -> std::io::Result<()> {
         "configuration": {"provider_config": provider_config, "root_module": {"module_calls": module_calls}},
         "timestamp": "2026-11-28T00:00:00Z", "applyable": true, "complete": true, "errored": false
     });
-    let mut w = BufWriter::new(File::create(out)?);
+    let mut w = BufWriter::new(File::create(&out)?);
     serde_json::to_writer(&mut w, &plan)?;
     w.write_all(b"\n")?;
     w.flush()

@@ -173,6 +173,11 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Rule")]
     pub together: bool,
 
+    /// How many inputs to check at once (default: the number of cores).
+    /// The output is the same whatever the number.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
     /// Output format, optionally with its own file: human, compact, json,
     /// sarif, junit, github, gitlab or markdown; repeatable (e.g. `--format human --format
     /// sarif=tierkey.sarif`).
@@ -372,6 +377,7 @@ impl CheckArgs {
             source: self.source.clone(),
             base_dir: self.base_dir.clone(),
             together: self.together,
+            jobs: self.jobs.map_or(0, usize::from),
         })
     }
 }

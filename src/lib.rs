@@ -82,6 +82,9 @@ pub struct Options {
     /// `--together`: every input is judged with the others, as one account
     /// (S17); `[[group]]`s of the settings group some of them.
     pub together: bool,
+    /// How many inputs are checked at once (`--jobs`); 0: one per core.
+    /// Output never depends on it.
+    pub jobs: usize,
 }
 
 /// S17: the keys of the other inputs of an input's group, and where to
@@ -120,25 +123,26 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
         .map(|c| c.as_ref().ok().and_then(|c| group_of(&c.display, options)))
         .collect();
     let shared = shared_keys(&candidates, &groups, options, &mut outcome);
-    // Which walked directories gave an input: one that gave none is an
-    // error, never a pass (every file in it was skipped as not ours).
-    let mut walked_something = vec![false; options.paths.len()];
     let total = candidates.len();
-    for (i, (candidate, group)) in candidates.into_iter().zip(groups).enumerate() {
-        progress(Progress {
-            done: i + 1,
-            total,
-            input: match &candidate {
-                Ok(c) => &c.display,
-                Err((path, _)) => path,
-            },
-        });
-        let origin = candidate.as_ref().ok().and_then(|c| c.origin);
-        let report = match candidate {
-            Err((path, error)) => vec![InputReport::failed(path, error)],
+    let origins: Vec<Option<usize>> = candidates
+        .iter()
+        .map(|c| c.as_ref().ok().and_then(|c| c.origin))
+        .collect();
+    let names: Vec<String> = candidates
+        .iter()
+        .map(|c| match c {
+            Ok(c) => c.display.clone(),
+            Err((path, _)) => path.clone(),
+        })
+        .collect();
+    // One input, checked: what it gave, and (from a thread) its own files.
+    let check_one =
+        |i: usize, workspace: &mut Workspace, outcome: &mut Outcome| match &candidates[i] {
+            Err((path, error)) => vec![InputReport::failed(path.clone(), error.clone())],
             Ok(candidate) => {
-                let others: Vec<rules::SharedKey> = group
-                    .and_then(|g| shared.get(&g))
+                let others: Vec<rules::SharedKey> = groups[i]
+                    .as_ref()
+                    .and_then(|g| shared.get(g))
                     .into_iter()
                     .flatten()
                     .filter(|k| k.input != candidate.display)
@@ -148,23 +152,158 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
                     shared: &others,
                     collect: None,
                 };
-                check_candidate(
-                    &candidate,
-                    options,
-                    &mut workspace,
-                    &mut outcome,
-                    &mut judging,
-                )
+                check_candidate(candidate, options, workspace, outcome, &mut judging)
             }
         };
-        if let (Some(i), false) = (origin, report.is_empty()) {
-            walked_something[i] = true;
+    // Configuration roots are checked here, with the modules discovery
+    // read already; documents (plans, states, JSON files of their own) are
+    // independent and checked on every core, each with its own files.
+    let local = |i: usize| {
+        candidates[i]
+            .as_ref()
+            .is_ok_and(|c| c.target == Target::ConfigDir)
+    };
+    // Checked here: the region checks it adds are set aside, to be put
+    // back in the order the inputs were found.
+    let mut here = |i: usize| {
+        let before = outcome.checks.len();
+        let reports = check_one(i, &mut workspace, &mut outcome);
+        Checked {
+            reports,
+            part: Err(outcome.checks.split_off(before)),
         }
-        outcome.inputs.extend(report);
-    }
+    };
+    let alone = |i: usize| {
+        let mut part = Outcome::default();
+        let reports = check_one(i, &mut Workspace::default(), &mut part);
+        Checked {
+            reports,
+            part: Ok(part),
+        }
+    };
+    let mut done = 0;
+    let mut tell = |i: usize| {
+        done += 1;
+        progress(Progress {
+            done,
+            total,
+            input: &names[i],
+        });
+    };
+    let jobs = match options.jobs {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let results = schedule(total, jobs, &local, &mut here, &alone, &mut tell);
+    let walked_something = merge(results, &origins, options.paths.len(), &mut outcome);
     report_unread_directories(options, &walked_something, &mut outcome);
     finish(options, &mut outcome);
     outcome
+}
+
+/// Puts what each input gave into the run's outcome, in the order the
+/// inputs were found: the output is the same whatever the number of jobs.
+/// Returns which walked command-line paths gave an input: one that gave
+/// none is an error, never a pass (every file in it was skipped as not
+/// ours).
+fn merge(
+    results: Vec<Option<Checked>>,
+    origins: &[Option<usize>],
+    paths: usize,
+    outcome: &mut Outcome,
+) -> Vec<bool> {
+    let mut walked_something = vec![false; paths];
+    for (checked, origin) in results.into_iter().zip(origins) {
+        let Some(Checked { reports, part }) = checked else {
+            continue;
+        };
+        if let (Some(o), false) = (origin, reports.is_empty()) {
+            walked_something[*o] = true;
+        }
+        match part {
+            Ok(mut part) => {
+                part.inputs.extend(reports);
+                outcome.absorb(part);
+            }
+            Err(checks) => {
+                outcome.inputs.extend(reports);
+                outcome.checks.extend(checks);
+            }
+        }
+    }
+    walked_something
+}
+
+/// What one input gave when it was checked.
+struct Checked {
+    reports: Vec<InputReport>,
+    /// Its own files and findings (checked in a thread), or the region
+    /// checks it added to the run's outcome (checked on the run's thread).
+    part: Result<Outcome, Vec<RegionCheck>>,
+}
+
+/// Checks inputs `0..total` with `jobs` threads, the run's own included.
+/// With one job, `here` checks every input in order. Otherwise the inputs
+/// `local` names (configuration roots, which share the modules discovery
+/// read) are checked by `here` on this thread, in order, while the others
+/// (independent documents) are checked by `alone` on the other threads,
+/// and on this one once its own are done. `tell` hears of each input as it
+/// is taken here or comes back from a thread. Results are in input order.
+fn schedule(
+    total: usize,
+    jobs: usize,
+    local: &dyn Fn(usize) -> bool,
+    here: &mut dyn FnMut(usize) -> Checked,
+    alone: &(dyn Fn(usize) -> Checked + Sync),
+    tell: &mut dyn FnMut(usize),
+) -> Vec<Option<Checked>> {
+    let mut results: Vec<Option<Checked>> = Vec::new();
+    results.resize_with(total, || None);
+    if jobs <= 1 {
+        for (i, result) in results.iter_mut().enumerate() {
+            tell(i);
+            *result = Some(here(i));
+        }
+        return results;
+    }
+    let documents: Vec<usize> = (0..total).filter(|&i| !local(i)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let take = || {
+        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        documents.get(k).copied()
+    };
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::channel::<(usize, Checked)>();
+        for _ in 1..jobs {
+            let sender = sender.clone();
+            let take = &take;
+            scope.spawn(move || {
+                while let Some(i) = take() {
+                    if sender.send((i, alone(i))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let mut mine = (0..total).filter(|&i| local(i));
+        loop {
+            for (i, checked) in receiver.try_iter() {
+                tell(i);
+                results[i] = Some(checked);
+            }
+            let Some(i) = mine.next().or_else(take) else {
+                break;
+            };
+            tell(i);
+            results[i] = Some(if local(i) { here(i) } else { alone(i) });
+        }
+        for (i, checked) in receiver {
+            tell(i);
+            results[i] = Some(checked);
+        }
+    });
+    results
 }
 
 /// S17: each group's keys, gathered in a first pass over its inputs; the
@@ -305,7 +444,7 @@ pub fn check_bytes(path: &str, bytes: Vec<u8>, options: &Options) -> Outcome {
         let reports = check_document(
             path,
             true,
-            bytes,
+            bytes.into(),
             options,
             &mut workspace,
             &mut outcome,
@@ -349,7 +488,7 @@ fn check_file(
     judging: &mut Judging<'_>,
 ) -> Vec<InputReport> {
     let read = match candidate.target {
-        Target::Stdin => input::read_stdin(),
+        Target::Stdin => input::read_stdin().map(Into::into),
         _ => input::read(&candidate.path),
     };
     match read {
@@ -371,7 +510,7 @@ fn check_file(
 fn check_document(
     path: &str,
     explicit: bool,
-    bytes: Vec<u8>,
+    bytes: input::Bytes,
     options: &Options,
     workspace: &mut Workspace,
     outcome: &mut Outcome,

@@ -178,6 +178,38 @@ impl Outcome {
 
     /// Sorts findings by file path, position and code (deterministic
     /// output).
+    /// Takes in what one input gave when it was checked on its own (in a
+    /// thread, with its own sources): its files follow ours, and every
+    /// reference to them is moved along.
+    pub(crate) fn absorb(&mut self, part: Outcome) {
+        let offset = self.sources.len();
+        let shift = |id: &mut FileId| id.0 += offset;
+        let shift_label = |label: &mut crate::finding::Label| {
+            shift(&mut label.span.file);
+            shift(&mut label.focus.file);
+        };
+        self.sources.append(part.sources);
+        for mut input in part.inputs {
+            if let Some(file) = &mut input.file {
+                shift(file);
+            }
+            self.inputs.push(input);
+        }
+        for mut finding in part.findings {
+            shift_label(&mut finding.primary);
+            let others = finding.source.iter_mut();
+            let others = others
+                .chain(&mut finding.module_chain)
+                .chain(&mut finding.related);
+            others.for_each(shift_label);
+            self.findings.push(finding);
+        }
+        self.checks.extend(part.checks);
+        for (group, inputs) in part.groups {
+            self.groups.entry(group).or_default().extend(inputs);
+        }
+    }
+
     pub(crate) fn sort(&mut self) {
         let sources = &self.sources;
         self.findings.sort_by(|a, b| {

@@ -8,7 +8,7 @@
 //! [`Excerpt`] is the `miette::SourceCode` view used by the human report: it
 //! clips very long lines to a window around the span.
 
-use std::ops::Range;
+use std::ops::{Deref, Range};
 use std::sync::OnceLock;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
@@ -42,11 +42,63 @@ pub(crate) fn range_in(whole: &str, part: &str) -> Range<usize> {
     start..(start + part.len()).min(whole.len())
 }
 
+/// The text of one file: owned, or the file's mapped pages (a large file
+/// is never copied into memory; see `input::read`). UTF-8, checked once.
+#[derive(Debug)]
+pub(crate) enum Text {
+    Owned(String),
+    Mapped(MappedText),
+}
+
+type Str<'a> = &'a str;
+
+self_cell::self_cell!(
+    /// A mapped file and the same bytes as checked UTF-8 text.
+    pub(crate) struct MappedText {
+        owner: memmap2::Mmap,
+        #[covariant]
+        dependent: Str,
+    }
+    impl {Debug}
+);
+
+impl MappedText {
+    /// The mapped bytes as text, or the mapping back with where they stop
+    /// being UTF-8.
+    pub(crate) fn from_map(
+        map: memmap2::Mmap,
+    ) -> Result<Self, (memmap2::Mmap, std::str::Utf8Error)> {
+        MappedText::try_new_or_recover(map, |m| std::str::from_utf8(m))
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::Owned(String::new())
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
+        Text::Owned(text)
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Owned(s) => s,
+            Text::Mapped(m) => m.borrow_dependent(),
+        }
+    }
+}
+
 /// One input file: the path as the user named it and its text.
 #[derive(Debug)]
 pub struct SourceFile {
     pub path: String,
-    text: String,
+    text: Text,
     index: OnceLock<LineIndex>,
     /// The text as excerpts show it, when it differs: carriage returns and
     /// form feeds as spaces (the same length, so spans still fit).
@@ -61,26 +113,37 @@ pub struct LineCol {
 }
 
 impl SourceFile {
-    pub(crate) fn new(path: String, text: String) -> Self {
+    pub(crate) fn new(path: String, text: impl Into<Text>) -> Self {
         Self {
             path,
-            text,
+            text: text.into(),
             index: OnceLock::new(),
             shown: OnceLock::new(),
         }
     }
 
-    /// The text as an excerpt shows it: no carriage return or form feed
-    /// reaches the terminal (CRLF files would otherwise print raw CRs).
+    /// The text as an excerpt shows it: no control character but line
+    /// breaks and tabs reaches the terminal (CRLF files would otherwise
+    /// print raw CRs, a string could hold an escape sequence). Each becomes
+    /// as many spaces as it has bytes, so spans still fit.
     pub(crate) fn shown(&self) -> &str {
+        let hidden = |c: char| c.is_control() && c != '\n' && c != '\t';
         self.shown
             .get_or_init(|| {
-                self.text
-                    .contains(['\r', '\x0c'])
-                    .then(|| self.text.replace(['\r', '\x0c'], " "))
+                self.text.contains(hidden).then(|| {
+                    let mut shown = String::with_capacity(self.text.len());
+                    for c in self.text.chars() {
+                        if hidden(c) {
+                            shown.extend(std::iter::repeat_n(' ', c.len_utf8()));
+                        } else {
+                            shown.push(c);
+                        }
+                    }
+                    shown
+                })
             })
             .as_deref()
-            .unwrap_or(&self.text)
+            .unwrap_or(self.text())
     }
 
     pub fn text(&self) -> &str {
@@ -113,7 +176,7 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub(crate) fn add(&mut self, path: String, text: String) -> FileId {
+    pub(crate) fn add(&mut self, path: String, text: impl Into<Text>) -> FileId {
         self.files.push(SourceFile::new(path, text));
         FileId(self.files.len() - 1)
     }
@@ -127,10 +190,21 @@ impl Sources {
         self.files.iter_mut()
     }
 
+    /// How many files there are (the next file's index).
+    pub(crate) fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Moves the files of `other` to the end, in order: a file of `other`
+    /// with index `i` gets index `i + self.len()` (before the move).
+    pub(crate) fn append(&mut self, other: Sources) {
+        self.files.extend(other.files);
+    }
+
     /// Frees the text of a file no finding points into (its path stays).
     pub(crate) fn release_text(&mut self, id: FileId) {
         let file = &mut self.files[id.0];
-        file.text = String::new();
+        file.text = Text::default();
         file.index = OnceLock::new();
         file.shown = OnceLock::new();
     }
@@ -353,7 +427,7 @@ mod tests {
 
     #[test]
     fn line_col_counts_characters_and_lines() {
-        let file = SourceFile::new("f".into(), "ab\néx\n  y".into());
+        let file = SourceFile::new("f".into(), "ab\néx\n  y".to_string());
         assert_eq!(file.line_col(0), LineCol { line: 1, column: 1 });
         assert_eq!(file.line_col(3), LineCol { line: 2, column: 1 });
         // 'x' follows the two-byte 'é'

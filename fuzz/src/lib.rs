@@ -1,7 +1,8 @@
 //! The oracles every fuzz target checks, whatever the input: no panic
 //! (libFuzzer reports one), an input that failed never gives a clean exit
-//! status, every location lies inside its file on character boundaries, and
-//! every output format renders.
+//! status, every location lies inside its file on character boundaries,
+//! every output format renders, and no control byte of the input reaches
+//! the human, compact or GitHub output.
 
 use tierkey::report::{self, Format, Style};
 use tierkey::{ExitStatus, FailOn, Label, Options, RuleOptions, TagPair, TagValue, Tier};
@@ -24,6 +25,7 @@ fn options() -> Options {
         source: None,
         base_dir: None,
         together: false,
+        jobs: 1,
     }
 }
 
@@ -73,5 +75,13 @@ pub fn check(name: &str, data: &[u8]) {
     for format in Format::ALL {
         let mut out = Vec::new();
         report::write(*format, &outcome, &options.tiers, Style::default(), &mut out).expect("render");
+        // Without colour, no control character of the input reaches the
+        // terminal or a log.
+        if matches!(format, Format::Human | Format::Compact | Format::Github) {
+            assert!(
+                !out.iter().any(|&b| b < 0x20 && b != b'\n' && b != b'\t'),
+                "{format:?} output holds a control byte"
+            );
+        }
     }
 }

@@ -478,7 +478,7 @@ fn downloaded_modules(root: &Path) -> Vec<(String, PathBuf)> {
     let path = root.join(".terraform/modules/modules.json");
     let Some(text) = input::read(&path)
         .ok()
-        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|b| String::from_utf8(b.into_vec()).ok())
     else {
         return Vec::new();
     };

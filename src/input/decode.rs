@@ -7,13 +7,14 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::error::{ErrorCode, InputError};
+use crate::source::{MappedText, Text};
 
 use super::io_reason;
 
 /// Text ready for the JSON parser.
 #[derive(Debug)]
 pub(crate) struct Decoded {
-    pub text: String,
+    pub text: Text,
     /// Where the JSON document is inside `text`.
     pub body: Range<usize>,
     /// The JSON sits inside setup-terraform wrapper output; text after it is
@@ -25,10 +26,63 @@ pub(crate) struct Decoded {
 /// smaller): anything larger is refused rather than read into memory.
 pub(crate) const MAX_FILE: u64 = 4 << 30;
 
+/// The bytes of an input: read into memory, or a large file's pages mapped
+/// (no copy, no zeroed buffer: mapping a plan costs less than reading it).
+#[derive(Debug)]
+pub(crate) enum Bytes {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Mapped(m) => m,
+        }
+    }
+}
+
+impl Bytes {
+    /// The bytes in memory (for small files read whole: settings, values).
+    pub(crate) fn into_vec(self) -> Vec<u8> {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Mapped(m) => m.to_vec(),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        Bytes::Owned(bytes)
+    }
+}
+
+/// Files from this size on are mapped rather than read: below it, reading
+/// is as cheap as setting up a mapping.
+const MAP_FROM: u64 = 1 << 20;
+
+/// Maps a regular file read-only: the one use of `unsafe` in tierkey.
+///
+/// Mapping is unsafe because the mapped bytes may change, or vanish
+/// (SIGBUS), while they are mapped, if another process writes or truncates
+/// the file. tierkey maps only regular files it was asked to check, which
+/// nothing should be writing during a check, and maps them privately and
+/// read-only; the worst a concurrent writer can cause is a wrong result or
+/// a crash of this process, never a write anywhere. The text is checked to
+/// be UTF-8 once, after mapping (`MappedText::new`).
+#[allow(unsafe_code)]
+fn map(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: see above; the mapping is read-only and private.
+    unsafe { memmap2::MmapOptions::new().map_copy_read_only(file) }
+}
+
 /// Reads a file's bytes: a regular file (never a FIFO, a device or
 /// `/dev/zero` behind a symlink, which would block or never end) of at
-/// most [`MAX_FILE`] bytes.
-pub(crate) fn read(path: &Path) -> Result<Vec<u8>, InputError> {
+/// most [`MAX_FILE`] bytes; a large one is mapped.
+pub(crate) fn read(path: &Path) -> Result<Bytes, InputError> {
     use std::io::Read;
     let fail = |why: String| {
         InputError::new(
@@ -58,6 +112,12 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, InputError> {
     if meta.len() > MAX_FILE {
         return Err(fail(format!("it is larger than {} GiB", MAX_FILE >> 30)));
     }
+    if meta.len() >= MAP_FROM {
+        // A file that cannot be mapped (some network file systems) is read.
+        if let Ok(map) = map(&file) {
+            return Ok(Bytes::Mapped(map));
+        }
+    }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(MAX_FILE + 1)
         .read_to_end(&mut bytes)
@@ -65,7 +125,7 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, InputError> {
     if bytes.len() as u64 > MAX_FILE {
         return Err(fail(format!("it is larger than {} GiB", MAX_FILE >> 30)));
     }
-    Ok(bytes)
+    Ok(Bytes::Owned(bytes))
 }
 
 /// Reads standard input (`-`), at most [`MAX_FILE`] bytes — once: a
@@ -97,44 +157,33 @@ fn read_stdin_once() -> Result<Vec<u8>, InputError> {
     Ok(bytes)
 }
 
-/// Checks the bytes of an input and finds the JSON in them. On failure,
-/// returns the error and, when there is text to point into, that text.
-pub(crate) fn decode(bytes: Vec<u8>) -> Result<Decoded, (InputError, Option<String>)> {
+/// The byte-level reasons a file is no text tierkey can read: empty, a
+/// binary plan, UTF-32 or UTF-16, control bytes at its start.
+fn not_text(bytes: &[u8]) -> Result<(), InputError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err((
-            InputError::new(ErrorCode::EmptyInput, "the file is empty")
-                .help("did `terraform show -json PLANFILE > plan.json` fail? Run it again and check its exit status"),
-            None,
-        ));
+        return Err(            InputError::new(ErrorCode::EmptyInput, "the file is empty")
+                .help("did `terraform show -json PLANFILE > plan.json` fail? Run it again and check its exit status"));
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        return Err((
-            InputError::new(ErrorCode::BinaryPlan, "this is a binary plan file (the output of `terraform plan -out`)")
-                .help("convert it to JSON first: `terraform show -json PLANFILE > plan.json` (or `tofu show -json`)"),
-            None,
-        ));
+        return Err(            InputError::new(ErrorCode::BinaryPlan, "this is a binary plan file (the output of `terraform plan -out`)")
+                .help("convert it to JSON first: `terraform show -json PLANFILE > plan.json` (or `tofu show -json`)"));
     }
     let utf16_help = "Windows PowerShell's `>` writes UTF-16; use `terraform show -json PLANFILE | Out-File -Encoding utf8 plan.json`";
     if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
-        return Err((
+        return Err(
             InputError::new(ErrorCode::NotUtf8, "the file is UTF-32 text, not UTF-8")
                 .help("write the file as UTF-8"),
-            None,
-        ));
+        );
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err((
+        return Err(
             InputError::new(ErrorCode::NotUtf8, "the file is UTF-16 text, not UTF-8")
                 .help(utf16_help),
-            None,
-        ));
+        );
     }
     // Text never holds control bytes but tabs and line breaks: this is no
     // text (or UTF-16 without a byte order mark), and none of it is shown.
-    if let Some(at) = bytes
-        .iter()
-        .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
-    {
+    if let Some(at) = first_control_byte(bytes) {
         let utf16 = bytes.len() >= 4
             && (bytes.iter().step_by(2).take(64).all(|&b| b != 0)
                 != bytes.iter().skip(1).step_by(2).take(64).all(|&b| b != 0));
@@ -151,13 +200,29 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Result<Decoded, (InputError, Option<Stri
             )
             .help("plans, states and configurations are UTF-8 text; is this the right file?")
         };
-        return Err((error, None));
+        return Err(error);
     }
-    let text = match String::from_utf8(bytes) {
+    Ok(())
+}
+
+/// Checks the bytes of an input and finds the JSON in them. On failure,
+/// returns the error and, when there is text to point into, that text.
+pub(crate) fn decode(bytes: impl Into<Bytes>) -> Result<Decoded, (InputError, Option<Text>)> {
+    let bytes = bytes.into();
+    not_text(&bytes).map_err(|e| (e, None))?;
+    let text = match bytes {
+        Bytes::Owned(bytes) => String::from_utf8(bytes)
+            .map(Text::Owned)
+            .map_err(|e| (e.utf8_error(), e.into_bytes())),
+        Bytes::Mapped(map) => MappedText::from_map(map)
+            .map(Text::Mapped)
+            .map_err(|(map, e)| (e, map.to_vec())),
+    };
+    let text = match text {
         Ok(text) => text,
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        Err((e, bytes)) => {
+            let at = e.valid_up_to();
+            let text = Text::Owned(String::from_utf8_lossy(&bytes).into_owned());
             return Err((
                 InputError::new(ErrorCode::NotUtf8, format!("invalid UTF-8 at byte {at}"))
                     .help("plans and states are UTF-8 JSON; was the file written by `terraform show -json`?")
@@ -199,6 +264,27 @@ pub(crate) fn decode(bytes: Vec<u8>) -> Result<Decoded, (InputError, Option<Stri
         text,
         wrapped: false,
     })
+}
+
+/// Where the first control byte other than tab, line break and form feed
+/// is, in the first 64 KiB: enough to tell a binary file or UTF-16 without
+/// a byte order mark from text. Past it, the parsers reject control bytes
+/// where they cannot be (JSON allows none; in HCL they can only be inside
+/// strings and comments), and no excerpt or message prints one
+/// ([`crate::source::SourceFile::shown`], `report::printable`). Chunks are
+/// tested without branching (vectorised) before a byte is looked for.
+fn first_control_byte(bytes: &[u8]) -> Option<usize> {
+    const CHUNK: usize = 64;
+    const HEAD: usize = 64 * 1024;
+    let control = |b: u8| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r' && b != 0x0c;
+    let mut offset = 0;
+    for chunk in bytes[..bytes.len().min(HEAD)].chunks(CHUNK) {
+        if chunk.iter().fold(false, |any, &b| any | control(b)) {
+            return chunk.iter().position(|&b| control(b)).map(|i| offset + i);
+        }
+        offset += chunk.len();
+    }
+    None
 }
 
 #[cfg(test)]

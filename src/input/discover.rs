@@ -429,7 +429,7 @@ fn cdktf_stacks(path: &Path) -> Option<Vec<PathBuf>> {
     if path.file_name()? != "manifest.json" {
         return None;
     }
-    let text = String::from_utf8(super::read(path).ok()?).ok()?;
+    let text = String::from_utf8(super::read(path).ok()?.into_vec()).ok()?;
     let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
     let base = path.parent()?;
     let stacks: Vec<PathBuf> = manifest

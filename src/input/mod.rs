@@ -13,7 +13,7 @@ mod discover;
 use std::path::PathBuf;
 
 pub(crate) use classify::{classify, Document};
-pub(crate) use decode::{decode, read, read_stdin};
+pub(crate) use decode::{decode, read, read_stdin, Bytes};
 pub(crate) use discover::{discover, Found};
 
 /// What kind of input an input is.

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use super::configuration::{kms_data_references, module_path, Configuration};
 use super::views::{
-    Attrs, RawStateInstance, RawStateResource, ResourceChange, Unknowns, ValuesModule,
+    Attrs, Fate, RawStateInstance, RawStateResource, ResourceChange, Unknowns, ValuesModule,
     ValuesResource,
 };
 use crate::aws::is_aws_provider;
@@ -82,14 +82,14 @@ impl<'t> Reader<'t, '_> {
         let Some(change) = rc.change.0 else {
             return Err(("a resource change without a `change` object".into(), at));
         };
-        // S4: membership, not whole arrays. A forgotten object (a `removed`
-        // block with `destroy = false`) stays in AWS, as it was before.
-        let has = |action: &str| change.actions.iter().any(|a| a == action);
-        let survives = has("create") || has("update") || has("no-op");
-        let forgotten = !survives && has("forget");
-        if !survives && !forgotten {
-            return Ok(None);
-        }
+        // S4: a forgotten object (a `removed` block with `destroy = false`)
+        // stays in AWS, as it was before.
+        let forgotten = match change.fate() {
+            Fate::Survives => false,
+            Fate::Forgotten => true,
+            Fate::Gone => return Ok(None),
+        };
+        let created = change.actions.iter().any(|a| a == "create");
         let (start, focus) = self.locate(located.first_key, rc.address);
         let address: Cow<'t, str> = parse_in(self.text, rc.address.get())?;
         let module = match rc.module_address.0.as_deref() {
@@ -100,7 +100,7 @@ impl<'t> Reader<'t, '_> {
         let (values, unknown, before_arn) = if forgotten {
             (before, Unknowns::default(), None)
         } else {
-            let arn = if has("create") { None } else { before.arn.0 };
+            let arn = if created { None } else { before.arn.0 };
             (
                 change.after.0.unwrap_or_default(),
                 change.after_unknown.0.unwrap_or_default(),
@@ -514,8 +514,8 @@ impl<'a> Attributes<'a> for PlanAttributes<'_, 'a> {
             "key_spec" => string(&v.key_spec, None),
             "destination_region" => string(&v.destination_region, Some(&u.destination_region)),
             name => {
-                let raw = v.raw(name);
-                let mark = u.raw(name);
+                let raw = v.raw.get(name);
+                let mark = u.raw.get(name);
                 if raw.is_none() && mark.is_none() {
                     return None;
                 }

@@ -144,8 +144,10 @@ fn read_plan_or_state<'a>(
     };
     let providers = config.as_ref().map_or(&[][..], |c| &c.settings[..]);
     if let Some(changes) = top.resource_changes {
-        for raw in changes {
-            let change = parse_in(text, raw.get()).map_err(structure_error)?;
+        // Most entries become a resource: one allocation, not a doubling
+        // growth that holds twice the memory while it copies.
+        inventory.resources.reserve_exact(changes.0.len());
+        for change in changes.0 {
             if let Some(r) = reader.change(change, providers).map_err(structure_error)? {
                 inventory.resources.push(r);
             }

@@ -8,12 +8,16 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::de::IgnoredAny;
-use serde::Deserialize;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use crate::json::lenient::{LenientBool, LenientObject, LenientStr, UnknownMark};
+use crate::json::Located;
 
 /// The top level, each member kept as a raw slice until it is needed.
 #[derive(Deserialize)]
@@ -24,11 +28,11 @@ pub(super) struct Top<'a> {
     pub variables: Option<&'a RawValue>,
     #[serde(borrow)]
     pub planned_values: Option<&'a RawValue>,
-    /// The bulk of a plan: each entry a raw slice (two words), parsed one
-    /// at a time once the configuration is read, so memory stays
-    /// proportional to the file whatever the entries hold.
+    /// The bulk of a plan, parsed in the same pass as the rest: each entry
+    /// a small borrowed view, turned into a resource once the
+    /// configuration (which follows it in the document) is read.
     #[serde(borrow)]
-    pub resource_changes: Option<Vec<&'a RawValue>>,
+    pub resource_changes: Option<Changes<'a>>,
     #[serde(borrow)]
     pub configuration: Option<&'a RawValue>,
     pub prior_state: Option<IgnoredAny>,
@@ -68,6 +72,96 @@ pub(super) struct ResourceChange<'a> {
     pub change: LenientObject<Change<'a>>,
 }
 
+/// The entries of `resource_changes` that can matter: those that become
+/// resources, and the first one Terraform could not have written (which
+/// is reported). The rest are parsed and dropped at once, so memory
+/// follows what is kept, not the number of entries.
+#[derive(Default)]
+pub(super) struct Changes<'a>(pub Vec<Located<Box<ResourceChange<'a>>>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Changes<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Changes<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of resource changes")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Changes<'a>, A::Error> {
+                let mut kept = Vec::new();
+                let mut malformed = false;
+                while let Some(entry) = seq.next_element::<Located<Box<ResourceChange<'a>>>>()? {
+                    match entry.value.status() {
+                        Status::Kept => kept.push(entry),
+                        Status::Malformed if !malformed => {
+                            malformed = true;
+                            kept.push(entry);
+                        }
+                        Status::Malformed | Status::Dropped => {}
+                    }
+                }
+                Ok(Changes(kept))
+            }
+        }
+        d.deserialize_seq(V(PhantomData))
+    }
+}
+
+/// What becomes of a `resource_changes` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Status {
+    /// A managed object that is in AWS after the change (S4).
+    Kept,
+    /// Not managed, deposed, or gone after the change.
+    Dropped,
+    /// Without the `mode`, `type` or `change` Terraform always writes.
+    Malformed,
+}
+
+/// S4: what of an object is in AWS after its change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fate {
+    /// Created, updated or unchanged.
+    Survives,
+    /// No longer managed (a `removed` block with `destroy = false`), but
+    /// still in AWS, as it was before.
+    Forgotten,
+    Gone,
+}
+
+impl ResourceChange<'_> {
+    pub(super) fn status(&self) -> Status {
+        let Some(mode) = self.mode.0.as_deref() else {
+            return Status::Malformed;
+        };
+        if self.rtype.0.is_none() {
+            return Status::Malformed;
+        }
+        if mode != "managed" || self.deposed.is_some() {
+            return Status::Dropped;
+        }
+        match &self.change.0 {
+            None => Status::Malformed,
+            Some(change) if change.fate() == Fate::Gone => Status::Dropped,
+            Some(_) => Status::Kept,
+        }
+    }
+}
+
+impl Change<'_> {
+    /// S4: membership of the actions, not whole arrays.
+    pub(super) fn fate(&self) -> Fate {
+        let has = |action: &str| self.actions.iter().any(|a| a == action);
+        if has("create") || has("update") || has("no-op") {
+            Fate::Survives
+        } else if has("forget") {
+            Fate::Forgotten
+        } else {
+            Fate::Gone
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub(super) struct Change<'a> {
     #[serde(borrow, default)]
@@ -85,195 +179,176 @@ pub(super) struct Change<'a> {
 /// The attributes of an instance the rule reads (from `change.after`,
 /// `change.before`, `values`, or raw state `attributes`). Tag maps stay raw
 /// slices until they are read: most `before` objects never are.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 pub(super) struct Attrs<'a> {
-    #[serde(borrow, default)]
     pub tags: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     pub tags_all: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     pub region: LenientStr<'a>,
-    #[serde(borrow, default)]
     pub arn: LenientStr<'a>,
-    #[serde(default)]
     pub is_enabled: LenientBool,
-    #[serde(default)]
     pub enabled: LenientBool,
-    #[serde(borrow, default)]
     pub key_usage: LenientStr<'a>,
-    #[serde(borrow, default)]
     pub customer_master_key_spec: LenientStr<'a>,
-    #[serde(borrow, default)]
     pub key_spec: LenientStr<'a>,
-    #[serde(borrow, default)]
     pub destination_region: LenientStr<'a>,
-    // S14: the attributes of storage types, keys, aliases and S3 encryption
-    // configurations, kept raw until the rule reads them ([`Attrs::raw`]).
-    #[serde(borrow, default)]
-    pub kms_key_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub kms_key_arn: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub kms_master_key_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub kms_key: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub kms_encryption_key: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub storage_encrypted: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub encrypted: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub at_rest_encryption_enabled: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub encryption_type: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub server_side_encryption: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub encrypt_at_rest: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub encryption_specification: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub encryption_configuration: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub server_side_encryption_configuration: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub rule: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub bucket: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub key_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub target_key_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub target_key_arn: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub name: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub replica: Option<&'a RawValue>,
-}
-
-impl<'a> Unknowns<'a> {
-    /// The `after_unknown` mark of a raw attribute.
-    pub(super) fn raw(&self, name: &str) -> Option<&'a RawValue> {
-        match name {
-            "kms_key_id" => self.kms_key_id,
-            "kms_key_arn" => self.kms_key_arn,
-            "kms_master_key_id" => self.kms_master_key_id,
-            "kms_key" => self.kms_key,
-            "kms_encryption_key" => self.kms_encryption_key,
-            "storage_encrypted" => self.storage_encrypted,
-            "encrypted" => self.encrypted,
-            "at_rest_encryption_enabled" => self.at_rest_encryption_enabled,
-            "encryption_type" => self.encryption_type,
-            "server_side_encryption" => self.server_side_encryption,
-            "encrypt_at_rest" => self.encrypt_at_rest,
-            "encryption_specification" => self.encryption_specification,
-            "encryption_configuration" => self.encryption_configuration,
-            "server_side_encryption_configuration" => self.server_side_encryption_configuration,
-            "rule" => self.rule,
-            "bucket" => self.bucket,
-            "key_id" => self.key_id,
-            "target_key_id" => self.target_key_id,
-            "target_key_arn" => self.target_key_arn,
-            "name" => self.name,
-            "replica" => self.replica,
-            _ => None,
-        }
-    }
-}
-
-impl<'a> Attrs<'a> {
-    /// A raw attribute by name.
-    pub(super) fn raw(&self, name: &str) -> Option<&'a RawValue> {
-        match name {
-            "kms_key_id" => self.kms_key_id,
-            "kms_key_arn" => self.kms_key_arn,
-            "kms_master_key_id" => self.kms_master_key_id,
-            "kms_key" => self.kms_key,
-            "kms_encryption_key" => self.kms_encryption_key,
-            "storage_encrypted" => self.storage_encrypted,
-            "encrypted" => self.encrypted,
-            "at_rest_encryption_enabled" => self.at_rest_encryption_enabled,
-            "encryption_type" => self.encryption_type,
-            "server_side_encryption" => self.server_side_encryption,
-            "encrypt_at_rest" => self.encrypt_at_rest,
-            "encryption_specification" => self.encryption_specification,
-            "encryption_configuration" => self.encryption_configuration,
-            "server_side_encryption_configuration" => self.server_side_encryption_configuration,
-            "rule" => self.rule,
-            "bucket" => self.bucket,
-            "key_id" => self.key_id,
-            "target_key_id" => self.target_key_id,
-            "target_key_arn" => self.target_key_arn,
-            "name" => self.name,
-            "replica" => self.replica,
-            _ => None,
-        }
-    }
+    /// S14: the attributes of storage types, keys, aliases and S3
+    /// encryption configurations, raw until the rule reads them.
+    pub raw: RawFields<'a>,
 }
 
 /// `after_unknown` for the same attributes.
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 pub(super) struct Unknowns<'a> {
-    #[serde(default)]
     pub tags: UnknownMark,
-    #[serde(default)]
     pub tags_all: UnknownMark,
-    #[serde(default)]
     pub region: UnknownMark,
-    #[serde(default)]
     pub is_enabled: UnknownMark,
-    #[serde(default)]
     pub enabled: UnknownMark,
-    #[serde(default)]
     pub key_usage: UnknownMark,
-    #[serde(default)]
     pub customer_master_key_spec: UnknownMark,
-    #[serde(default)]
     pub destination_region: UnknownMark,
-    #[serde(borrow, default)]
-    pub kms_key_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub kms_key_arn: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub kms_master_key_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub kms_key: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub kms_encryption_key: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub storage_encrypted: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub encrypted: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub at_rest_encryption_enabled: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub encryption_type: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub server_side_encryption: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub encrypt_at_rest: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub encryption_specification: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub encryption_configuration: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub server_side_encryption_configuration: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub rule: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub bucket: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub key_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub target_key_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub target_key_arn: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub name: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub replica: Option<&'a RawValue>,
+    pub raw: RawFields<'a>,
+}
+
+/// The attributes kept raw ([`Attrs::raw`]), by name.
+const RAW_NAMES: [&str; 21] = [
+    "kms_key_id",
+    "kms_key_arn",
+    "kms_master_key_id",
+    "kms_key",
+    "kms_encryption_key",
+    "storage_encrypted",
+    "encrypted",
+    "at_rest_encryption_enabled",
+    "encryption_type",
+    "server_side_encryption",
+    "encrypt_at_rest",
+    "encryption_specification",
+    "encryption_configuration",
+    "server_side_encryption_configuration",
+    "rule",
+    "bucket",
+    "key_id",
+    "target_key_id",
+    "target_key_arn",
+    "name",
+    "replica",
+];
+
+/// The raw attributes an object has, of [`RAW_NAMES`]: only those present
+/// take memory (a plan holds one of these per instance and change).
+#[derive(Default)]
+pub(super) struct RawFields<'a>(Vec<(u8, &'a RawValue)>);
+
+impl<'a> RawFields<'a> {
+    /// A raw attribute by name (the last, as JSON parsers keep).
+    pub(super) fn get(&self, name: &str) -> Option<&'a RawValue> {
+        let index = RAW_NAMES.iter().position(|n| *n == name)?;
+        let found = self.0.iter().rev().find(|(i, _)| usize::from(*i) == index);
+        found.map(|(_, raw)| *raw)
+    }
+}
+
+/// Reads an object's members: `typed` takes those it knows (returning
+/// whether it did), raw attributes are kept, everything else is skipped
+/// unbuilt.
+fn visit_members<'de: 'a, 'a, A: MapAccess<'de>>(
+    mut map: A,
+    raw: &mut RawFields<'a>,
+    mut typed: impl FnMut(&str, &mut A) -> Result<bool, A::Error>,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key::<LenientStr<'de>>()? {
+        let Some(key) = key.0 else {
+            map.next_value::<IgnoredAny>()?;
+            continue;
+        };
+        if typed(&key, &mut map)? {
+            continue;
+        }
+        match RAW_NAMES.iter().position(|n| *n == key) {
+            Some(i) => {
+                let value: Option<&'de RawValue> = map.next_value()?;
+                if let (Some(value), Ok(i)) = (value, u8::try_from(i)) {
+                    raw.0.push((i, value));
+                }
+            }
+            None => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Attrs<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Attrs<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of attributes")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Attrs<'a>, A::Error> {
+                let mut a = Attrs::default();
+                let mut raw = RawFields::default();
+                visit_members(map, &mut raw, |key, map| {
+                    match key {
+                        "tags" => a.tags = map.next_value()?,
+                        "tags_all" => a.tags_all = map.next_value()?,
+                        "region" => a.region = map.next_value()?,
+                        "arn" => a.arn = map.next_value()?,
+                        "is_enabled" => a.is_enabled = map.next_value()?,
+                        "enabled" => a.enabled = map.next_value()?,
+                        "key_usage" => a.key_usage = map.next_value()?,
+                        "customer_master_key_spec" => {
+                            a.customer_master_key_spec = map.next_value()?;
+                        }
+                        "key_spec" => a.key_spec = map.next_value()?,
+                        "destination_region" => a.destination_region = map.next_value()?,
+                        _ => return Ok(false),
+                    }
+                    Ok(true)
+                })?;
+                a.raw = raw;
+                Ok(a)
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Unknowns<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Unknowns<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of unknown marks")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Unknowns<'a>, A::Error> {
+                let mut u = Unknowns::default();
+                let mut raw = RawFields::default();
+                visit_members(map, &mut raw, |key, map| {
+                    let mark = match key {
+                        "tags" => &mut u.tags,
+                        "tags_all" => &mut u.tags_all,
+                        "region" => &mut u.region,
+                        "is_enabled" => &mut u.is_enabled,
+                        "enabled" => &mut u.enabled,
+                        "key_usage" => &mut u.key_usage,
+                        "customer_master_key_spec" => &mut u.customer_master_key_spec,
+                        "destination_region" => &mut u.destination_region,
+                        _ => return Ok(false),
+                    };
+                    *mark = map.next_value()?;
+                    Ok(true)
+                })?;
+                u.raw = raw;
+                Ok(u)
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
 }
 
 #[derive(Deserialize)]

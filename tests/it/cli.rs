@@ -951,3 +951,44 @@ fn columns_bound_the_human_report() {
         assert!(widest <= width, "{width}: a line of {widest}\n{text}");
     }
 }
+
+/// `--jobs` changes how many inputs are checked at once, never the output:
+/// every fixture in one run, in each machine format and the human one.
+#[test]
+fn output_is_the_same_whatever_the_number_of_jobs() {
+    let run = |jobs: &str, format: &str| {
+        let out = tierkey(
+            &root(),
+            &[
+                "check",
+                "--jobs",
+                jobs,
+                "--tag",
+                "tier=database",
+                "--format",
+                format,
+                "fixtures",
+            ],
+        );
+        assert_eq!(code(&out), 2, "the fixtures hold unreadable inputs");
+        out.stdout
+    };
+    for format in ["json", "sarif", "human"] {
+        let one = run("1", format);
+        assert!(one.len() > 10_000, "a report of every fixture");
+        assert!(
+            run("2", format) == one,
+            "--jobs 2 changed the {format} output"
+        );
+        assert!(
+            run("5", format) == one,
+            "--jobs 5 changed the {format} output"
+        );
+    }
+    let zero = tierkey(
+        &root(),
+        &["check", "--jobs", "0", "--tag", "tier=database", "fixtures"],
+    );
+    assert_eq!(code(&zero), 2);
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--jobs"));
+}

@@ -36,6 +36,7 @@ fn options(path: std::path::PathBuf) -> Options {
         source: None,
         base_dir: None,
         together: false,
+        jobs: 1,
     }
 }
 

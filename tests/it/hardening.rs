@@ -369,6 +369,35 @@ fn crlf_and_bom_inputs_are_shown_cleanly() {
     );
 }
 
+/// Control bytes deep in a file (past the head that tells text from a
+/// binary file) are never printed: JSON rejects them where they are, an
+/// excerpt of HCL shows them as spaces.
+#[test]
+fn control_bytes_past_the_head_are_never_shown() {
+    let dir = scratch("deep-control");
+    let padding = format!("# {}\n", "x".repeat(80)).repeat(1000);
+    let tf = format!("{padding}resource \"aws_s3_bucket\" \"b\" {{\n  bucket = \"a\u{1b}[31mred\"\n  = broken\n}}\n");
+    fs::write(dir.join("main.tf"), tf).expect("write");
+    let json = format!(
+        "{{\"format_version\": \"1.2\", \"pad\": \"{}\", \"x\": \"\u{1b}[31m\"}}",
+        "y".repeat(70_000)
+    );
+    fs::write(dir.join("plan.json"), json).expect("write");
+    for input in ["main.tf", "plan.json"] {
+        let out = tierkey(&dir, &["check", "--tag", "tier=database", input]);
+        assert_eq!(out.status.code(), Some(2), "{input} is unreadable");
+        let text = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
+        assert!(
+            !text.contains('\u{1b}'),
+            "{input}: an escape reached the terminal:\n{text}"
+        );
+        assert!(
+            text.contains(input),
+            "{input}: the error names the file:\n{text}"
+        );
+    }
+}
+
 /// Usage mistakes are found before anything is read.
 #[test]
 fn usage_mistakes_are_found_first() {

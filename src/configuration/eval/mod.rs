@@ -1240,7 +1240,7 @@ mod tests {
     /// value as text, and for an unknown value the reason.
     fn locals(text: &str) -> BTreeMap<String, String> {
         let mut sources = Sources::default();
-        let id = sources.add("main.tf".into(), text.into());
+        let id = sources.add("main.tf".into(), text.to_string());
         let mut workspace = Workspace::default();
         let dir = PathBuf::from("/nonexistent/tierkey-eval-test");
         let loaded = workspace.load(&Root::File(id, dir), &[], &[], &mut sources);
