@@ -61,16 +61,18 @@ done
 [ "$all" = 1 ] || exit 0
 
 echo
-echo "Many findings: 30 000 resources over 6 regions, with tier keys in 5 of them and in none:"
+echo "Many findings: 30 000 resources over 6 regions, with tier keys in 5 of them and in none"
+echo "(\`--no-in-use\`: the keys the instances name are outside the plan):"
 echo
-echo "| plan | findings | tierkey s | tierkey peak MB |"
-echo "|---|---:|---:|---:|"
+echo "| plan | findings | related locations | tierkey s | tierkey peak MB |"
+echo "|---|---:|---:|---:|---:|"
 for shape in db nokeys; do
   plan="$out/$shape-30000.json"
   [ -f "$plan" ] || target/release/examples/genplan 30000 6 "$plan" "$shape"
-  count=$($tk check --tag tier=database --format json "$plan" 2>/dev/null | grep -c '"code":' || true)
-  read -r tt tm <<<"$(best_of $tk check --tag tier=database --format json "$plan")"
-  echo "| $shape | $count | $tt | $((tm / 1024)) |"
+  read -r count related < <($tk check --no-in-use --tag tier=database --format json "$plan" 2>/dev/null |
+    python3 -c 'import json,sys; f=json.load(sys.stdin)["findings"]; print(len(f), sum(len(x.get("related") or []) for x in f))')
+  read -r tt tm <<<"$(best_of $tk check --no-in-use --tag tier=database --format json "$plan")"
+  echo "| $shape | $count | $related | $tt | $((tm / 1024)) |"
 done
 
 echo

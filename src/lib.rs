@@ -19,8 +19,11 @@
 //! `tier` (the user's tiers), `finding` (plain data), `source` (files and
 //! spans), `settings` (`tierkey.toml`). Every input family becomes the same
 //! `Inventory`, so each rule is written once. Each input is read, checked
-//! and dropped before the next; only the text of inputs that findings point
-//! into is kept for the report.
+//! and dropped as a whole (plans, states and JSON documents on every core,
+//! `--jobs`; configuration roots on the run's thread, which holds the
+//! modules discovery read); only the text of inputs that findings point
+//! into is kept for the report, and results are merged in the order the
+//! inputs were found, so the output never depends on the threads.
 
 pub mod aws;
 pub mod cli;

@@ -334,8 +334,8 @@ pub fn load(path: &Path) -> Result<Settings, SettingsError> {
     let text = crate::input::read(path)
         .and_then(|bytes| {
             String::from_utf8(bytes.into_vec()).map_err(|_| {
-                crate::InputError::new(
-                    crate::ErrorCode::NotUtf8,
+                crate::error::InputError::new(
+                    crate::error::ErrorCode::NotUtf8,
                     format!("cannot read {}: it is not UTF-8", path.display()),
                 )
             })

@@ -524,7 +524,11 @@ impl<'a> Attributes<'a> for PlanAttributes<'_, 'a> {
                 };
                 let (value, unknown) = (parse(raw), parse(mark));
                 let written = self.written.as_ref();
-                let expression = written.and_then(|w| w.expressions().get(name));
+                // The configuration is read (parsed) only where the plan
+                // marks something unknown: only there does it matter.
+                let expression = written
+                    .filter(|_| mark.is_some())
+                    .and_then(|w| w.expressions().get(name));
                 overlay(name, value.as_ref(), unknown.as_ref(), expression, written)
             }
         }

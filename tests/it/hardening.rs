@@ -369,6 +369,48 @@ fn crlf_and_bom_inputs_are_shown_cleanly() {
     );
 }
 
+/// A large file is mapped rather than read: it is checked exactly like a
+/// small one (the same findings at the same places), and invalid UTF-8 in
+/// it is located.
+#[test]
+fn large_mapped_files_read_as_small_ones() {
+    let dir = scratch("mapped");
+    let small = serde_json::to_string_pretty(&plan()).expect("json");
+    // The same plan with 2 MiB of padding in front: mapped (from 1 MiB).
+    let pad = format!("{{\"padding\": \"{}\",", "p".repeat(2 << 20));
+    let large = small.replacen('{', &pad, 1);
+    fs::write(dir.join("small.json"), &small).expect("write");
+    fs::write(dir.join("large.json"), &large).expect("write");
+    let (small_code, small_report) = check_json(&dir, &["small.json"]);
+    let (large_code, large_report) = check_json(&dir, &["large.json"]);
+    assert_eq!((small_code, large_code), (1, 1));
+    let lines = |report: &serde_json::Value| -> Vec<(String, u64)> {
+        let findings = report["findings"].as_array().expect("findings");
+        assert!(!findings.is_empty());
+        findings
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap_or("").to_string(),
+                    f["line"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(lines(&small_report), lines(&large_report));
+    let mut broken = large.into_bytes();
+    let at = (2 << 20) + 100;
+    broken[at] = 0xFF;
+    fs::write(dir.join("broken.json"), &broken).expect("write");
+    let out = tierkey(&dir, &["check", "--tag", "tier=database", "broken.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
+    assert!(
+        text.contains(&format!("invalid UTF-8 at byte {at}")),
+        "{text}"
+    );
+}
+
 /// Control bytes deep in a file (past the head that tells text from a
 /// binary file) are never printed: JSON rejects them where they are, an
 /// excerpt of HCL shows them as spaces.
