@@ -176,7 +176,16 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
             part: Err(outcome.checks.split_off(before)),
         }
     };
+    // A large document's memory is several times its size: two of them are
+    // never checked at once, whatever the number of jobs.
+    let large = std::sync::Mutex::new(());
     let alone = |i: usize| {
+        let size = candidates[i]
+            .as_ref()
+            .ok()
+            .and_then(|c| std::fs::metadata(&c.path).ok())
+            .map_or(0, |m| m.len());
+        let _one_at_a_time = (size >= LARGE_INPUT).then(|| large.lock());
         let mut part = Outcome::default();
         let reports = check_one(i, &mut Workspace::default(), &mut part);
         Checked {
@@ -236,6 +245,10 @@ fn merge(
     }
     walked_something
 }
+
+/// From this size on, a document is checked while no other this large is
+/// (its parsed form takes about half its size again; see BENCHMARKS.md).
+const LARGE_INPUT: u64 = 256 << 20;
 
 /// What one input gave when it was checked.
 struct Checked {

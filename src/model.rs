@@ -535,7 +535,7 @@ pub(crate) struct Resource<'a> {
     /// plans whose configuration is known).
     pub chain: Vec<Link>,
     /// Where the configuration of a plan or state declares it (S16).
-    pub declared: Option<Declared>,
+    pub declared: Option<Box<Declared>>,
     /// S14: what encrypts each part of its data (storage types).
     pub encryption: Vec<aws::Encryption>,
     /// S14: what names it or what it names (keys, aliases, buckets, S3
@@ -960,14 +960,14 @@ impl Inventory<'_> {
                 continue;
             };
             let provider = s.provider.and_then(|p| source.providers.get(p));
-            r.declared = Some(Declared {
+            r.declared = Some(Box::new(Declared {
                 site: s.site.clone(),
                 region_site: s.region_site.clone(),
                 tags_site: s.tags_site.clone(),
                 key_site: s.key_site.clone(),
                 provider_site: provider.and_then(|p| p.site.clone()),
                 provider_region_site: provider.and_then(|p| p.region_site.clone()),
-            });
+            }));
             r.chain.clone_from(&s.chain);
             // S14: what a plan cannot tell (a key behind a `local`, a
             // `dynamic` block it does not record), the configuration does.
