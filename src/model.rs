@@ -895,6 +895,20 @@ pub(crate) struct Inventory<'a> {
 }
 
 impl Inventory<'_> {
+    /// The whole document and its first character (the token a human
+    /// report underlines: a byte order mark or any other character whole),
+    /// for findings with no better place.
+    pub(crate) fn document_focus(&self) -> Option<(Span, Span)> {
+        let span = self.document.clone()?;
+        let text = self.texts.iter().find(|(f, _)| *f == span.file)?.1;
+        let first = text
+            .get(span.range.clone())
+            .and_then(|t| t.chars().next())
+            .map_or(0, char::len_utf8);
+        let focus = Span::new(span.file, span.range.start..span.range.start + first);
+        Some((span, focus))
+    }
+
     fn text(&self, file: FileId) -> Option<&str> {
         self.texts
             .iter()

@@ -49,7 +49,8 @@ pub(crate) fn classify(
     trailing_allowed: bool,
 ) -> Result<Document, InputError> {
     let json = &text[body.clone()];
-    let at_start = body.start..body.start + 1;
+    let first = json.chars().next().map_or(0, char::len_utf8);
+    let at_start = body.start..body.start + first;
     let mut seen = Seen::default();
     match scan_top_keys(json.as_bytes(), |key| seen.key(key)) {
         Scan::Decided(document) => return document.map_err(|e| e.at(at_start)),

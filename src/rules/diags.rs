@@ -88,7 +88,7 @@ pub(crate) fn source_note(
     unmapped: &Unmapped,
 ) -> Option<Finding> {
     let first = findings.first()?;
-    let span = inventory.document.clone()?;
+    let (span, focus) = inventory.document_focus()?;
     let name_it = "name the root module it was made from with --source DIR (or a [[source]] in tierkey.toml), or keep it in that directory: findings then point at the .tf line";
     let (message, help) = match unmapped {
         Unmapped::NoSource => (
@@ -156,7 +156,7 @@ pub(crate) fn source_note(
         message,
         help.into(),
         Label {
-            focus: Span::new(span.file, span.range.start..span.range.start + 1),
+            focus,
             span,
             message: "here".into(),
             elidable: false,
@@ -279,10 +279,10 @@ pub(super) fn selectors_unreadable(
 
 /// S18: the tier matches nothing here, but tags come close to its pairs.
 pub(super) fn suspicious_tier(inventory: &Inventory<'_>, tier: &Tier, close: &[String]) -> Finding {
-    let span = inventory
-        .document
-        .clone()
-        .unwrap_or(Span::new(crate::source::FileId(0), 0..0));
+    let (span, focus) = inventory.document_focus().unwrap_or_else(|| {
+        let none = Span::new(crate::source::FileId(0), 0..0);
+        (none.clone(), none)
+    });
     finding(
         tier,
         Code::TierMatchesNothing,
@@ -295,7 +295,7 @@ pub(super) fn suspicious_tier(inventory: &Inventory<'_>, tier: &Tier, close: &[S
         ),
         "check the tier's tag pairs: keys and values are compared exactly, in case too".into(),
         Label {
-            focus: Span::new(span.file, span.range.start..span.range.start + 1),
+            focus,
             span,
             message: "here".into(),
             elidable: false,

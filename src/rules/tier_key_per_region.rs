@@ -336,13 +336,12 @@ impl Rule<'_, '_> {
         let tier = &self.tier.name;
         let mut related = Vec::new();
         let Some(first) = stakes.first() else {
-            let span = self
-                .inventory
-                .document
-                .clone()
-                .unwrap_or(Span::new(FileId(0), 0..0));
+            let (span, focus) = self.inventory.document_focus().unwrap_or_else(|| {
+                let none = Span::new(FileId(0), 0..0);
+                (none.clone(), none)
+            });
             let primary = Label {
-                focus: Span::new(span.file, span.range.start..span.range.start + 1),
+                focus,
                 span,
                 message: format!("required region {where_}"),
                 elidable: false,

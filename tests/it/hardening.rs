@@ -369,6 +369,55 @@ fn crlf_and_bom_inputs_are_shown_cleanly() {
     );
 }
 
+/// Found by fuzzing (hcl): a finding about the whole document of a file
+/// that starts with a byte order mark underlined its first byte, inside the
+/// three-byte mark. Every location of every finding lies on character
+/// boundaries.
+#[test]
+fn locations_never_split_a_character() {
+    let options = tierkey::Options {
+        paths: Vec::new(),
+        tiers: vec![tierkey::Tier::new(
+            "database",
+            vec![tierkey::TagPair {
+                key: "tier".into(),
+                value: tierkey::TagValue::Exact("database".into()),
+            }],
+        )],
+        default_region: None,
+        vars: Vec::new(),
+        environment: Vec::new(),
+        rule: tierkey::RuleOptions::default(),
+        settings: None,
+        source: None,
+        base_dir: None,
+        together: false,
+        jobs: 1,
+    };
+    let tf = "\u{feff}resource \"aws_sqs_queue\" \"q\" {\n  tags = { tiar = \"database\" }\n}\n";
+    let json = "\u{feff}{\"variable\": {\"x\": {}}, \"resource\": {\"aws_sqs_queue\": {\"q\": {\"tags\": {\"tiar\": \"database\"}}}}}";
+    for (name, text) in [("main.tf", tf), ("main.tf.json", json)] {
+        let outcome = tierkey::check_bytes(name, text.as_bytes().to_vec(), &options);
+        assert!(!outcome.findings.is_empty(), "{name}: a finding to check");
+        for f in &outcome.findings {
+            let labels = std::iter::once(&f.primary)
+                .chain(&f.related)
+                .chain(&f.source);
+            for label in labels {
+                for span in [&label.span, &label.focus] {
+                    let text = outcome.sources.get(span.file).text();
+                    let (start, end) = (span.range.start, span.range.end);
+                    assert!(
+                        text.is_char_boundary(start) && text.is_char_boundary(end),
+                        "{name}: {:?} {start}..{end} splits a character",
+                        f.code
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// A large file is mapped rather than read: it is checked exactly like a
 /// small one (the same findings at the same places), and invalid UTF-8 in
 /// it is located.
