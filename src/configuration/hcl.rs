@@ -41,6 +41,11 @@ const PIECE: usize = 64 * 1024;
 pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let whole = 0..text.len();
+    if let Some(at) = unclosed_bracket(&text[bom..]) {
+        let bracket = &text[bom + at..=bom + at];
+        let message = format!("this `{bracket}` is never closed");
+        return Err(invalid(&message, bom + at, text.len()));
+    }
     if let Some(pieces) = pieces(&text[bom..]) {
         let mut body = Body::default();
         for piece in pieces {
@@ -119,10 +124,40 @@ fn pieces(text: &str) -> Option<Vec<Range<usize>>> {
     if text.len() <= PIECE {
         return None;
     }
-    let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
-    let mut depth: usize = 0;
+    let open = scan_brackets(text, |i, depth| {
+        if depth == 0 && i + 1 - start >= PIECE {
+            out.push(start..i + 1);
+            start = i + 1;
+        }
+    })?;
+    if !open.is_empty() {
+        return None;
+    }
+    if start < text.len() {
+        out.push(start..text.len());
+    }
+    Some(out)
+}
+
+/// The first bracket of a body that is never closed (outside strings,
+/// heredocs and comments), when the body scans cleanly. The parser
+/// backtracks exponentially over many unclosed brackets (a 1 KB file took
+/// seconds), so such a file is rejected before it is parsed, pointing at
+/// the bracket, as Terraform rejects it.
+fn unclosed_bracket(text: &str) -> Option<usize> {
+    scan_brackets(text, |_, _| {})?.first().copied()
+}
+
+/// Scans a body's brackets outside strings, heredocs and comments, calling
+/// `line_break(at, depth)` at each line break; returns where the brackets
+/// still open at the end are. `None` when the text does not scan cleanly
+/// (an unterminated string, heredoc or comment, a closing bracket without
+/// an opening one, `<<` that starts no heredoc).
+fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Option<Vec<usize>> {
+    let bytes = text.as_bytes();
+    let mut open = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -134,28 +169,21 @@ fn pieces(text: &str) -> Option<Vec<Range<usize>>> {
             }
             b'<' if bytes.get(i + 1) == Some(&b'<') => i = skip_heredoc(text, i)?,
             b'{' | b'[' | b'(' => {
-                depth += 1;
+                open.push(i);
                 i += 1;
             }
             b'}' | b']' | b')' => {
-                depth = depth.checked_sub(1)?;
+                open.pop()?;
                 i += 1;
             }
-            b'\n' if depth == 0 && i + 1 - start >= PIECE => {
-                out.push(start..i + 1);
-                start = i + 1;
+            b'\n' => {
+                line_break(i, open.len());
                 i += 1;
             }
             _ => i += 1,
         }
     }
-    if depth != 0 {
-        return None;
-    }
-    if start < bytes.len() {
-        out.push(start..bytes.len());
-    }
-    Some(out)
+    Some(open)
 }
 
 fn line_end(bytes: &[u8], i: usize) -> usize {

@@ -418,6 +418,24 @@ fn locations_never_split_a_character() {
     }
 }
 
+/// Found by fuzzing (hcl): 39 brackets never closed made the HCL parser
+/// backtrack for seconds on a 1 KB file (more brackets, more time).
+/// Unclosed brackets are found before parsing, and located.
+#[test]
+fn unclosed_brackets_are_found_before_parsing() {
+    let dir = scratch("unclosed");
+    fs::copy(
+        root().join("tests/it/data/unclosed-brackets.tf"),
+        dir.join("main.tf"),
+    )
+    .expect("copy");
+    let out = tierkey(&dir, &["check", "--tag", "tier=database", "main.tf"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
+    assert!(text.contains("this `[` is never closed"), "{text}");
+    assert!(text.contains("main.tf:1:37"), "{text}");
+}
+
 /// A large file is mapped rather than read: it is checked exactly like a
 /// small one (the same findings at the same places), and invalid UTF-8 in
 /// it is located.
