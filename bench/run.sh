@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The speed and memory benchmark (not a test), best of 5 each, in one run:
+# The speed and memory benchmark (not a test), the median of 5 runs each
+# (RUNS=N for another odd number), in one run:
 # - plans of N resources, two generators (`db`: one resource type, `mixed`:
 #   IAM policies with long escaped JSON strings, nested blocks, sensitive
 #   maps, 16 tags each): `tierkey check --format json` against the floor,
@@ -28,18 +29,21 @@ if [ ${#sizes[@]} -eq 0 ]; then
   sizes=(3000 30000 100000)
   [ -z "${BENCH_LARGE:-}" ] || sizes+=(300000)
 fi
-runs=5
+runs=${RUNS:-5}
 tk=target/release/tierkey
 
-# best_of CMD...: prints "SECONDS KB" (minimum wall time; peak RSS of that run).
-best_of() {
-  local best="" t m
-  for _ in $(seq $runs); do
+# median_of CMD...: prints "SECONDS KB": the median wall time and the median
+# peak resident memory of $runs runs (GNU time).
+median_of() {
+  local t m times=() peaks=()
+  for _ in $(seq "$runs"); do
     /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>&1 || true
     read -r t m < <(tail -n 1 "$out/time.txt")
-    if [ -z "$best" ] || awk -v a="$t" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best="$t $m"; fi
+    times+=("$t")
+    peaks+=("$m")
   done
-  echo "$best"
+  echo "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(((runs + 1) / 2))p")" \
+    "$(printf '%s\n' "${peaks[@]}" | sort -g | sed -n "$(((runs + 1) / 2))p")"
 }
 
 echo "Plans (\`--format json\`):"
@@ -51,8 +55,8 @@ for shape in db mixed; do
     plan="$out/$shape-$n.json"
     [ -f "$plan" ] || target/release/examples/genplan "$n" 6 "$plan" "$shape"
     bytes=$(stat -c %s "$plan")
-    read -r ft fm <<<"$(best_of target/release/examples/floor "$plan")"
-    read -r tt tm <<<"$(best_of $tk check --tag tier=database --format json "$plan")"
+    read -r ft fm <<<"$(median_of target/release/examples/floor "$plan")"
+    read -r tt tm <<<"$(median_of $tk check --tag tier=database --format json "$plan")"
     awk -v s="$shape" -v n="$n" -v b="$bytes" -v ft="$ft" -v fm="$fm" -v tt="$tt" -v tm="$tm" 'BEGIN {
       printf "| %s | %d | %.0f | %.2f | %.0f | %.2f | %.0f | %.2f× | %.2f× |\n",
         s, n, b/1e6, ft, fm/1024, tt, tm/1024, tt/ft, tm*1024/b }'
@@ -71,7 +75,7 @@ for shape in db nokeys; do
   [ -f "$plan" ] || target/release/examples/genplan 30000 6 "$plan" "$shape"
   read -r count related < <($tk check --no-in-use --tag tier=database --format json "$plan" 2>/dev/null |
     python3 -c 'import json,sys; f=json.load(sys.stdin)["findings"]; print(len(f), sum(len(x.get("related") or []) for x in f))')
-  read -r tt tm <<<"$(best_of $tk check --no-in-use --tag tier=database --format json "$plan")"
+  read -r tt tm <<<"$(median_of $tk check --no-in-use --tag tier=database --format json "$plan")"
   echo "| $shape | $count | $related | $tt | $((tm / 1024)) |"
 done
 
@@ -90,8 +94,8 @@ fi
 mb=$(du -sm "$mono" | cut -f1)
 echo "| inputs | MB | --jobs 1 s | --jobs 2 s | speed-up |"
 echo "|---:|---:|---:|---:|---:|"
-read -r t1 _ <<<"$(best_of $tk check --jobs 1 --tag tier=database --format json "$mono")"
-read -r t2 _ <<<"$(best_of $tk check --jobs 2 --tag tier=database --format json "$mono")"
+read -r t1 _ <<<"$(median_of $tk check --jobs 1 --tag tier=database --format json "$mono")"
+read -r t2 _ <<<"$(median_of $tk check --jobs 2 --tag tier=database --format json "$mono")"
 awk -v mb="$mb" -v a="$t1" -v b="$t2" 'BEGIN { printf "| 2500 | %d | %.2f | %.2f | %.2f× |\n", mb, a, b, a/b }'
 
 echo
@@ -103,8 +107,8 @@ for n in 2000 20000; do
   dir="$out/tf-$n"
   [ -d "$dir" ] || target/release/examples/gentf "$n" 12 "$dir"
   bytes=$(cat "$dir"/main.tf "$dir"/modules/db/main.tf | wc -c)
-  read -r ft fm <<<"$(best_of target/release/examples/floor --hcl "$dir")"
-  read -r tt tm <<<"$(best_of $tk check --tag tier=database "$dir")"
+  read -r ft fm <<<"$(median_of target/release/examples/floor --hcl "$dir")"
+  read -r tt tm <<<"$(median_of $tk check --tag tier=database "$dir")"
   awk -v n="$n" -v b="$bytes" -v ft="$ft" -v fm="$fm" -v tt="$tt" -v tm="$tm" 'BEGIN {
     printf "| %d | %.1f | %.2f | %.0f | %.2f | %.0f | %.1f | %.2f× | %.2f× |\n",
       n, b/1e6, ft, fm/1024, tt, tm/1024, b/1e6/tt, tt/ft, tm*1024/b }'

@@ -174,7 +174,8 @@ pub struct CheckArgs {
     pub together: bool,
 
     /// How many inputs to check at once (default: the number of cores).
-    /// The output is the same whatever the number.
+    /// Documents of 256 MiB or more are checked one at a time, to bound
+    /// memory. The output is the same whatever the number.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 

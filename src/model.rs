@@ -163,8 +163,64 @@ pub(crate) enum Settled {
 /// Effective tags of one instance (S3).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Tags<'a> {
-    pub known: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    pub known: TagMap<'a>,
     pub unknown: TagsUnknown,
+}
+
+/// Known tags, sorted by key: a small vector rather than a tree, since most
+/// resources carry a handful of tags and a plan may hold a million of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TagMap<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+type TagRef<'b, 'a> = (&'b Cow<'a, str>, &'b Cow<'a, str>);
+
+impl<'a> TagMap<'a> {
+    /// Sets a tag, replacing the value of a key already present.
+    pub(crate) fn insert(&mut self, key: Cow<'a, str>, value: Cow<'a, str>) {
+        match self.0.binary_search_by(|(k, _)| k.as_ref().cmp(&key)) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (key, value)),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn get(&self, key: &str) -> Option<&Cow<'a, str>> {
+        let at = self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    /// The tags of `other` over these.
+    pub(crate) fn extend(&mut self, other: TagMap<'a>) {
+        if self.0.is_empty() {
+            *self = other;
+            return;
+        }
+        for (k, v) in other.0 {
+            self.insert(k, v);
+        }
+    }
+}
+
+/// In key order.
+impl<'b, 'a> IntoIterator for &'b TagMap<'a> {
+    type Item = TagRef<'b, 'a>;
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'b, (Cow<'a, str>, Cow<'a, str>)>,
+        fn(&'b (Cow<'a, str>, Cow<'a, str>)) -> TagRef<'b, 'a>,
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'a> FromIterator<(Cow<'a, str>, Cow<'a, str>)> for TagMap<'a> {
+    fn from_iter<I: IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>>(pairs: I) -> Self {
+        let mut map = TagMap::default();
+        for (k, v) in pairs {
+            map.insert(k, v);
+        }
+        map
+    }
 }
 
 /// Which part of a tag map is unknown.
@@ -192,11 +248,11 @@ impl<'a> Tags<'a> {
                 tags
             }
             Some(Value::Unknown(u)) => Tags {
-                known: BTreeMap::new(),
+                known: TagMap::default(),
                 unknown: TagsUnknown::All(format!("{what} are unknown{}", u.suffix())),
             },
             Some(other) => Tags {
-                known: BTreeMap::new(),
+                known: TagMap::default(),
                 unknown: TagsUnknown::All(format!("{what} are not a map: {other}")),
             },
         }
@@ -207,6 +263,7 @@ impl<'a> Tags<'a> {
     fn of_entries(map: BTreeMap<Cow<'a, str>, Value<'a>>) -> Self {
         let mut tags = Tags::default();
         let mut unknown = Vec::new();
+        tags.known.0.reserve_exact(map.len());
         for (k, v) in map {
             match v {
                 Value::String(v) => {
@@ -227,7 +284,7 @@ impl<'a> Tags<'a> {
     pub(crate) fn merged(defaults: Tags<'a>, own: Tags<'a>, ignore: &IgnoreTags) -> Tags<'a> {
         let mut known = defaults.known;
         known.extend(own.known);
-        known.retain(|k, _| !ignore.hides(k));
+        known.0.retain(|(k, _)| !ignore.hides(k));
         let unknown = match (defaults.unknown, own.unknown) {
             (TagsUnknown::All(why), _) | (_, TagsUnknown::All(why)) => TagsUnknown::All(why),
             (TagsUnknown::Keys(mut a), TagsUnknown::Keys(b)) => {
@@ -349,6 +406,7 @@ impl Tags<'_> {
         Tags {
             known: self
                 .known
+                .0
                 .into_iter()
                 .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
                 .collect(),
@@ -526,11 +584,8 @@ pub(crate) struct Resource<'a> {
     pub forgotten: bool,
     pub values: Values,
     pub kms_refs: KmsRefs<'a>,
-    /// Where its `region` and `tags` arguments are written (configurations).
-    pub region_site: Option<Site>,
-    pub tags_site: Option<Site>,
-    /// Where the attribute (or block) naming its KMS key is written (S14).
-    pub key_site: Option<Site>,
+    /// Where its arguments are written (configurations only: boxed).
+    pub sites: Option<Box<ArgumentSites>>,
     /// The module calls that reach it, outermost first (configurations, and
     /// plans whose configuration is known).
     pub chain: Vec<Link>,
@@ -540,7 +595,17 @@ pub(crate) struct Resource<'a> {
     pub encryption: Vec<aws::Encryption>,
     /// S14: what names it or what it names (keys, aliases, buckets, S3
     /// encryption configurations).
-    pub names: Names,
+    /// Boxed, and only when there are any: most resources have none.
+    pub names: Option<Box<Names>>,
+}
+
+/// Where a configuration writes an instance's arguments.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ArgumentSites {
+    pub region: Option<Site>,
+    pub tags: Option<Site>,
+    /// The attribute (or block) naming its KMS key (S14).
+    pub key: Option<Site>,
 }
 
 /// S14: how other resources name a key, an alias, a bucket, or what an
@@ -557,7 +622,23 @@ pub(crate) struct Names {
     pub target: Option<aws::KeyUse>,
 }
 
+/// The names of a resource that has none.
+static NO_NAMES: Names = Names {
+    arn: None,
+    key_id: None,
+    name: None,
+    target: None,
+};
+
 impl Names {
+    fn boxed(self) -> Option<Box<Names>> {
+        let empty = self.arn.is_none()
+            && self.key_id.is_none()
+            && self.name.is_none()
+            && self.target.is_none();
+        (!empty).then(|| Box::new(self))
+    }
+
     fn of(rtype: &str, attrs: &dyn Attributes<'_>, arn: Option<&str>) -> Names {
         let string = |name: &str| match attrs.get(name) {
             Some(Value::String(s)) if !s.is_empty() => Some(s.into_owned()),
@@ -598,6 +679,28 @@ impl Names {
     }
 }
 
+impl Resource<'_> {
+    /// Where a configuration writes its `region` argument.
+    pub(crate) fn region_site(&self) -> Option<&Site> {
+        self.sites.as_ref()?.region.as_ref()
+    }
+
+    /// Where a configuration writes its `tags` argument.
+    pub(crate) fn tags_site(&self) -> Option<&Site> {
+        self.sites.as_ref()?.tags.as_ref()
+    }
+
+    /// Where a configuration writes the argument naming its KMS key.
+    pub(crate) fn key_site(&self) -> Option<&Site> {
+        self.sites.as_ref()?.key.as_ref()
+    }
+
+    /// S14: what names it or what it names.
+    pub(crate) fn names(&self) -> &Names {
+        self.names.as_deref().unwrap_or(&NO_NAMES)
+    }
+}
+
 impl<'a> Resource<'a> {
     /// Decides region, tags, usability and extra regions of an instance.
     pub(crate) fn new(instance: Instance<'a, '_>, providers: &[ProviderSettings]) -> Self {
@@ -612,7 +715,7 @@ impl<'a> Resource<'a> {
         );
         let tags = effective_tags(attrs, instance.has_tags_all, &instance.provider, providers);
         let encryption = aws::encryption(rtype, attrs);
-        let names = Names::of(rtype, attrs, instance.arn.as_deref());
+        let names = Names::of(rtype, attrs, instance.arn.as_deref()).boxed();
         let usability = if aws::is_key_type(rtype) {
             aws::key_usability(rtype, attrs)
         } else {
@@ -649,9 +752,16 @@ impl<'a> Resource<'a> {
             forgotten: instance.forgotten,
             values: instance.values,
             kms_refs: instance.kms_refs,
-            region_site: instance.region_site,
-            tags_site: instance.tags_site,
-            key_site: instance.key_site,
+            sites: (instance.region_site.is_some()
+                || instance.tags_site.is_some()
+                || instance.key_site.is_some())
+            .then(|| {
+                Box::new(ArgumentSites {
+                    region: instance.region_site,
+                    tags: instance.tags_site,
+                    key: instance.key_site,
+                })
+            }),
             chain: instance.chain,
             declared: None,
             encryption,
@@ -854,7 +964,7 @@ fn effective_tags<'a>(
             } else {
                 (
                     Tags {
-                        known: BTreeMap::new(),
+                        known: TagMap::default(),
                         unknown: TagsUnknown::All(format!("its default_tags are unknown: {why}")),
                     },
                     IgnoreTags::default(),
@@ -976,9 +1086,9 @@ impl Inventory<'_> {
             let provider = s.provider.and_then(|p| source.providers.get(p));
             r.declared = Some(Box::new(Declared {
                 site: s.site.clone(),
-                region_site: s.region_site.clone(),
-                tags_site: s.tags_site.clone(),
-                key_site: s.key_site.clone(),
+                region_site: s.region_site().cloned(),
+                tags_site: s.tags_site().cloned(),
+                key_site: s.key_site().cloned(),
                 provider_site: provider.and_then(|p| p.site.clone()),
                 provider_region_site: provider.and_then(|p| p.region_site.clone()),
             }));
@@ -997,10 +1107,11 @@ impl Inventory<'_> {
                     }
                 }
             }
-            if matches!(r.names.target, Some(aws::KeyUse::Unknown(_)) | None)
-                && s.names.target.is_some()
+            if matches!(r.names().target, Some(aws::KeyUse::Unknown(_)) | None)
+                && s.names().target.is_some()
             {
-                r.names.target.clone_from(&s.names.target);
+                let target = s.names().target.clone();
+                r.names.get_or_insert_with(Box::default).target = target;
             }
             if let (Settled::No, Region::Known { name, basis }) = (r.settled, &s.region) {
                 r.region = Region::Known {

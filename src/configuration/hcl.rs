@@ -41,12 +41,13 @@ const PIECE: usize = 64 * 1024;
 pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let whole = 0..text.len();
-    if let Some(at) = unclosed_bracket(&text[bom..]) {
-        let bracket = &text[bom + at..=bom + at];
-        let message = format!("this `{bracket}` is never closed");
+    let shape = shape(&text[bom..]);
+    if let Shape::Flawed(Flaw { at, len, what }) = shape {
+        let at = bom + at;
+        let message = format!("this `{}` {what}", &text[at..at + len]);
         return Err(invalid(&message, bom + at, text.len()));
     }
-    if let Some(pieces) = pieces(&text[bom..]) {
+    if let Shape::Pieces(pieces) = shape {
         let mut body = Body::default();
         for piece in pieces {
             let base = bom + piece.start;
@@ -116,46 +117,68 @@ fn invalid(message: &str, at: usize, len: usize) -> InputError {
         .at(at..(at + 1).min(len.max(at + 1)))
 }
 
-/// Splits a large body into pieces of whole top-level structures, each
-/// about [`PIECE`] bytes, cut at a line break outside any bracket, string,
-/// heredoc or comment. `None` for a small body, or when the text does not
-/// scan cleanly (the parser then reads it whole and says what is wrong).
-fn pieces(text: &str) -> Option<Vec<Range<usize>>> {
-    if text.len() <= PIECE {
-        return None;
-    }
-    let mut out = Vec::new();
-    let mut start = 0;
-    let open = scan_brackets(text, |i, depth| {
-        if depth == 0 && i + 1 - start >= PIECE {
-            out.push(start..i + 1);
-            start = i + 1;
-        }
-    })?;
-    if !open.is_empty() {
-        return None;
-    }
-    if start < text.len() {
-        out.push(start..text.len());
-    }
-    Some(out)
+/// What one scan of a body's brackets says about how to parse it.
+enum Shape {
+    /// A flaw the scan is sure of, which the parser would also reject:
+    /// where, and what. The parser backtracks exponentially over some of
+    /// them (a 1 KB file with unclosed brackets or strings took seconds),
+    /// so such a body is rejected before it is parsed, pointing at the
+    /// place, as Terraform rejects it.
+    Flawed(Flaw),
+    /// A large body's pieces: whole top-level structures, each about
+    /// [`PIECE`] bytes, cut at a line break outside any bracket, string,
+    /// heredoc or comment.
+    Pieces(Vec<Range<usize>>),
+    /// Parsed whole: a small body.
+    Whole,
 }
 
-/// The first bracket of a body that is never closed (outside strings,
-/// heredocs and comments), when the body scans cleanly. The parser
-/// backtracks exponentially over many unclosed brackets (a 1 KB file took
-/// seconds), so such a file is rejected before it is parsed, pointing at
-/// the bracket, as Terraform rejects it.
-fn unclosed_bracket(text: &str) -> Option<usize> {
-    scan_brackets(text, |_, _| {})?.first().copied()
+/// Something never closed, or closing nothing, at a byte of the body.
+struct Flaw {
+    at: usize,
+    /// The length of the token at `at`.
+    len: usize,
+    what: &'static str,
+}
+
+impl Flaw {
+    fn at(at: usize, len: usize, what: &'static str) -> Self {
+        Flaw { at, len, what }
+    }
+}
+
+/// One pass over the body decides its [`Shape`].
+fn shape(text: &str) -> Shape {
+    let large = text.len() > PIECE;
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let open = match scan_brackets(text, |i, depth| {
+        if large && depth == 0 && i + 1 - start >= PIECE {
+            pieces.push(start..i + 1);
+            start = i + 1;
+        }
+    }) {
+        Ok(open) => open,
+        Err(flaw) => return Shape::Flawed(flaw),
+    };
+    if let Some(&at) = open.first() {
+        return Shape::Flawed(Flaw::at(at, 1, "is never closed"));
+    }
+    if !large {
+        return Shape::Whole;
+    }
+    if start < text.len() {
+        pieces.push(start..text.len());
+    }
+    Shape::Pieces(pieces)
 }
 
 /// Scans a body's brackets outside strings, heredocs and comments, calling
 /// `line_break(at, depth)` at each line break; returns where the brackets
-/// still open at the end are. `None` when the text does not scan cleanly
-/// (an unterminated string, heredoc or comment, a closing bracket without
-/// an opening one, `<<` that starts no heredoc).
-fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Option<Vec<usize>> {
+/// still open at the end are, or the first flaw: a string, interpolation,
+/// heredoc or comment that is never closed, a closing bracket without an
+/// opening one, `<<` that starts no heredoc.
+fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result<Vec<usize>, Flaw> {
     let bytes = text.as_bytes();
     let mut open = Vec::new();
     let mut i = 0;
@@ -165,7 +188,9 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Option
             b'#' => i = line_end(bytes, i),
             b'/' if bytes.get(i + 1) == Some(&b'/') => i = line_end(bytes, i),
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = text[i + 2..].find("*/").map(|p| i + 2 + p + 2)?;
+                i = memchr::memmem::find(&bytes[i + 2..], b"*/")
+                    .map(|p| i + 2 + p + 2)
+                    .ok_or(Flaw::at(i, 2, "starts a comment that is never closed"))?;
             }
             b'<' if bytes.get(i + 1) == Some(&b'<') => i = skip_heredoc(text, i)?,
             b'{' | b'[' | b'(' => {
@@ -173,7 +198,7 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Option
                 i += 1;
             }
             b'}' | b']' | b')' => {
-                open.pop()?;
+                open.pop().ok_or(Flaw::at(i, 1, "closes nothing"))?;
                 i += 1;
             }
             b'\n' => {
@@ -183,61 +208,76 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Option
             _ => i += 1,
         }
     }
-    Some(open)
+    Ok(open)
 }
 
 fn line_end(bytes: &[u8], i: usize) -> usize {
-    memchr_newline(&bytes[i..]).map_or(bytes.len(), |p| i + p)
-}
-
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |p| i + p)
 }
 
 /// The index after a quoted template string at `start`, skipping its
-/// `${...}` / `%{...}` interpolations (which hold expressions, strings
-/// among them). `None` when it does not end on its line.
-fn skip_template_string(bytes: &[u8], start: usize) -> Option<usize> {
+/// `${...}` / `%{...}` interpolations, which hold expressions, strings
+/// among them. What is open is kept on a stack rather than by recursion,
+/// so no nesting can overflow the call stack.
+fn skip_template_string(bytes: &[u8], start: usize) -> Result<usize, Flaw> {
+    /// An open string (where it starts), or an open interpolation (where
+    /// it starts, and how many of its own braces are open).
+    enum Open {
+        String(usize),
+        Interpolation(usize, usize),
+    }
+    let mut stack = vec![Open::String(start)];
     let mut i = start + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            b'\n' => return None,
-            b'$' | b'%' if bytes.get(i + 1) == Some(&bytes[i]) => i += 2,
-            b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => i = skip_interpolation(bytes, i + 2)?,
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// The index after the `}` closing an interpolation whose expression
-/// starts at `start`.
-fn skip_interpolation(bytes: &[u8], start: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => i = skip_template_string(bytes, i)?,
-            b'{' => {
-                depth += 1;
+    while let Some(top) = stack.last_mut() {
+        let Some(&b) = bytes.get(i) else {
+            return Err(match top {
+                Open::String(at) => Flaw::at(*at, 1, "starts a string that is never closed"),
+                Open::Interpolation(at, _) => {
+                    Flaw::at(*at, 2, "starts an interpolation that is never closed")
+                }
+            });
+        };
+        match top {
+            Open::String(at) => match b {
+                b'\\' => i += 2,
+                b'"' => {
+                    stack.pop();
+                    i += 1;
+                }
+                b'\n' => {
+                    return Err(Flaw::at(
+                        *at,
+                        1,
+                        "starts a string that is not closed on its line",
+                    ))
+                }
+                b'$' | b'%' if bytes.get(i + 1) == Some(&b) => i += 2,
+                b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
+                    stack.push(Open::Interpolation(i, 0));
+                    i += 2;
+                }
+                _ => i += 1,
+            },
+            Open::Interpolation(_, depth) => {
+                match b {
+                    b'"' => stack.push(Open::String(i)),
+                    b'{' => *depth += 1,
+                    b'}' if *depth == 0 => {
+                        stack.pop();
+                    }
+                    b'}' => *depth -= 1,
+                    _ => {}
+                }
                 i += 1;
             }
-            b'}' if depth == 0 => return Some(i + 1),
-            b'}' => {
-                depth -= 1;
-                i += 1;
-            }
-            _ => i += 1,
         }
     }
-    None
+    Ok(i)
 }
 
 /// The index after a heredoc starting at `start` (`<<EOT` or `<<-EOT`, up
 /// to the line holding only its delimiter).
-fn skip_heredoc(text: &str, start: usize) -> Option<usize> {
+fn skip_heredoc(text: &str, start: usize) -> Result<usize, Flaw> {
     let rest = &text[start + 2..];
     let rest = rest.strip_prefix('-').unwrap_or(rest);
     let name_len = rest
@@ -245,21 +285,26 @@ fn skip_heredoc(text: &str, start: usize) -> Option<usize> {
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
         .count();
     if name_len == 0 {
-        // Not a heredoc (`<<` is no HCL operator): let the parser judge.
-        return None;
+        // `<<` is no HCL operator.
+        return Err(Flaw::at(
+            start,
+            2,
+            "starts no heredoc (`<<` must be followed by its delimiter, as in `<<EOT`)",
+        ));
     }
+    let never_closed = || Flaw::at(start, 2, "starts a heredoc that is never closed");
     let name = &rest[..name_len];
     let body_start = start + (text.len() - start - rest.len()) + name_len;
-    let mut line_start = text[body_start..].find('\n')? + body_start + 1;
+    let mut line_start = text[body_start..].find('\n').ok_or_else(never_closed)? + body_start + 1;
     loop {
         let end = text[line_start..]
             .find('\n')
             .map_or(text.len(), |p| line_start + p);
         if text[line_start..end].trim() == name {
-            return Some(end);
+            return Ok(end);
         }
         if end == text.len() {
-            return None;
+            return Err(never_closed());
         }
         line_start = end + 1;
     }
@@ -790,6 +835,80 @@ mod tests {
         assert!(e.span.is_some());
     }
 
+    /// Each flaw the bracket scan is sure of is reported at its token,
+    /// before the parser (which backtracks exponentially over some of
+    /// them) sees the file; look-alikes in strings, comments and heredocs
+    /// are not flaws.
+    #[test]
+    fn flaws_are_found_before_parsing_and_located() {
+        let cases = [
+            ("a = [1,\n", "[", "is never closed"),
+            ("a = 1)\n", ")", "closes nothing"),
+            (
+                "a = \"x\n\"\n",
+                "\"",
+                "starts a string that is not closed on its line",
+            ),
+            ("a = \"x", "\"", "starts a string that is never closed"),
+            (
+                "a = \"${b\n",
+                "${",
+                "starts an interpolation that is never closed",
+            ),
+            (
+                "a = \"%{if b}",
+                "\"",
+                "starts a string that is never closed",
+            ),
+            (
+                "a = \"x%{ if b\n",
+                "%{",
+                "starts an interpolation that is never closed",
+            ),
+            (
+                "a = 1 /* x\n",
+                "/*",
+                "starts a comment that is never closed",
+            ),
+            (
+                "a = <<EOT\nx\n",
+                "<<",
+                "starts a heredoc that is never closed",
+            ),
+            ("a = b << c\n", "<<", "starts no heredoc"),
+        ];
+        for (text, token, what) in cases {
+            let e = parse(FileId(0), text).expect_err(text);
+            let at = e.span.expect("located").start;
+            assert!(text[at..].starts_with(token), "{text:?}: at {at}");
+            assert!(e.message.contains(what), "{text:?}: {}", e.message);
+            assert!(e.message.contains(&format!("`{token}`")), "{}", e.message);
+        }
+        let fine = [
+            "a = \"[ ( { ${\"}\"} $${ %%{ \\\" \"\n",
+            "a = \"${ {b = \"}\"}.b }\"\n",
+            "a = 1 # [ \" /*\nb = 2 // ( <<\nc = /* { \" */ 3\n",
+            "a = <<-EOT\n  [ \" ${ \"x\" }\n  EOT\n",
+            "a = \"${\n  b\n}\"\n",
+        ];
+        for text in fine {
+            parsed(text);
+        }
+    }
+
+    /// Nesting is tracked on a heap stack: a million nested interpolations
+    /// are a located error, not a stack overflow.
+    #[test]
+    fn deep_nesting_never_overflows_the_stack() {
+        let n = 1_000_000;
+        let text = format!("a = {}1{}\n", "\"${".repeat(n), "}\"".repeat(n));
+        let e = parse(FileId(0), &text).expect_err("too deep");
+        assert_eq!(e.code, ErrorCode::InvalidHcl);
+        let open = format!("a = {}1\n", "\"${".repeat(n));
+        let e = parse(FileId(0), &open).expect_err("never closed");
+        assert!(e.message.contains("never closed"), "{}", e.message);
+    }
+
     #[test]
     fn json_templates() {
         let lone = template("${var.region}", &(0..1)).unwrap();
@@ -820,7 +939,9 @@ mod tests {
             text.push_str(&block(i));
             i += 1;
         }
-        let ranges = pieces(&text).expect("a large file is cut");
+        let Shape::Pieces(ranges) = shape(&text) else {
+            panic!("a large file is cut");
+        };
         assert!(ranges.len() >= 3);
         for r in &ranges {
             assert!(parse_body(FileId(0), &text[r.clone()], r.start, &(0..text.len())).is_ok());

@@ -96,7 +96,7 @@ impl<'t> Reader<'t, '_> {
             Some(m) => module_path(m),
             None => module_path(&address),
         };
-        let before = change.before.0.unwrap_or_default();
+        let before = change.before.0.map(|b| *b).unwrap_or_default();
         let (values, unknown, before_arn) = if forgotten {
             (before, Unknowns::default(), None)
         } else {

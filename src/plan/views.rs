@@ -168,8 +168,9 @@ pub(super) struct Change<'a> {
     pub actions: Vec<Cow<'a, str>>,
     /// The object before the change: its ARN places an existing object
     /// (S8.3), and a forgotten object is read from it (S4).
+    /// Boxed: absent (`null`) for every object being created.
     #[serde(borrow, default)]
-    pub before: LenientObject<Attrs<'a>>,
+    pub before: LenientObject<Box<Attrs<'a>>>,
     #[serde(borrow, default)]
     pub after: LenientObject<Attrs<'a>>,
     #[serde(borrow, default)]

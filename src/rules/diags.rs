@@ -244,7 +244,7 @@ fn tags_unknown_one(inventory: &Inventory<'_>, tier: &Tier, r: &Resource<'_>) ->
         ),
         label(
             inventory,
-            r.tags_site.as_ref().unwrap_or(&r.site),
+            r.tags_site().unwrap_or(&r.site),
             r.tags.unknown_why(),
         ),
     )
@@ -531,7 +531,7 @@ pub(super) fn in_use(
         crate::model::Region::Known { name, .. } => Some(name.clone()),
         crate::model::Region::Unknown { .. } => None,
     };
-    let site = r.key_site.as_ref().unwrap_or(&r.site);
+    let site = r.key_site().unwrap_or(&r.site);
     let text = format!("{attribute} of this {}-tier resource", tier.name);
     let mut finding = finding(
         tier,

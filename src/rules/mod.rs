@@ -97,15 +97,15 @@ pub(crate) fn shared_keys(
                     block_address(address) == block_address(&r.address)
                 }
                 Some(KeyUse::Named(value)) => {
-                    r.names.key_id.as_deref() == Some(value)
-                        || r.names.arn.as_deref() == Some(value)
+                    r.names().key_id.as_deref() == Some(value)
+                        || r.names().arn.as_deref() == Some(value)
                 }
                 _ => false,
             };
             let aliases: Vec<&crate::model::Resource<'_>> = inventory
                 .resources
                 .iter()
-                .filter(|a| a.rtype == "aws_kms_alias" && names_it(a.names.target.as_ref()))
+                .filter(|a| a.rtype == "aws_kms_alias" && names_it(a.names().target.as_ref()))
                 .collect();
             let outputs = inventory
                 .outputs
@@ -126,11 +126,11 @@ pub(crate) fn shared_keys(
                     Region::Known { name, .. } => Some(name.clone()),
                     Region::Unknown { .. } => None,
                 },
-                arn: r.names.arn.clone(),
-                key_id: r.names.key_id.clone(),
+                arn: r.names().arn.clone(),
+                key_id: r.names().key_id.clone(),
                 aliases: aliases
                     .iter()
-                    .filter_map(|a| a.names.name.clone())
+                    .filter_map(|a| a.names().name.clone())
                     .collect(),
                 outputs,
                 tier_key,

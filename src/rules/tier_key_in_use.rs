@@ -110,10 +110,10 @@ impl Index {
             index.by_address.entry(r.address.to_string()).or_insert(i);
             index.by_block.entry(block_address(&r.address)).or_insert(i);
             if crate::aws::is_key_type(&r.rtype) {
-                if let Some(arn) = &r.names.arn {
+                if let Some(arn) = &r.names().arn {
                     index.keys_by_arn.entry(arn.clone()).or_insert(i);
                 }
-                if let Some(id) = &r.names.key_id {
+                if let Some(id) = &r.names().key_id {
                     index.keys_by_id.entry(id.clone()).or_insert(i);
                 }
                 if let (Role::Key(KeyRole::Tier), Region::Known { name, .. }) =
@@ -123,7 +123,7 @@ impl Index {
                 }
             }
             if r.rtype == "aws_kms_alias" {
-                if let Some(name) = &r.names.name {
+                if let Some(name) = &r.names().name {
                     index.aliases.entry(name.clone()).or_insert(i);
                 }
             }
@@ -174,7 +174,7 @@ impl Rule<'_, '_> {
             .bucket_encryption
             .iter()
             .map(|&c| &self.inventory.resources[c])
-            .filter(|c| Self::points_at(c.names.target.as_ref(), r))
+            .filter(|c| Self::points_at(c.names().target.as_ref(), r))
             .flat_map(|c| c.encryption.clone())
             .collect();
         if configured.is_empty() {
@@ -187,7 +187,7 @@ impl Rule<'_, '_> {
     /// Whether a pointer (a bucket name or a reference) names resource `r`.
     fn points_at(pointer: Option<&KeyUse>, r: &Resource<'_>) -> bool {
         match pointer {
-            Some(KeyUse::Named(name)) => r.names.name.as_deref() == Some(name.as_str()),
+            Some(KeyUse::Named(name)) => r.names().name.as_deref() == Some(name.as_str()),
             Some(KeyUse::Reference { address, .. }) => {
                 *address == r.address || block_address(address) == block_address(&r.address)
             }
@@ -270,7 +270,7 @@ impl Rule<'_, '_> {
         let resources = &self.inventory.resources;
         if let Some(alias) = alias_name(value) {
             let found = self.index.aliases.get(alias).copied();
-            return match found.and_then(|a| resources[a].names.target.as_ref()) {
+            return match found.and_then(|a| resources[a].names().target.as_ref()) {
                 Some(target) => self.follow(target, hops + 1),
                 None => self.external(value),
             };
@@ -349,7 +349,7 @@ impl Rule<'_, '_> {
             return Found::Key(k);
         }
         if r.rtype == "aws_kms_alias" {
-            return match &r.names.target {
+            return match &r.names().target {
                 Some(target) => self.follow(target, hops + 1),
                 None => Found::Verdict(InUse::Unknown(format!(
                     "the target of {address} is not known"

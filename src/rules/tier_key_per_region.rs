@@ -382,7 +382,7 @@ impl Rule<'_, '_> {
             let message = format!("the `region` argument that puts {} {where_}", r.address);
             let sites = [
                 declared.and_then(|d| d.region_site.as_ref()),
-                r.region_site.as_ref(),
+                r.region_site(),
             ];
             for site in sites.into_iter().flatten() {
                 related.push(diags::label(self.inventory, site, message.clone()));

@@ -436,6 +436,30 @@ fn unclosed_brackets_are_found_before_parsing() {
     assert!(text.contains("main.tf:1:37"), "{text}");
 }
 
+/// Found by fuzzing: unclosed template interpolations (`%{` in strings)
+/// made the parser backtrack for 36 s on a 724-byte file. They are found
+/// by the bracket scan before parsing, and located.
+#[test]
+fn unclosed_interpolations_are_found_before_parsing() {
+    let dir = scratch("unclosed-interpolations");
+    fs::copy(
+        root().join("tests/it/data/unclosed-interpolations.tf"),
+        dir.join("main.tf"),
+    )
+    .expect("copy");
+    let started = std::time::Instant::now();
+    let out = tierkey(&dir, &["check", "--tag", "tier=database", "main.tf"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
+    assert!(
+        text.contains("this `%{` starts an interpolation that is never closed"),
+        "{text}"
+    );
+    assert!(text.contains("main.tf:2:692"), "{text}");
+    // Not a timing test: a generous bound that only a hang exceeds.
+    assert!(started.elapsed().as_secs() < 20);
+}
+
 /// A large file is mapped rather than read: it is checked exactly like a
 /// small one (the same findings at the same places), and invalid UTF-8 in
 /// it is located.
