@@ -521,6 +521,39 @@ fn check_file(
     }
 }
 
+/// S16: joins a plan's instances to the configuration it was made from,
+/// evaluated as the plan was made (with its root variable values).
+fn join_source(
+    dir: PathBuf,
+    mut loaded: configuration::Loaded,
+    variables: &BTreeMap<String, serde_json::Value>,
+    inventory: &mut model::Inventory<'_>,
+    workspace: &mut Workspace,
+    outcome: &Outcome,
+) -> Unmapped {
+    for (name, value) in variables {
+        loaded.variables.insert(
+            name.clone(),
+            RootValue::Value(value::Value::from_json(value)),
+        );
+    }
+    let configuration = configuration::read(
+        workspace,
+        &outcome.sources,
+        &loaded,
+        ReadOptions { keep_values: false },
+    );
+    if configuration.resources.is_empty() && loaded.errors.is_empty() {
+        Unmapped::Empty(dir)
+    } else {
+        Unmapped::Missing {
+            dir,
+            addresses: inventory.join_source(&configuration),
+            unread: loaded.errors.len(),
+        }
+    }
+}
+
 /// Decodes, classifies, reads and checks one document; nothing when a walk
 /// skips it as not ours.
 fn check_document(
@@ -586,37 +619,30 @@ fn check_document(
         (dir, loaded)
     });
     let text = outcome.sources.get(file).text();
-    let read = match plan::read(document, file, text, decoded.body, decoded.wrapped) {
+    let read = match plan::read(
+        document,
+        file,
+        text,
+        decoded.body,
+        decoded.wrapped,
+        &options.tiers,
+    ) {
         Ok(read) => read,
         Err(error) => return fail_document(path, explicit, file, error, outcome, report),
     };
     report.kind = Some(read.kind);
     let mut inventory = read.inventory;
-    let mut unmapped = Unmapped::NoSource;
-    if let Some((dir, mut loaded)) = source {
-        // Evaluated as the plan was made: with its root variable values.
-        for (name, value) in &read.variables {
-            loaded.variables.insert(
-                name.clone(),
-                RootValue::Value(value::Value::from_json(value)),
-            );
-        }
-        let configuration = configuration::read(
+    let unmapped = match source {
+        Some((dir, loaded)) => join_source(
+            dir,
+            loaded,
+            &read.variables,
+            &mut inventory,
             workspace,
-            &outcome.sources,
-            &loaded,
-            ReadOptions { keep_values: false },
-        );
-        unmapped = if configuration.resources.is_empty() && loaded.errors.is_empty() {
-            Unmapped::Empty(dir)
-        } else {
-            Unmapped::Missing {
-                dir,
-                addresses: inventory.join_source(&configuration),
-                unread: loaded.errors.len(),
-            }
-        };
-    }
+            outcome,
+        ),
+        None => Unmapped::NoSource,
+    };
     inventory.settle_regions(options.default_region.as_deref());
     if let Some(collect) = judging.collect.as_deref_mut() {
         collect.extend(rules::shared_keys(&inventory, &options.tiers, path));

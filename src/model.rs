@@ -172,6 +172,11 @@ pub(crate) struct Tags<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct TagMap<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
+/// Which tag keys the rules read; implemented by the run's tiers.
+pub(crate) trait TagKeys: Sync {
+    fn reads(&self, key: &str) -> bool;
+}
+
 type TagRef<'b, 'a> = (&'b Cow<'a, str>, &'b Cow<'a, str>);
 
 impl<'a> TagMap<'a> {
@@ -187,6 +192,13 @@ impl<'a> TagMap<'a> {
     pub(crate) fn get(&self, key: &str) -> Option<&Cow<'a, str>> {
         let at = self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok()?;
         Some(&self.0[at].1)
+    }
+
+    /// Drops the tags under keys the rules do not read, and the room they
+    /// took.
+    pub(crate) fn keep_read(&mut self, keys: &dyn TagKeys) {
+        self.0.retain(|(k, _)| keys.reads(k));
+        self.0.shrink_to_fit();
     }
 
     /// The tags of `other` over these.

@@ -11,7 +11,7 @@ use jsonpath_rust::parser::model::JpQuery;
 use regex::Regex;
 
 use crate::finding::Severity;
-use crate::model::{IgnoreTags, Tags, TagsUnknown};
+use crate::model::{IgnoreTags, TagKeys, Tags, TagsUnknown};
 
 /// One tier tag pair: `KEY=VALUE`, or `KEY` with a value pattern.
 #[derive(Debug, Clone)]
@@ -256,9 +256,120 @@ fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// How many letters a seen key or value may differ by to be close.
+const MAX_DISTANCE: usize = 2;
+
+/// The tag keys the rules read for these tiers: each pair's key, in any
+/// case, and keys close to it (rule S18). Tags under other keys cannot
+/// change a result, so a plan's reader drops them.
+impl TagKeys for Vec<Tier> {
+    fn reads(&self, key: &str) -> bool {
+        self.iter().flat_map(|t| &t.pairs).any(|pair| {
+            key == pair.key
+                || key.eq_ignore_ascii_case(&pair.key)
+                || key.to_lowercase() == pair.key.to_lowercase()
+                || near(key, &pair.key)
+        })
+    }
+}
+
+/// Whether two strings differ only in case, surrounding spaces, or by at
+/// most [`MAX_DISTANCE`] letters (and are not both very short).
+pub(crate) fn near(a: &str, b: &str) -> bool {
+    if a == b {
+        return false;
+    }
+    let (ta, tb) = (a.trim(), b.trim());
+    if ta.is_ascii() && tb.is_ascii() {
+        // The same test without allocating: tag keys are compared with the
+        // tier key for every tag of every resource.
+        return ta.eq_ignore_ascii_case(tb)
+            || (ta.len().min(tb.len()) > MAX_DISTANCE
+                && ascii_distance(ta.as_bytes(), tb.as_bytes()) <= MAX_DISTANCE);
+    }
+    if ta.eq_ignore_ascii_case(tb) || ta.to_lowercase() == tb.to_lowercase() {
+        return true;
+    }
+    let shorter = ta.chars().count().min(tb.chars().count());
+    shorter > MAX_DISTANCE && distance(&ta.to_lowercase(), &tb.to_lowercase()) <= MAX_DISTANCE
+}
+
+/// The longest string compared letter by letter: longer ones are never
+/// typos of a tag.
+const LONGEST: usize = 128;
+
+/// Levenshtein distance, in characters; gives up (a large number) on long
+/// strings.
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    levenshtein(&a, &b, |x, y| x == y)
+}
+
+/// [`distance`] of ASCII strings, ignoring case.
+fn ascii_distance(a: &[u8], b: &[u8]) -> usize {
+    levenshtein(a, b, |x: &u8, y: &u8| x.eq_ignore_ascii_case(y))
+}
+
+fn levenshtein<T>(a: &[T], b: &[T], same: impl Fn(&T, &T) -> bool) -> usize {
+    if a.len() > LONGEST || b.len() > LONGEST || a.len().abs_diff(b.len()) > MAX_DISTANCE {
+        return usize::MAX;
+    }
+    let mut row = [0usize; LONGEST + 1];
+    for (j, cell) in row.iter_mut().enumerate().take(b.len() + 1) {
+        *cell = j;
+    }
+    for (i, ca) in a.iter().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let old = row[j + 1];
+            row[j + 1] = (old + 1)
+                .min(row[j] + 1)
+                .min(previous + usize::from(!same(ca, cb)));
+            previous = old;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn near_strings() {
+        assert!(near("databse", "database"));
+        assert!(near("Database", "database"));
+        assert!(near("tier ", "tier"));
+        assert!(!near("db", "database"));
+        assert!(!near("web", "app"));
+        assert!(!near("database", "database"));
+        assert!(near("Ünïcode", "ünïcode"));
+        assert!(near("tïer", "tier"));
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("a", "abcd"), usize::MAX);
+        assert_eq!(distance("tier", "tire"), 2);
+        assert_eq!(ascii_distance(b"Tier", b"tire"), 2);
+        assert_eq!(ascii_distance(b"kitten", b"sitting"), 3);
+    }
+
+    /// A plan's reader keeps the tags the rules read: the tier keys in
+    /// any case and keys close to them (S18), and nothing else.
+    #[test]
+    fn the_tag_keys_read_are_the_tier_keys_and_keys_close_to_them() {
+        let tiers = vec![
+            tier(&[("tier", "database")], false),
+            tier(&[("Layer", "data")], false),
+        ];
+        for key in [
+            "tier", "Tier", "TIER", "teir", "tier ", "tiers", "layer", "Layer",
+        ] {
+            assert!(tiers.reads(key), "{key}");
+        }
+        for key in ["Name", "Owner", "CostCenter", "environment", "ti", "t"] {
+            assert!(!tiers.reads(key), "{key}");
+        }
+    }
 
     fn tier(pairs: &[(&str, &str)], ignore_case: bool) -> Tier {
         let mut tier = Tier::new(

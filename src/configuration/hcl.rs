@@ -45,7 +45,7 @@ pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
     if let Shape::Flawed(Flaw { at, len, what }) = shape {
         let at = bom + at;
         let message = format!("this `{}` {what}", &text[at..at + len]);
-        return Err(invalid(&message, bom + at, text.len()));
+        return Err(invalid(&message, at, text.len()));
     }
     if let Shape::Pieces(pieces) = shape {
         let mut body = Body::default();
@@ -884,6 +884,9 @@ mod tests {
             assert!(e.message.contains(what), "{text:?}: {}", e.message);
             assert!(e.message.contains(&format!("`{token}`")), "{}", e.message);
         }
+        // After a byte order mark (found by fuzzing: it was counted twice).
+        let e = parse(FileId(0), "\u{feff}\"").expect_err("never closed");
+        assert_eq!(e.span, Some(3..4));
         let fine = [
             "a = \"[ ( { ${\"}\"} $${ %%{ \\\" \"\n",
             "a = \"${ {b = \"}\"}.b }\"\n",

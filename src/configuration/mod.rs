@@ -19,7 +19,7 @@ mod workspace;
 use std::path::PathBuf;
 
 pub(crate) use eval::{read, ReadOptions};
-pub(crate) use workspace::{Root, RootValue, Workspace};
+pub(crate) use workspace::{Loaded, Root, RootValue, Workspace};
 
 /// Whether a directory holds configuration files (a module).
 pub(crate) fn has_files(dir: &std::path::Path) -> bool {

@@ -18,7 +18,7 @@ use super::views::{
 use crate::aws::is_aws_provider;
 use crate::json::lenient::{LenientMap, LenientStr, UnknownMark};
 use crate::json::{object_start, parse_in, Located};
-use crate::model::{Instance, KmsRefs, ProviderLink, Resource, Site, Values};
+use crate::model::{Instance, KmsRefs, ProviderLink, Resource, Site, TagKeys, Values};
 use crate::source::{range_in, FileId};
 use crate::value::{Attributes, Unknown, Value};
 
@@ -26,6 +26,8 @@ pub(super) struct Reader<'t, 'c> {
     pub text: &'t str,
     pub file: FileId,
     pub config: Option<&'c Configuration<'t>>,
+    /// Tags under other keys are dropped as each instance is read.
+    pub keys: &'c dyn TagKeys,
 }
 
 /// What the reader knows about one surviving managed instance.
@@ -89,7 +91,7 @@ impl<'t> Reader<'t, '_> {
             Fate::Forgotten => true,
             Fate::Gone => return Ok(None),
         };
-        let created = change.actions.iter().any(|a| a == "create");
+        let created = change.actions.has("create");
         let (start, focus) = self.locate(located.first_key, rc.address);
         let address: Cow<'t, str> = parse_in(self.text, rc.address.get())?;
         let module = match rc.module_address.0.as_deref() {
@@ -283,7 +285,7 @@ impl<'t> Reader<'t, '_> {
                 prefix,
             }),
         };
-        Resource::new(
+        let mut resource = Resource::new(
             Instance {
                 address: found.address,
                 rtype: found.rtype,
@@ -309,7 +311,9 @@ impl<'t> Reader<'t, '_> {
                 chain: Vec::new(),
             },
             providers,
-        )
+        );
+        resource.tags.known.keep_read(self.keys);
+        resource
     }
 }
 

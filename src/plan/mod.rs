@@ -26,7 +26,7 @@ use crate::finding::Code;
 use crate::input::{Document, InputKind};
 use crate::json::lenient::LenientObject;
 use crate::json::{parse_in, syntax_error};
-use crate::model::{Inventory, Note};
+use crate::model::{Inventory, Note, TagKeys};
 use crate::source::{range_in, FileId, Span};
 use configuration::Configuration;
 use instances::Reader;
@@ -44,13 +44,14 @@ pub(crate) struct Read<'a> {
 /// Reads one plan, state or raw state. `text` is the whole file; `body` the
 /// range holding the JSON (all of it, or the part inside setup-terraform
 /// wrapper output, where trailing text is expected and ignored).
-pub(crate) fn read(
+pub(crate) fn read<'t>(
     document: Document,
     file: FileId,
-    text: &str,
+    text: &'t str,
     body: Range<usize>,
     trailing_allowed: bool,
-) -> Result<Read<'_>, InputError> {
+    keys: &dyn TagKeys,
+) -> Result<Read<'t>, InputError> {
     let json = &text[body.clone()];
     let mut inventory = Inventory {
         texts: vec![(file, text)],
@@ -60,12 +61,12 @@ pub(crate) fn read(
     let (kind, variables) = match document {
         Document::RawState => {
             let top: RawStateTop<'_> = parse_document(json, body.start, trailing_allowed)?;
-            read_raw_state(text, file, &top, &mut inventory)?;
+            read_raw_state(text, file, &top, keys, &mut inventory)?;
             (InputKind::RawState, BTreeMap::new())
         }
         Document::PlanOrState | Document::Configuration => {
             let top: Top<'_> = parse_document(json, body.start, trailing_allowed)?;
-            read_plan_or_state(text, file, top, &mut inventory)?
+            read_plan_or_state(text, file, top, keys, &mut inventory)?
         }
     };
     Ok(Read {
@@ -106,6 +107,7 @@ fn read_plan_or_state<'a>(
     text: &'a str,
     file: FileId,
     top: Top<'a>,
+    keys: &dyn TagKeys,
     inventory: &mut Inventory<'a>,
 ) -> Result<(InputKind, BTreeMap<String, serde_json::Value>), InputError> {
     if let Some(fv) = top.format_version {
@@ -121,6 +123,7 @@ fn read_plan_or_state<'a>(
                 text,
                 file,
                 config: None,
+                keys,
             }
             .values_tree(
                 values.0.map(|v| v.root_module),
@@ -141,6 +144,7 @@ fn read_plan_or_state<'a>(
         text,
         file,
         config: config.as_ref(),
+        keys,
     };
     let providers = config.as_ref().map_or(&[][..], |c| &c.settings[..]);
     if let Some(changes) = top.resource_changes {
@@ -218,6 +222,7 @@ fn read_raw_state<'a>(
     text: &'a str,
     file: FileId,
     top: &RawStateTop<'a>,
+    keys: &dyn TagKeys,
     inventory: &mut Inventory<'a>,
 ) -> Result<(), InputError> {
     let version = top.version.map(RawValue::get).unwrap_or_default();
@@ -236,6 +241,7 @@ fn read_raw_state<'a>(
             text,
             file,
             config: None,
+            keys,
         };
         for raw in resources {
             let resource: RawStateResource<'_> =

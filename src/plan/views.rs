@@ -151,7 +151,7 @@ impl ResourceChange<'_> {
 impl Change<'_> {
     /// S4: membership of the actions, not whole arrays.
     pub(super) fn fate(&self) -> Fate {
-        let has = |action: &str| self.actions.iter().any(|a| a == action);
+        let has = |action: &str| self.actions.has(action);
         if has("create") || has("update") || has("no-op") {
             Fate::Survives
         } else if has("forget") {
@@ -164,8 +164,8 @@ impl Change<'_> {
 
 #[derive(Deserialize)]
 pub(super) struct Change<'a> {
-    #[serde(borrow, default)]
-    pub actions: Vec<Cow<'a, str>>,
+    #[serde(default)]
+    pub actions: Actions,
     /// The object before the change: its ARN places an existing object
     /// (S8.3), and a forgotten object is read from it (S4).
     /// Boxed: absent (`null`) for every object being created.
@@ -175,6 +175,45 @@ pub(super) struct Change<'a> {
     pub after: LenientObject<Attrs<'a>>,
     #[serde(borrow, default)]
     pub after_unknown: LenientObject<Unknowns<'a>>,
+}
+
+/// The actions of a change, as a set: S4 reads membership, not whole
+/// arrays, and a set takes no allocation.
+#[derive(Default, Clone, Copy)]
+pub(super) struct Actions(u8);
+
+impl Actions {
+    /// The actions Terraform and OpenTofu write; others are not kept.
+    const NAMES: [&'static str; 6] = ["create", "update", "no-op", "forget", "delete", "read"];
+
+    pub(super) fn has(self, action: &str) -> bool {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == action)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Actions {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Actions;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of actions")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Actions, A::Error> {
+                let mut set = 0u8;
+                while let Some(action) = seq.next_element::<Cow<'de, str>>()? {
+                    if let Some(i) = Actions::NAMES.iter().position(|n| *n == action) {
+                        set |= 1 << i;
+                    }
+                }
+                Ok(Actions(set))
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 /// The attributes of an instance the rule reads (from `change.after`,

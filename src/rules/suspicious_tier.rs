@@ -8,13 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::finding::Finding;
 use crate::model::Inventory;
-use crate::tier::{TagValue, Tier};
+use crate::tier::{near, TagValue, Tier};
 
 use super::diags;
 use super::membership::{Classified, KeyRole, Role};
-
-/// How many letters a seen key or value may differ by to be close.
-const MAX_DISTANCE: usize = 2;
 
 /// How many values of a key a finding names.
 const SHOWN_VALUES: usize = 5;
@@ -95,59 +92,5 @@ fn value_text(value: &TagValue) -> String {
     match value {
         TagValue::Exact(v) => v.clone(),
         TagValue::Regex(r) => r.as_str().to_string(),
-    }
-}
-
-/// Whether two strings differ only in case, surrounding spaces, or by at
-/// most [`MAX_DISTANCE`] letters (and are not both very short).
-fn near(a: &str, b: &str) -> bool {
-    if a == b {
-        return false;
-    }
-    let (ta, tb) = (a.trim(), b.trim());
-    if ta.eq_ignore_ascii_case(tb) || ta.to_lowercase() == tb.to_lowercase() {
-        return true;
-    }
-    let shorter = ta.chars().count().min(tb.chars().count());
-    shorter > MAX_DISTANCE && distance(&ta.to_lowercase(), &tb.to_lowercase()) <= MAX_DISTANCE
-}
-
-/// Levenshtein distance, in characters; gives up (a large number) on long
-/// strings, which are never typos of a tag.
-fn distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len() > 128 || b.len() > 128 || a.len().abs_diff(b.len()) > MAX_DISTANCE {
-        return usize::MAX;
-    }
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let old = row[j + 1];
-            row[j + 1] = (old + 1)
-                .min(row[j] + 1)
-                .min(previous + usize::from(ca != cb));
-            previous = old;
-        }
-    }
-    row[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn near_strings() {
-        assert!(near("databse", "database"));
-        assert!(near("Database", "database"));
-        assert!(near("tier ", "tier"));
-        assert!(!near("db", "database"));
-        assert!(!near("web", "app"));
-        assert!(!near("database", "database"));
-        assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(distance("a", "abcd"), usize::MAX);
-        assert_eq!(distance("tier", "tire"), 2);
     }
 }
