@@ -265,7 +265,7 @@ impl<'t> Reader<'t, '_> {
         });
         let own_region = match found.values.region.0.clone() {
             Some(r) => Some(Value::String(r)),
-            None if found.unknown.region.all && set_in_config => {
+            None if found.unknown.mark("region").all && set_in_config => {
                 Some(Value::Unknown(Unknown::UntilApply))
             }
             None => None,
@@ -494,15 +494,15 @@ impl<'a> Attributes<'a> for PlanAttributes<'_, 'a> {
     fn get(&self, name: &str) -> Option<Value<'a>> {
         let (v, u) = (self.values, self.unknown);
         match name {
-            "tags" => tag_map(v.tags, &u.tags),
-            "tags_all" => tag_map(v.tags_all, &u.tags_all),
-            "region" => string(&v.region, Some(&u.region)),
+            "tags" => tag_map(v.tags, u.mark("tags")),
+            "tags_all" => tag_map(v.tags_all, u.mark("tags_all")),
+            "region" => string(&v.region, Some(u.mark("region"))),
             "arn" => string(&v.arn, None),
             "is_enabled" | "enabled" => {
                 let (value, mark) = if name == "is_enabled" {
-                    (v.is_enabled.0, &u.is_enabled)
+                    (v.is_enabled.0, u.mark("is_enabled"))
                 } else {
-                    (v.enabled.0, &u.enabled)
+                    (v.enabled.0, u.mark("enabled"))
                 };
                 match value {
                     Some(b) => Some(Value::Bool(b)),
@@ -510,13 +510,15 @@ impl<'a> Attributes<'a> for PlanAttributes<'_, 'a> {
                     None => None,
                 }
             }
-            "key_usage" => string(&v.key_usage, Some(&u.key_usage)),
+            "key_usage" => string(&v.key_usage, Some(u.mark("key_usage"))),
             "customer_master_key_spec" => string(
                 &v.customer_master_key_spec,
-                Some(&u.customer_master_key_spec),
+                Some(u.mark("customer_master_key_spec")),
             ),
             "key_spec" => string(&v.key_spec, None),
-            "destination_region" => string(&v.destination_region, Some(&u.destination_region)),
+            "destination_region" => {
+                string(&v.destination_region, Some(u.mark("destination_region")))
+            }
             name => {
                 let raw = v.raw.get(name);
                 let mark = u.raw.get(name);

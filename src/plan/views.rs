@@ -236,18 +236,42 @@ pub(super) struct Attrs<'a> {
     pub raw: RawFields<'a>,
 }
 
-/// `after_unknown` for the same attributes.
+/// `after_unknown` for the same attributes. Only marks that say
+/// something are kept: most attributes of most instances are known.
 #[derive(Default)]
 pub(super) struct Unknowns<'a> {
-    pub tags: UnknownMark,
-    pub tags_all: UnknownMark,
-    pub region: UnknownMark,
-    pub is_enabled: UnknownMark,
-    pub enabled: UnknownMark,
-    pub key_usage: UnknownMark,
-    pub customer_master_key_spec: UnknownMark,
-    pub destination_region: UnknownMark,
+    marks: Vec<(&'static str, UnknownMark)>,
     pub raw: RawFields<'a>,
+}
+
+/// The typed attributes an `after_unknown` mark is kept for.
+const MARKED: [&str; 8] = [
+    "tags",
+    "tags_all",
+    "region",
+    "is_enabled",
+    "enabled",
+    "key_usage",
+    "customer_master_key_spec",
+    "destination_region",
+];
+
+/// The mark of an attribute that has none.
+static UNMARKED: UnknownMark = UnknownMark {
+    all: false,
+    keys: Vec::new(),
+    partial: false,
+};
+
+impl Unknowns<'_> {
+    /// The mark of one of the typed attributes.
+    pub(super) fn mark(&self, name: &str) -> &UnknownMark {
+        self.marks
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map_or(&UNMARKED, |(_, mark)| mark)
+    }
 }
 
 /// The attributes kept raw ([`Attrs::raw`]), by name.
@@ -369,18 +393,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for Unknowns<'a> {
                 let mut u = Unknowns::default();
                 let mut raw = RawFields::default();
                 visit_members(map, &mut raw, |key, map| {
-                    let mark = match key {
-                        "tags" => &mut u.tags,
-                        "tags_all" => &mut u.tags_all,
-                        "region" => &mut u.region,
-                        "is_enabled" => &mut u.is_enabled,
-                        "enabled" => &mut u.enabled,
-                        "key_usage" => &mut u.key_usage,
-                        "customer_master_key_spec" => &mut u.customer_master_key_spec,
-                        "destination_region" => &mut u.destination_region,
-                        _ => return Ok(false),
+                    let Some(name) = MARKED.iter().find(|n| **n == key) else {
+                        return Ok(false);
                     };
-                    *mark = map.next_value()?;
+                    let mark: UnknownMark = map.next_value()?;
+                    // The last of repeated keys counts, as JSON parsers keep.
+                    u.marks.retain(|(n, _)| n != name);
+                    if mark.any() || !mark.keys.is_empty() {
+                        u.marks.push((name, mark));
+                    }
                     Ok(true)
                 })?;
                 u.raw = raw;
@@ -511,4 +532,28 @@ pub(super) struct ProviderEntry {
 pub(super) struct PlanVariable {
     #[serde(default)]
     pub value: Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only marks that say something are kept; the last of repeated keys
+    /// counts, as for every other member.
+    #[test]
+    fn unknown_marks() {
+        let u: Unknowns<'_> = serde_json::from_str(
+            r#"{"tags": {"tier": true}, "region": true, "arn": true, "tags_all": {}, "region": false}"#,
+        )
+        .expect("parses");
+        assert_eq!(u.mark("tags").keys, ["tier"]);
+        assert!(u.mark("tags").partial);
+        assert!(!u.mark("region").any());
+        assert!(!u.mark("tags_all").any());
+        assert_eq!(u.marks.len(), 1);
+        let actions: Actions =
+            serde_json::from_str(r#"["delete", "create", "other"]"#).expect("parses");
+        assert!(actions.has("create") && actions.has("delete") && !actions.has("update"));
+        assert!(serde_json::from_str::<Actions>(r#"["create", 1]"#).is_err());
+    }
 }
