@@ -1080,7 +1080,7 @@ impl Inventory<'_> {
     /// Returns the addresses the configuration does not declare.
     pub(crate) fn join_source(&mut self, source: &Inventory<'_>) -> Vec<String> {
         let mut exact: BTreeMap<&str, &Resource<'_>> = BTreeMap::new();
-        let mut by_block: BTreeMap<String, &Resource<'_>> = BTreeMap::new();
+        let mut by_block: BTreeMap<Cow<'_, str>, &Resource<'_>> = BTreeMap::new();
         for r in &source.resources {
             exact.entry(r.address.as_ref()).or_insert(r);
             by_block.entry(block_address(&r.address)).or_insert(r);
@@ -1180,7 +1180,10 @@ impl Inventory<'_> {
 
 /// An instance address without its instance keys: the block that declares
 /// it (`module.a["x"].aws_s3_bucket.b[0]` → `module.a.aws_s3_bucket.b`).
-pub(crate) fn block_address(address: &str) -> String {
+pub(crate) fn block_address(address: &str) -> Cow<'_, str> {
+    if !address.contains('[') {
+        return Cow::Borrowed(address);
+    }
     let mut out = String::with_capacity(address.len());
     let mut depth = 0usize;
     let mut quoted = false;
@@ -1196,7 +1199,7 @@ pub(crate) fn block_address(address: &str) -> String {
             _ => {}
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! followed to their keys. The key found must be a tier key (its role from
 //! [`membership`](super::membership)) in the same region as the data.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::aws::{arn_region, is_aws_managed_alias, Data, Encryption, KeyUse};
@@ -43,7 +44,7 @@ pub(super) fn check(
     };
     // The instances of one block that fail alike make one finding.
     let mut findings: Vec<Finding> = Vec::new();
-    let mut alike: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut alike: HashMap<(Cow<'_, str>, String, String), usize> = HashMap::new();
     for (i, r) in inventory.resources.iter().enumerate() {
         if classified.roles[i] != Role::Member {
             continue;
@@ -83,9 +84,9 @@ pub(super) fn check(
 }
 
 /// The input's keys, aliases and resources by what names them, built once.
-struct Index {
-    by_address: HashMap<String, usize>,
-    by_block: HashMap<String, usize>,
+struct Index<'i> {
+    by_address: HashMap<&'i str, usize>,
+    by_block: HashMap<Cow<'i, str>, usize>,
     keys_by_arn: HashMap<String, usize>,
     keys_by_id: HashMap<String, usize>,
     aliases: HashMap<String, usize>,
@@ -95,8 +96,8 @@ struct Index {
     bucket_encryption: Vec<usize>,
 }
 
-impl Index {
-    fn of(inventory: &Inventory<'_>, roles: &[Role]) -> Index {
+impl<'i> Index<'i> {
+    fn of(inventory: &'i Inventory<'_>, roles: &[Role]) -> Index<'i> {
         let mut index = Index {
             by_address: HashMap::new(),
             by_block: HashMap::new(),
@@ -107,7 +108,7 @@ impl Index {
             bucket_encryption: Vec::new(),
         };
         for (i, r) in inventory.resources.iter().enumerate() {
-            index.by_address.entry(r.address.to_string()).or_insert(i);
+            index.by_address.entry(r.address.as_ref()).or_insert(i);
             index.by_block.entry(block_address(&r.address)).or_insert(i);
             if crate::aws::is_key_type(&r.rtype) {
                 if let Some(arn) = &r.names().arn {
@@ -142,7 +143,7 @@ struct Rule<'i, 'a> {
     severity: Severity,
     /// The keys of the inputs judged together with this one (S17).
     shared: &'i [&'i SharedKey],
-    index: Index,
+    index: Index<'i>,
 }
 
 /// Which key a use comes to, once values and references are followed.
