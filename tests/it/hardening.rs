@@ -418,46 +418,40 @@ fn locations_never_split_a_character() {
     }
 }
 
+/// Checks the `.tf` file `data` (in tests/it/data) as a root module's
+/// `main.tf`: it is rejected (exit 2) with `message`, located at `at`,
+/// before the parser could take long.
+fn rejected_before_parsing(data: &str, message: &str, at: &str) {
+    let dir = scratch(data);
+    fs::copy(root().join("tests/it/data").join(data), dir.join("main.tf")).expect("copy");
+    let started = std::time::Instant::now();
+    let out = tierkey(&dir, &["check", "--tag", "tier=database", "main.tf"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
+    assert!(text.contains(message), "{text}");
+    assert!(text.contains(&format!("main.tf:{at}")), "{text}");
+    // Not a timing test: a generous bound that only a hang exceeds.
+    assert!(started.elapsed().as_secs() < 20);
+}
+
 /// Found by fuzzing (hcl): 39 brackets never closed made the HCL parser
 /// backtrack for seconds on a 1 KB file (more brackets, more time).
 /// Unclosed brackets are found before parsing, and located.
 #[test]
 fn unclosed_brackets_are_found_before_parsing() {
-    let dir = scratch("unclosed");
-    fs::copy(
-        root().join("tests/it/data/unclosed-brackets.tf"),
-        dir.join("main.tf"),
-    )
-    .expect("copy");
-    let out = tierkey(&dir, &["check", "--tag", "tier=database", "main.tf"]);
-    assert_eq!(out.status.code(), Some(2));
-    let text = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
-    assert!(text.contains("this `[` is never closed"), "{text}");
-    assert!(text.contains("main.tf:1:37"), "{text}");
+    rejected_before_parsing("unclosed-brackets.tf", "this `[` is never closed", "1:37");
 }
 
-/// Found by fuzzing: unclosed template interpolations (`%{` in strings)
-/// made the parser backtrack for 36 s on a 724-byte file. They are found
-/// by the bracket scan before parsing, and located.
+/// Found by fuzzing (hcl): unclosed template interpolations (`%{` in
+/// strings) made the parser backtrack for 36 s on a 724-byte file. They
+/// are found by the same scan before parsing, and located.
 #[test]
 fn unclosed_interpolations_are_found_before_parsing() {
-    let dir = scratch("unclosed-interpolations");
-    fs::copy(
-        root().join("tests/it/data/unclosed-interpolations.tf"),
-        dir.join("main.tf"),
-    )
-    .expect("copy");
-    let started = std::time::Instant::now();
-    let out = tierkey(&dir, &["check", "--tag", "tier=database", "main.tf"]);
-    assert_eq!(out.status.code(), Some(2));
-    let text = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
-    assert!(
-        text.contains("this `%{` starts an interpolation that is never closed"),
-        "{text}"
+    rejected_before_parsing(
+        "unclosed-interpolations.tf",
+        "this `%{` starts an interpolation that is never closed",
+        "2:692",
     );
-    assert!(text.contains("main.tf:2:692"), "{text}");
-    // Not a timing test: a generous bound that only a hang exceeds.
-    assert!(started.elapsed().as_secs() < 20);
 }
 
 /// A large file is mapped rather than read: it is checked exactly like a
