@@ -151,8 +151,11 @@ fn region_name(r: usize) -> String {
 fn main() -> std::io::Result<()> {
     let (n, regions, out, mixed, keys) = arguments();
     let module_count = if mixed { 12 } else { 10 };
-    let mut planned = Vec::new();
-    let mut changes = Vec::new();
+    // Each instance is serialized as it is made (keys in serde_json's sorted
+    // order), so a plan of 300 000 resources takes about its own size in
+    // memory rather than many times it as values.
+    let mut planned: Vec<Vec<String>> = vec![Vec::new(); module_count];
+    let mut changes: Vec<String> = Vec::new();
     let mut modules: Vec<Vec<Value>> = vec![Vec::new(); module_count];
     let mut push = |address: String,
                     module: usize,
@@ -161,10 +164,11 @@ fn main() -> std::io::Result<()> {
                     provider: String,
                     values: Value| {
         let full = format!("module.m{module}.{address}");
-        planned.push(
+        planned[module].push(
             json!({"address": full, "mode": "managed", "type": rtype, "name": name,
             "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 2,
-            "values": values, "sensitive_values": {"tags": {}, "tags_all": {}, "parameters": []}}),
+            "values": values, "sensitive_values": {"tags": {}, "tags_all": {}, "parameters": []}})
+            .to_string(),
         );
         changes.push(json!({"address": full, "module_address": format!("module.m{module}"), "mode": "managed",
             "type": rtype, "name": name, "provider_name": "registry.terraform.io/hashicorp/aws",
@@ -172,7 +176,7 @@ fn main() -> std::io::Result<()> {
                        "after_unknown": {"address": true, "endpoint": true, "hosted_zone_id": true, "id": true,
                                          "latest_restorable_time": true, "replicas": true, "resource_id": true, "status": true},
                        "before_sensitive": false, "after_sensitive": {"password": true, "tags": {}, "tags_all": {},
-                       "environment": [{"variables": true}]}}}));
+                       "environment": [{"variables": true}]}}}).to_string());
         modules[module].push(json!({"address": address, "mode": "managed", "type": rtype, "name": name,
             "provider_config_key": provider, "expressions": {"engine": {"constant_value": "postgres"},
             "tags": {"references": ["local.tags"]}}, "schema_version": 2}));
@@ -218,28 +222,32 @@ fn main() -> std::io::Result<()> {
             )
         })
         .collect();
-    let child_modules: Vec<Value> = (0..module_count)
-        .map(|m| {
-            let resources: Vec<&Value> = planned
-                .iter()
-                .filter(|p| {
-                    p["address"]
-                        .as_str()
-                        .is_some_and(|a| a.starts_with(&format!("module.m{m}.")))
-                })
-                .collect();
-            json!({"address": format!("module.m{m}"), "resources": resources})
-        })
-        .collect();
-    let plan = json!({
-        "format_version": "1.2", "terraform_version": "1.9.5",
-        "planned_values": {"root_module": {"child_modules": child_modules}},
-        "resource_changes": changes,
-        "configuration": {"provider_config": provider_config, "root_module": {"module_calls": module_calls}},
-        "timestamp": "2026-11-28T00:00:00Z", "applyable": true, "complete": true, "errored": false
-    });
+    let configuration =
+        json!({"provider_config": provider_config, "root_module": {"module_calls": module_calls}});
     let mut w = BufWriter::new(File::create(&out)?);
-    serde_json::to_writer(&mut w, &plan)?;
-    w.write_all(b"\n")?;
+    write!(w, "{{\"applyable\":true,\"complete\":true,\"configuration\":")?;
+    serde_json::to_writer(&mut w, &configuration)?;
+    write!(w, ",\"errored\":false,\"format_version\":\"1.2\",")?;
+    write!(w, "\"planned_values\":{{\"root_module\":{{\"child_modules\":[")?;
+    let list = |w: &mut BufWriter<File>, items: &[String]| -> std::io::Result<()> {
+        for (i, item) in items.iter().enumerate() {
+            w.write_all(if i == 0 { b"" } else { b"," })?;
+            w.write_all(item.as_bytes())?;
+        }
+        Ok(())
+    };
+    for (m, resources) in planned.iter().enumerate() {
+        let comma = if m == 0 { "" } else { "," };
+        write!(w, "{comma}{{\"address\":\"module.m{m}\",\"resources\":[")?;
+        list(&mut w, resources)?;
+        write!(w, "]}}")?;
+    }
+    write!(w, "]}}}},\"resource_changes\":[")?;
+    list(&mut w, &changes)?;
+    write!(w, "],")?;
+    writeln!(
+        w,
+        "\"terraform_version\":\"1.9.5\",\"timestamp\":\"2026-11-28T00:00:00Z\"}}"
+    )?;
     w.flush()
 }
