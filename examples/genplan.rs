@@ -224,11 +224,28 @@ fn main() -> std::io::Result<()> {
         .collect();
     let configuration =
         json!({"provider_config": provider_config, "root_module": {"module_calls": module_calls}});
-    let mut w = BufWriter::new(File::create(&out)?);
-    write!(w, "{{\"applyable\":true,\"complete\":true,\"configuration\":")?;
-    serde_json::to_writer(&mut w, &configuration)?;
+    write_plan(&out, &configuration, &planned, &changes)
+}
+
+/// Writes the plan, its top-level keys in `serde_json`'s sorted order, from
+/// instances already serialized.
+fn write_plan(
+    out: &str,
+    configuration: &Value,
+    planned: &[Vec<String>],
+    changes: &[String],
+) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(out)?);
+    write!(
+        w,
+        "{{\"applyable\":true,\"complete\":true,\"configuration\":"
+    )?;
+    serde_json::to_writer(&mut w, configuration)?;
     write!(w, ",\"errored\":false,\"format_version\":\"1.2\",")?;
-    write!(w, "\"planned_values\":{{\"root_module\":{{\"child_modules\":[")?;
+    write!(
+        w,
+        "\"planned_values\":{{\"root_module\":{{\"child_modules\":["
+    )?;
     let list = |w: &mut BufWriter<File>, items: &[String]| -> std::io::Result<()> {
         for (i, item) in items.iter().enumerate() {
             w.write_all(if i == 0 { b"" } else { b"," })?;
@@ -243,7 +260,7 @@ fn main() -> std::io::Result<()> {
         write!(w, "]}}")?;
     }
     write!(w, "]}}}},\"resource_changes\":[")?;
-    list(&mut w, &changes)?;
+    list(&mut w, changes)?;
     write!(w, "],")?;
     writeln!(
         w,
