@@ -201,15 +201,20 @@ impl<'a> TagMap<'a> {
         self.0.shrink_to_fit();
     }
 
-    /// The tags of `other` over these.
+    /// The tags of `other` over these, in one sort of both (inserting one
+    /// by one would move the vector's tail for each tag).
     pub(crate) fn extend(&mut self, other: TagMap<'a>) {
         if self.0.is_empty() {
             *self = other;
             return;
         }
-        for (k, v) in other.0 {
-            self.insert(k, v);
-        }
+        let mut both = other.0;
+        both.append(&mut self.0);
+        // A stable sort keeps `other`'s tag first among equal keys, and
+        // `dedup_by` keeps the first.
+        both.sort_by(|(a, _), (b, _)| a.cmp(b));
+        both.dedup_by(|(later, _), (first, _)| later == first);
+        self.0 = both;
     }
 }
 
@@ -1236,6 +1241,18 @@ mod tests {
             &ignore,
         );
         assert_eq!(merged, tags(&[("env", "p"), ("tier", "database")]));
+    }
+
+    /// A resource's own tags over its provider's default tags, in key order.
+    #[test]
+    fn extended_tag_maps_take_the_later_value_and_stay_sorted() {
+        let mut defaults = Tags::of(&[("a", "1"), ("tier", "web"), ("z", "2")]).known;
+        defaults.extend(Tags::of(&[("b", "3"), ("tier", "db")]).known);
+        let pairs: Vec<(&str, &str)> = (&defaults)
+            .into_iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
+            .collect();
+        assert_eq!(pairs, [("a", "1"), ("b", "3"), ("tier", "db"), ("z", "2")]);
     }
 
     #[test]
