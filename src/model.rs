@@ -231,12 +231,16 @@ impl<'b, 'a> IntoIterator for &'b TagMap<'a> {
 }
 
 impl<'a> FromIterator<(Cow<'a, str>, Cow<'a, str>)> for TagMap<'a> {
+    /// A later pair replaces an earlier one of the same key, as
+    /// [`TagMap::insert`] does; one sort, however the pairs are ordered.
     fn from_iter<I: IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>>(pairs: I) -> Self {
-        let mut map = TagMap::default();
-        for (k, v) in pairs {
-            map.insert(k, v);
-        }
-        map
+        let mut pairs: Vec<_> = pairs.into_iter().collect();
+        // Latest first; a stable sort keeps it first among equal keys, and
+        // `dedup_by` keeps the first.
+        pairs.reverse();
+        pairs.sort_by(|(a, _), (b, _)| a.cmp(b));
+        pairs.dedup_by(|(later, _), (first, _)| later == first);
+        TagMap(pairs)
     }
 }
 
@@ -1253,6 +1257,15 @@ mod tests {
             .map(|(k, v)| (k.as_ref(), v.as_ref()))
             .collect();
         assert_eq!(pairs, [("a", "1"), ("b", "3"), ("tier", "db"), ("z", "2")]);
+        let collected: TagMap = [("z", "1"), ("a", "2"), ("z", "3"), ("m", "4"), ("a", "5")]
+            .into_iter()
+            .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
+            .collect();
+        let pairs: Vec<(&str, &str)> = (&collected)
+            .into_iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
+            .collect();
+        assert_eq!(pairs, [("a", "5"), ("m", "4"), ("z", "3")]);
     }
 
     #[test]

@@ -5,12 +5,17 @@
 //! Parsing is hcl-edit's; this module is the only one that knows it, so the
 //! parser can be swapped. Three things valid Terraform files do that
 //! hcl-edit 0.10 rejects are worked around here, keeping every span exact:
-//! a UTF-8 byte order mark (skipped), duplicate keys in an object
-//! constructor (`{a = 1, a = 2}`, where the last one wins; the repeated key
-//! is parsed as a key expression), and a value of an object `for`
-//! expression that spans lines (`k => v ? 1\n : 2`; the line breaks inside
-//! that `for` are read as spaces).
+//! a UTF-8 byte order mark (skipped), repeated keys in an object
+//! constructor (`{a = 1, a = 2}`, where the last one wins; the object is
+//! parsed in chunks cut before the repeated key), and a value of an object
+//! `for` expression that spans lines (`k => v ? 1\n : 2`; the line breaks
+//! inside that `for` are read as spaces). One scan before parsing finds
+//! what the parser would take too long over: things never closed (the
+//! parser backtracks), and object constructors of many items (it compares
+//! each key with all before it), which are parsed in chunks too.
 
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use hcl_edit::expr::{
@@ -31,64 +36,155 @@ use crate::source::FileId;
 /// limitation of the parser.
 const MAX_RETRIES: usize = 256;
 
+/// How many bytes retries may parse, besides 16 times the text: a file
+/// whose workarounds would take longer is rejected, never a hang.
+const RETRY_BYTES: usize = 16 << 20;
+
 /// Files larger than this are parsed a piece (a run of top-level blocks)
 /// at a time, so the parser's own tree never holds more than one piece:
 /// memory stays proportional to the file and to one piece, not to the
 /// parser's many allocations for the whole file.
 const PIECE: usize = 64 * 1024;
 
+/// The most item separators (line breaks and commas) the parser sees in
+/// one object constructor. hcl-edit checks each new key of an object
+/// against every key before it, so a constructor of n items costs n²: a
+/// `tags` map of 40 000 entries took 11 s, two of 100 000 three minutes.
+/// Larger objects are parsed this many separators at a time and their
+/// items joined, which is what the parser would have built.
+const CHUNK: usize = 64;
+
 /// Parses one `.tf` / `.tofu` / `.tfvars` file.
 pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let whole = 0..text.len();
-    let shape = shape(&text[bom..]);
-    if let Shape::Flawed(Flaw { at, len, what }) = shape {
-        let at = bom + at;
-        let message = format!("this `{}` {what}", &text[at..at + len]);
-        return Err(invalid(&message, at, text.len()));
-    }
-    if let Shape::Pieces(pieces) = shape {
-        let mut body = Body::default();
-        for piece in pieces {
-            let base = bom + piece.start;
-            let Ok(part) = parse_body(id, &text[base..bom + piece.end], base, &whole) else {
-                // The whole file decides (and locates the error).
-                break;
-            };
-            body.attributes.extend(part.attributes);
-            body.blocks.extend(part.blocks);
-            if bom + piece.end == text.len() {
-                return Ok(File { id, body });
+    let scanned = Scanned {
+        text: &text[bom..],
+        bom,
+    };
+    let shape = match shape(scanned.text) {
+        Ok(shape) => shape,
+        Err(Flaw { at, len, what }) => {
+            let at = bom + at;
+            let message = format!("this `{}` {what}", &text[at..at + len]);
+            return Err(invalid(&message, at, text.len()));
+        }
+    };
+    let mut body = Body::default();
+    let mut large = shape.large.as_slice();
+    for piece in &shape.pieces {
+        let inside = large.partition_point(|l| l.close < piece.end);
+        let (mine, later) = large.split_at(inside);
+        large = later;
+        match scanned.body(id, piece.clone(), mine) {
+            Ok(part) if shape.pieces.len() == 1 => body = part,
+            Ok(part) => {
+                body.attributes.extend(part.attributes);
+                body.blocks.extend(part.blocks);
             }
+            // The whole file decides (and locates the error).
+            Err(_) if shape.pieces.len() > 1 => {
+                return Ok(File {
+                    id,
+                    body: scanned.body(id, 0..scanned.text.len(), &shape.large)?,
+                })
+            }
+            Err(e) => return Err(e),
         }
     }
-    Ok(File {
-        id,
-        body: parse_body(id, &text[bom..], bom, &whole)?,
-    })
+    Ok(File { id, body })
 }
 
-/// Parses a body written at byte `base` of the file, working around the
-/// parser's known limitations.
-fn parse_body(
-    id: FileId,
-    text: &str,
+/// The text of a file after its byte order mark, which the scan and the
+/// parser read; `bom` is where it starts in the file.
+#[derive(Clone, Copy)]
+struct Scanned<'t> {
+    text: &'t str,
+    bom: usize,
+}
+
+impl Scanned<'_> {
+    /// Parses the body at `range` of the text, whose large objects are
+    /// `large` (in closing order): each is parsed a chunk at a time, inner
+    /// ones first, and stands in its parent's text as an empty object
+    /// whose items the reader puts back.
+    fn body(self, id: FileId, range: Range<usize>, large: &[Large]) -> Result<Body, InputError> {
+        let whole = self.bom + self.text.len();
+        let items = RefCell::new(HashMap::new());
+        // Where the parser stopped first in a chunk of a large object.
+        let mut error: Option<InputError> = None;
+        // Large objects parsed and not yet inside a parsed parent.
+        let mut outermost: Vec<&Large> = Vec::new();
+        for object in large {
+            let inner = outermost.partition_point(|o| o.open < object.open);
+            let children = outermost.split_off(inner);
+            let mut joined = Vec::new();
+            let mut start = object.open + 1;
+            for &end in object.cuts.iter().chain([&object.close]) {
+                let patch = Patch::chunk(self.text, start, end, &children);
+                let read = parse_with_workarounds(patch, self.bom + start - 1, whole, |text| {
+                    hcl_edit::parser::parse_expr(text)
+                });
+                match read.map(|(patch, expr)| {
+                    let reader = Reader::new(id, &patch, self.bom + start - 1, &items);
+                    reader.expr(&expr, &(0..0), false).kind
+                }) {
+                    Ok(ExprKind::Object(part)) => joined.extend(part),
+                    Ok(_) => {}
+                    Err(e) => {
+                        if error
+                            .as_ref()
+                            .is_none_or(|first| starts(first) > starts(&e))
+                        {
+                            error = Some(e);
+                        }
+                    }
+                }
+                start = end;
+            }
+            items.borrow_mut().insert(self.bom + object.open, joined);
+            outermost.push(object);
+        }
+        let patch = Patch::excerpt(self.text, range.clone(), &outermost);
+        let base = self.bom + range.start;
+        let body = parse_with_workarounds(patch, base, whole, hcl_edit::parser::parse_body).map(
+            |(patch, body)| {
+                let reader = Reader::new(id, &patch, base, &items);
+                reader.body(&body, base..self.bom + range.end)
+            },
+        );
+        match (body, error) {
+            (Err(e), Some(first)) if starts(&first) < starts(&e) => Err(first),
+            (Ok(_), Some(first)) => Err(first),
+            (body, _) => body,
+        }
+    }
+}
+
+/// Where an error is in the file.
+fn starts(error: &InputError) -> Option<usize> {
+    error.span.as_ref().map(|s| s.start)
+}
+
+/// Parses `patch` (written at byte `base` of a file of `len` bytes) with
+/// `parse`, working around the parser's known limitations; the text
+/// parsed, and what the parser made of it.
+fn parse_with_workarounds<T>(
+    mut patch: Patch,
     base: usize,
-    whole: &Range<usize>,
-) -> Result<Body, InputError> {
-    let mut patch = Patch::new(text);
+    len: usize,
+    parse: impl Fn(&str) -> Result<T, hcl_edit::parser::Error>,
+) -> Result<(Patch, T), InputError> {
     // The error before the last workaround: reported when it did not help.
     let mut before: Option<(usize, String)> = None;
+    // Bytes parsed again at most: a retry of a huge body costs its size.
+    let mut budget = RETRY_BYTES + 16 * patch.text.len();
     for _ in 0..MAX_RETRIES {
-        match hcl_edit::parser::parse_body(&patch.text) {
-            Ok(body) => {
-                let reader = Reader {
-                    id,
-                    patch: &patch,
-                    base,
-                };
-                return Ok(reader.body(&body, whole.clone()));
-            }
+        budget = match budget.checked_sub(patch.text.len()) {
+            Some(left) => left,
+            None => break,
+        };
+        match parse(&patch.text) {
+            Ok(parsed) => return Ok((patch, parsed)),
             Err(e) => {
                 let at = base + patch.original(e.location().offset());
                 let stuck = before.as_ref().is_some_and(|(prev, _)| *prev == at);
@@ -98,7 +194,7 @@ fn parse_body(
                 };
                 let offset = e.location().offset();
                 if stuck || !(patch.quote_key(offset) || patch.join_for_lines(offset)) {
-                    return Err(invalid(&message, at, whole.end));
+                    return Err(invalid(&message, at, len));
                 }
                 before = Some((at, message));
             }
@@ -118,22 +214,32 @@ fn invalid(message: &str, at: usize, len: usize) -> InputError {
 }
 
 /// What one scan of a body's brackets says about how to parse it.
-enum Shape {
-    /// A flaw the scan is sure of, which the parser would also reject:
-    /// where, and what. The parser backtracks exponentially over some of
-    /// them (a 1 KB file with unclosed brackets or strings took seconds),
-    /// so such a body is rejected before it is parsed, pointing at the
-    /// place, as Terraform rejects it.
-    Flawed(Flaw),
-    /// A large body's pieces: whole top-level structures, each about
-    /// [`PIECE`] bytes, cut at a line break outside any bracket, string,
-    /// heredoc or comment.
-    Pieces(Vec<Range<usize>>),
-    /// Parsed whole: a small body.
-    Whole,
+struct Shape {
+    /// The body's pieces: the whole body when it is small; a large one's
+    /// whole top-level structures, each about [`PIECE`] bytes, cut at a
+    /// line break outside any bracket, string, heredoc or comment.
+    pieces: Vec<Range<usize>>,
+    /// Its object constructors of more than [`CHUNK`] separators, in
+    /// closing order (inner ones first).
+    large: Vec<Large>,
 }
 
-/// Something never closed, or closing nothing, at a byte of the body.
+/// An object constructor too large to give the parser at once.
+struct Large {
+    /// Where its `{` is.
+    open: usize,
+    /// Where its `}` is.
+    close: usize,
+    /// Where its chunks after the first start: just after every
+    /// [`CHUNK`]th item separator directly inside it.
+    cuts: Vec<usize>,
+}
+
+/// Something never closed, or closing nothing, at a byte of the body: a
+/// flaw the scan is sure of, which the parser would also reject. The
+/// parser backtracks exponentially over some of them (a 1 KB file with
+/// unclosed brackets or strings took seconds), so such a body is rejected
+/// before it is parsed, pointing at the place, as Terraform rejects it.
 struct Flaw {
     at: usize,
     /// The length of the token at `at`.
@@ -148,42 +254,176 @@ impl Flaw {
 }
 
 /// One pass over the body decides its [`Shape`].
-fn shape(text: &str) -> Shape {
-    let large = text.len() > PIECE;
+fn shape(text: &str) -> Result<Shape, Flaw> {
+    let cut = text.len() > PIECE;
     let mut pieces = Vec::new();
     let mut start = 0;
-    let open = match scan_brackets(text, |i, depth| {
-        if large && depth == 0 && i + 1 - start >= PIECE {
+    let scan = scan_brackets(text, |i, depth| {
+        if cut && depth == 0 && i + 1 - start >= PIECE {
             pieces.push(start..i + 1);
             start = i + 1;
         }
-    }) {
-        Ok(open) => open,
-        Err(flaw) => return Shape::Flawed(flaw),
-    };
-    if let Some(&at) = open.first() {
-        return Shape::Flawed(Flaw::at(at, 1, "is never closed"));
+    })?;
+    if let Some(&at) = scan.open.first() {
+        return Err(Flaw::at(at, 1, "is never closed"));
     }
-    if !large {
-        return Shape::Whole;
-    }
-    if start < text.len() {
+    if start < text.len() || pieces.is_empty() {
         pieces.push(start..text.len());
     }
-    Shape::Pieces(pieces)
+    Ok(Shape {
+        pieces,
+        large: scan.large,
+    })
+}
+
+/// What [`scan_brackets`] found.
+struct Scan {
+    /// Where the brackets still open at the end are.
+    open: Vec<usize>,
+    /// The large object constructors.
+    large: Vec<Large>,
+}
+
+/// An object constructor being scanned.
+struct Constructor {
+    open: usize,
+    /// Where its current item starts: just after its last separator.
+    item: usize,
+    /// Whether the next token directly inside it starts an item (a key).
+    expecting_key: bool,
+    /// Item separators directly inside it since its last cut.
+    separators: usize,
+    /// Whether an item has started since its last cut.
+    items: bool,
+    /// Where its keys since its last cut start in the scan's list of keys.
+    keys_from: usize,
+    /// Where its cuts start in the scan's list of cuts.
+    cuts_from: usize,
+}
+
+/// What the scan keeps of the object constructors open at a point.
+#[derive(Default)]
+struct Constructors<'t> {
+    open: Vec<Constructor>,
+    /// Where each is cut into chunks.
+    cuts: Vec<usize>,
+    /// The keys of each since its last cut, in order, and as a set of
+    /// (constructor, key).
+    keys: Vec<&'t str>,
+    seen: HashSet<(usize, &'t str)>,
+}
+
+impl<'t> Constructors<'t> {
+    fn push(&mut self, open: usize) {
+        self.open.push(Constructor {
+            open,
+            item: open + 1,
+            expecting_key: true,
+            separators: 0,
+            items: false,
+            keys_from: self.keys.len(),
+            cuts_from: self.cuts.len(),
+        });
+    }
+
+    /// The constructor directly around the byte being scanned, if any.
+    fn direct(&mut self, brackets: &[usize]) -> Option<&mut Constructor> {
+        self.open
+            .last_mut()
+            .filter(|c| brackets.last() == Some(&c.open))
+    }
+
+    /// An item separator directly inside the innermost constructor, just
+    /// before `next`: the constructor is cut after every [`CHUNK`]th.
+    fn separator(&mut self, next: usize) {
+        let Some(c) = self.open.last_mut() else {
+            return;
+        };
+        c.item = next;
+        c.expecting_key = true;
+        c.separators += 1;
+        if c.separators >= CHUNK {
+            self.cut();
+        }
+    }
+
+    /// The innermost constructor is cut where its current item starts: the
+    /// keys before are in another chunk.
+    fn cut(&mut self) {
+        let Some(c) = self.open.last_mut() else {
+            return;
+        };
+        self.cuts.push(c.item);
+        c.separators = 0;
+        c.items = false;
+        for key in self.keys.drain(c.keys_from..) {
+            self.seen.remove(&(c.open, key));
+        }
+    }
+
+    /// An item of the innermost constructor starts with `key`: it is cut
+    /// before a plain key it already has since its last cut, and before
+    /// any other key after an item (the parser compares those by value),
+    /// which the parser would reject when repeated.
+    fn key(&mut self, key: Key<'t>) {
+        let Some(c) = self.open.last_mut() else {
+            return;
+        };
+        let (open, earlier) = (c.open, std::mem::replace(&mut c.items, true));
+        match key {
+            Key::Plain(key) => {
+                if self.seen.contains(&(open, key)) {
+                    self.cut();
+                }
+                self.seen.insert((open, key));
+                self.keys.push(key);
+            }
+            Key::Other if earlier => self.cut(),
+            Key::Other => {}
+        }
+    }
+
+    /// The innermost constructor closes at `close`: it is large when it was
+    /// cut, unless it is an object `for` expression.
+    fn close(&mut self, bytes: &[u8], close: usize) -> Option<Large> {
+        let c = self.open.pop()?;
+        for key in self.keys.drain(c.keys_from..) {
+            self.seen.remove(&(c.open, key));
+        }
+        let cuts = self.cuts.split_off(c.cuts_from);
+        (!cuts.is_empty() && !starts_for(bytes, c.open + 1)).then_some(Large {
+            open: c.open,
+            close,
+            cuts,
+        })
+    }
 }
 
 /// Scans a body's brackets outside strings, heredocs and comments, calling
-/// `line_break(at, depth)` at each line break; returns where the brackets
-/// still open at the end are, or the first flaw: a string, interpolation,
-/// heredoc or comment that is never closed, a closing bracket without an
-/// opening one, `<<` that starts no heredoc.
-fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result<Vec<usize>, Flaw> {
+/// `line_break(at, depth)` at each line break; finds the brackets still
+/// open at the end and the large object constructors, or the first flaw:
+/// a string, interpolation, heredoc or comment that is never closed, a
+/// closing bracket without an opening one, `<<` that starts no heredoc.
+fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result<Scan, Flaw> {
     let bytes = text.as_bytes();
     let mut open = Vec::new();
+    let mut constructors = Constructors::default();
+    let mut large = Vec::new();
+    // The last byte outside whitespace and comments: a `{` after a name or
+    // a label opens a block body, any other an object constructor.
+    let mut last = b'\n';
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
+        let b = bytes[i];
+        if !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b',' | b'#' | b'/' | b'}') {
+            if let Some(c) = constructors.direct(&open).filter(|c| c.expecting_key) {
+                c.expecting_key = false;
+                if let Some(key) = object_key(text, i) {
+                    constructors.key(key);
+                }
+            }
+        }
+        match b {
             b'"' => i = skip_template_string(bytes, i)?,
             b'#' => i = line_end(bytes, i),
             b'/' if bytes.get(i + 1) == Some(&b'/') => i = line_end(bytes, i),
@@ -194,21 +434,107 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result
             }
             b'<' if bytes.get(i + 1) == Some(&b'<') => i = skip_heredoc(text, i)?,
             b'{' | b'[' | b'(' => {
+                if b == b'{' && !(last == b'"' || is_name_byte(last)) {
+                    constructors.push(i);
+                }
                 open.push(i);
                 i += 1;
             }
             b'}' | b']' | b')' => {
-                open.pop().ok_or(Flaw::at(i, 1, "closes nothing"))?;
+                let at = open.pop().ok_or(Flaw::at(i, 1, "closes nothing"))?;
+                if constructors.open.last().is_some_and(|c| c.open == at) {
+                    large.extend(constructors.close(bytes, i));
+                }
                 i += 1;
             }
-            b'\n' => {
-                line_break(i, open.len());
+            b'\n' | b',' => {
+                if b == b'\n' {
+                    line_break(i, open.len());
+                }
+                if constructors.direct(&open).is_some() {
+                    constructors.separator(i + 1);
+                }
                 i += 1;
             }
             _ => i += 1,
         }
+        if !b.is_ascii_whitespace() && !matches!(b, b'#' | b'/') {
+            last = if b == b'<' { b'a' } else { b };
+        }
     }
-    Ok(open)
+    Ok(Scan { open, large })
+}
+
+/// How an object item starts: the keys the parser compares to find a
+/// repeated one.
+#[derive(Clone, Copy)]
+enum Key<'t> {
+    /// A name, or a string without escapes or interpolations, followed by
+    /// `=` or `:`.
+    Plain(&'t str),
+    /// Anything else: a string with escapes or interpolations, or an
+    /// expression.
+    Other,
+}
+
+/// The key of an object item starting at `at`; `None` for a name or
+/// string that is not followed by `=` or `:` (`for`, or `k =>` in an
+/// object `for` expression).
+fn object_key(text: &str, at: usize) -> Option<Key<'_>> {
+    let bytes = text.as_bytes();
+    let (key, end) = if bytes[at] == b'"' {
+        let mut end = at + 1;
+        let mut plain = true;
+        while *bytes.get(end)? != b'"' {
+            match bytes[end] {
+                b'\\' => (plain, end) = (false, end + 2),
+                b'\n' => return None,
+                b'$' | b'%' if bytes.get(end + 1) == Some(&b'{') => return Some(Key::Other),
+                _ => end += 1,
+            }
+        }
+        (plain.then_some(&text[at + 1..end]), end + 1)
+    } else if bytes[at].is_ascii_alphabetic() || bytes[at] == b'_' {
+        let end = at + bytes[at..].iter().take_while(|&&b| is_name_byte(b)).count();
+        (Some(&text[at..end]), end)
+    } else {
+        return Some(Key::Other);
+    };
+    let rest = &bytes[end..];
+    let next = rest.iter().position(|b| !matches!(b, b' ' | b'\t'))?;
+    let assigns = match rest[next] {
+        b':' => true,
+        b'=' => !matches!(rest.get(next + 1), Some(b'=' | b'>')),
+        _ => false,
+    };
+    assigns.then_some(key.map_or(Key::Other, Key::Plain))
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
+}
+
+/// Whether the first token at or after `at` (past whitespace and comments)
+/// is `for`: the object constructor is an object `for` expression.
+fn starts_for(bytes: &[u8], mut at: usize) -> bool {
+    while at < bytes.len() {
+        match bytes[at] {
+            b' ' | b'\t' | b'\r' | b'\n' => at += 1,
+            b'#' => at = line_end(bytes, at),
+            b'/' if bytes.get(at + 1) == Some(&b'/') => at = line_end(bytes, at),
+            b'/' if bytes.get(at + 1) == Some(&b'*') => {
+                let Some(p) = memchr::memmem::find(&bytes[at + 2..], b"*/") else {
+                    return false;
+                };
+                at += 2 + p + 2;
+            }
+            _ => {
+                return bytes[at..].starts_with(b"for")
+                    && !bytes.get(at + 3).copied().is_some_and(is_name_byte)
+            }
+        }
+    }
+    false
 }
 
 fn line_end(bytes: &[u8], i: usize) -> usize {
@@ -315,12 +641,8 @@ fn skip_heredoc(text: &str, start: usize) -> Result<usize, Flaw> {
 /// expression (its value is not converted to a string).
 pub(crate) fn template(text: &str, span: &Range<usize>) -> Option<Expr> {
     let template = hcl_edit::parser::parse_template(text).ok()?;
-    let patch = Patch::new("");
-    let reader = Reader {
-        id: FileId(0),
-        patch: &patch,
-        base: 0,
-    };
+    let (patch, items) = (Patch::new(""), RefCell::default());
+    let reader = Reader::new(FileId(0), &patch, 0, &items);
     let parts = reader.template_parts(&template, span, true);
     if let [TemplatePart::Interpolation(expr)] = parts.as_slice() {
         return Some(expr.clone());
@@ -331,58 +653,107 @@ pub(crate) fn template(text: &str, span: &Range<usize>) -> Option<Expr> {
 /// Parses an expression (a `-var` value of a complex type, `TF_VAR_name`).
 pub(crate) fn expression(text: &str) -> Option<Expr> {
     let expr = hcl_edit::parser::parse_expr(text).ok()?;
-    let patch = Patch::new("");
-    let reader = Reader {
-        id: FileId(0),
-        patch: &patch,
-        base: 0,
-    };
+    let (patch, items) = (Patch::new(""), RefCell::default());
+    let reader = Reader::new(FileId(0), &patch, 0, &items);
     Some(reader.expr(&expr, &(0..0), true))
 }
 
-/// The text the parser reads, and the insertions made into it.
+/// The text the parser reads, and how it differs from the original.
 struct Patch {
     text: String,
-    /// (position in the original text, length), in order.
-    inserts: Vec<(usize, usize)>,
+    /// What differs, in order.
+    edits: Vec<Edit>,
+}
+
+/// `old` bytes of the original text at `at` are `new` bytes of the parsed
+/// text.
+#[derive(Clone, Copy, Debug)]
+struct Edit {
+    at: usize,
+    old: usize,
+    new: usize,
 }
 
 impl Patch {
     fn new(text: &str) -> Self {
         Patch {
             text: text.to_string(),
-            inserts: Vec::new(),
+            edits: Vec::new(),
         }
+    }
+
+    /// `range` of `text`, in which each of `holes` (large objects, in
+    /// order) is left empty: `{}`, its items read separately.
+    fn excerpt(text: &str, range: Range<usize>, holes: &[&Large]) -> Self {
+        let mut out = String::with_capacity(range.len());
+        let mut edits = Vec::new();
+        let mut from = range.start;
+        for hole in holes.iter().filter(|h| range.contains(&h.open)) {
+            out.push_str(&text[from..=hole.open]);
+            edits.push(Edit {
+                at: hole.open + 1 - range.start,
+                old: hole.close - hole.open - 1,
+                new: 0,
+            });
+            from = hole.close;
+        }
+        out.push_str(&text[from..range.end]);
+        Patch { text: out, edits }
+    }
+
+    /// The chunk of a large object from `start` to `end` as an object of
+    /// its own: the byte before `start` (its `{` or an item separator)
+    /// becomes `{`, and a `}` is added at `end`.
+    fn chunk(text: &str, start: usize, end: usize, holes: &[&Large]) -> Self {
+        let mut patch = Patch::excerpt(text, start - 1..end, holes);
+        patch.text.replace_range(0..1, "{");
+        patch.text.push('}');
+        patch.edits.push(Edit {
+            at: end + 1 - start,
+            old: 0,
+            new: 1,
+        });
+        patch
     }
 
     /// The original position of a position in the patched text.
     fn original(&self, patched: usize) -> usize {
-        let mut shift = 0;
-        for &(at, len) in &self.inserts {
-            let start = at + shift;
+        // A pair of positions known to match: just after the last edit.
+        let (mut original, mut at) = (0, 0);
+        for edit in &self.edits {
+            let start = at + (edit.at - original);
             if patched < start {
                 break;
             }
-            if patched < start + len {
-                return at;
+            if patched < start + edit.new {
+                return edit.at;
             }
-            shift += len;
+            original = edit.at + edit.old;
+            at = start + edit.new;
         }
-        patched - shift
+        original + (patched - at)
     }
 
     /// Inserts `text` at a patched position.
     fn insert(&mut self, patched: usize, text: &str) {
         let at = self.original(patched);
         self.text.insert_str(patched, text);
-        let index = self.inserts.partition_point(|(o, _)| *o <= at);
-        self.inserts.insert(index, (at, text.len()));
+        let index = self.edits.partition_point(|e| e.at <= at);
+        self.edits.insert(
+            index,
+            Edit {
+                at,
+                old: 0,
+                new: text.len(),
+            },
+        );
     }
 
     /// An object key at `at` becomes a key expression: `a` → `("a")`,
     /// `"a"` → `("a")`, the same key. hcl-edit rejects a repeated key
     /// (`{a = 1, a = 2}`, where Terraform takes the last), but not a
-    /// repeated key expression.
+    /// repeated key expression. (The scan already cuts objects before the
+    /// keys it sees repeated; this catches the rest, such as escapes.)
     fn quote_key(&mut self, at: usize) -> bool {
         let bytes = self.text.as_bytes();
         let Some(&first) = bytes.get(at) else {
@@ -410,11 +781,7 @@ impl Patch {
         if !(first.is_ascii_alphabetic() || first == b'_') {
             return false;
         }
-        let end = at
-            + bytes[at..]
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
-                .count();
+        let end = at + bytes[at..].iter().take_while(|&&b| is_name_byte(b)).count();
         if !is_key(end) {
             return false;
         }
@@ -524,9 +891,26 @@ struct Reader<'p> {
     /// Where the parsed text starts in the file (after a byte order mark,
     /// or at a piece of a large file).
     base: usize,
+    /// The items of the large objects parsed separately, by where their
+    /// `{` is in the file.
+    items: &'p RefCell<HashMap<usize, Vec<(Expr, Expr)>>>,
 }
 
-impl Reader<'_> {
+impl<'p> Reader<'p> {
+    fn new(
+        id: FileId,
+        patch: &'p Patch,
+        base: usize,
+        items: &'p RefCell<HashMap<usize, Vec<(Expr, Expr)>>>,
+    ) -> Self {
+        Reader {
+            id,
+            patch,
+            base,
+            items,
+        }
+    }
+
     /// A span of the parsed text, in the original file; `fallback` when the
     /// node has none.
     fn span(&self, node: Option<Range<usize>>, fallback: &Range<usize>) -> Range<usize> {
@@ -592,7 +976,12 @@ impl Reader<'_> {
             Expression::Number(n) => ExprKind::Number(n.value().as_f64().unwrap_or(f64::NAN)),
             Expression::String(s) => ExprKind::String(s.value().clone()),
             Expression::Array(items) => ExprKind::Tuple(items.iter().map(sub).collect()),
-            Expression::Object(object) => self.object(object, &span, flat),
+            Expression::Object(object) => {
+                let large = (object.is_empty() && !flat)
+                    .then(|| self.items.borrow_mut().remove(&span.start))
+                    .flatten();
+                large.map_or_else(|| self.object(object, &span, flat), ExprKind::Object)
+            }
             Expression::StringTemplate(t) => {
                 ExprKind::Template(self.template_parts(t, &span, flat))
             }
@@ -920,6 +1309,137 @@ mod tests {
         assert!(matches!(mixed.kind, ExprKind::Template(_)));
     }
 
+    /// An object constructor of more than [`CHUNK`] separators is parsed
+    /// a chunk at a time (the parser checks each key against all before
+    /// it, n²), inner large objects first, with the result of parsing it
+    /// whole: items in order, duplicate keys kept, spans exact. Cuts fall
+    /// only between items; an object `for` and a block body are never cut.
+    #[test]
+    fn large_objects_are_parsed_in_chunks_with_the_same_result() {
+        let mut text = String::from("locals {\n  tags = {\n");
+        for i in 0..3 * CHUNK + 7 {
+            match i % 7 {
+                0 => text.push_str(&format!("    k{i} = \"v,{i}\\n\" # a comment, {{\n")),
+                1 => text.push_str(&format!(
+                    "    \"é{i}\" : [1,\n 2], k{i}b = {{ a = 1, b = 2 }},\n"
+                )),
+                2 => text.push_str(&format!("    k{i} = <<-EOT\n    x, {{\n    EOT\n")),
+                3 => {
+                    // Some keys twice.
+                    let key = if i % 98 == 3 { i / 196 } else { i };
+                    text.push_str(&format!("    d{key} = \"${{ {{a = \"}}\"}}.a }}\"\n\n"));
+                }
+                4 => text.push_str(&format!("    (\"k{i}\") = f(1,\n 2) /* , */\n")),
+                5 => text.push_str(&format!("    k{i} = {{ for k, v in x : k => v }}\n")),
+                _ => text.push_str(&format!("    k{i} = 1, k{i}c = 2,\n")),
+            }
+        }
+        text.push_str("    inner = {\n");
+        for i in 0..2 * CHUNK {
+            text.push_str(&format!("      i{i} = {i}\n"));
+        }
+        text.push_str("    }\n    for_lines = {\n      for k, v in x :\n");
+        text.push_str(&"\n".repeat(2 * CHUNK));
+        text.push_str("      k => v\n    }\n  }\n");
+        for i in 0..2 * CHUNK {
+            text.push_str(&format!("  a{i} = {i}\n"));
+        }
+        text.push_str("}\n");
+        let Ok(Shape { pieces, large }) = shape(&text) else {
+            panic!("no flaw");
+        };
+        assert_eq!(pieces.len(), 1);
+        assert_eq!(pieces[0], 0..text.len());
+        // `inner`, then `tags`; `for_lines` and the block body are not cut.
+        assert_eq!(large.len(), 2);
+        assert!(text[large[0].open..].starts_with("{\n      i0 = 0"));
+        assert!(large[1].cuts.len() >= 3);
+        for &cut in &large[1].cuts {
+            assert!(
+                matches!(text.as_bytes()[cut - 1], b'\n' | b','),
+                "{}",
+                &text[..cut]
+            );
+        }
+        let scanned = Scanned {
+            text: &text,
+            bom: 0,
+        };
+        let chunked = scanned
+            .body(FileId(0), 0..text.len(), &large)
+            .expect("parses");
+        let whole = scanned.body(FileId(0), 0..text.len(), &[]).expect("parses");
+        assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
+        assert_eq!(format!("{:?}", parsed(&text).body), format!("{whole:?}"));
+        let ExprKind::Object(items) = &whole.blocks[0]
+            .body
+            .attribute("tags")
+            .expect("tags")
+            .expr
+            .kind
+        else {
+            panic!("an object");
+        };
+        let (key, value) = &items[items.len() - 2];
+        assert_eq!(&text[key.span.clone()], "inner");
+        assert!(matches!(&value.kind, ExprKind::Object(inner) if inner.len() == 2 * CHUNK));
+        let last = 2 * CHUNK - 1;
+        assert!(text[value.span.clone()].ends_with(&format!("i{last} = {last}\n    }}")));
+    }
+
+    /// A key repeated in an object constructor (Terraform takes the last;
+    /// the parser rejects it) is cut from the items before it, however
+    /// often it repeats.
+    #[test]
+    fn repeated_keys_are_accepted_however_often() {
+        let items = (0..300).fold(String::new(), |mut s, i| {
+            s.push_str(&format!("  a = {i}, \"b\" : {i}\n"));
+            s
+        });
+        let text = format!("x = {{\n{items}}}\ny = {{ a = 1, a = 2, a = 3 }}\n");
+        let f = parsed(&text);
+        let ExprKind::Object(items) = &attr(&f, "x").expr.kind else {
+            panic!("an object");
+        };
+        assert_eq!(items.len(), 600);
+        let (key, value) = &items[599];
+        assert_eq!(&text[key.span.clone()], "\"b\"");
+        assert_eq!(&text[value.span.clone()], "299");
+        let ExprKind::Object(items) = &attr(&f, "y").expr.kind else {
+            panic!("an object");
+        };
+        assert_eq!(items.len(), 3);
+        assert_eq!(&text[items[2].1.span.clone()], "3");
+        // Keys the parser compares by value (Terraform: `{"a" = 7, "k" = 3}`).
+        let text = "z = { (local.a) = 1, (local.a) = 2, \"${local.a}\" = 3, \"\\u0061\" = 5, \"a\" = 6, \"\\u0061\" = 7 }\n";
+        let f = parsed(text);
+        let ExprKind::Object(items) = &attr(&f, "z").expr.kind else {
+            panic!("an object");
+        };
+        assert_eq!(items.len(), 6);
+        assert_eq!(&text[items[5].0.span.clone()], "\"\\u0061\"");
+        assert_eq!(&text[items[5].1.span.clone()], "7");
+    }
+
+    /// A syntax error inside a large object, or after it, is located as
+    /// the parser locates it in the whole file; the earliest one is
+    /// reported.
+    #[test]
+    fn errors_in_and_after_large_objects_are_located() {
+        let items = (0..3 * CHUNK).fold(String::new(), |mut s, i| {
+            s.push_str(&format!("  k{i} = {i}\n"));
+            s
+        });
+        let text = format!("a = {{\n{items}  bad = = 1\n{items}}}\nb = = 2\n");
+        let e = parse(FileId(0), &text).expect_err("invalid");
+        let at = e.span.expect("located").start;
+        assert!(text[..at].ends_with("bad = "), "{}", &text[at - 10..at + 5]);
+        let text = format!("a = {{\n{items}}}\nb = = 2\n");
+        let e = parse(FileId(0), &text).expect_err("invalid");
+        let at = e.span.expect("located").start;
+        assert!(text[..at].ends_with("b = "), "{}", &text[at - 10..at + 5]);
+    }
+
     /// A large file is parsed a piece at a time, cut only between
     /// top-level structures: braces in strings, interpolations, heredocs
     /// and comments do not confuse the cut, and the result is the whole
@@ -942,14 +1462,18 @@ mod tests {
             text.push_str(&block(i));
             i += 1;
         }
-        let Shape::Pieces(ranges) = shape(&text) else {
-            panic!("a large file is cut");
+        let Ok(Shape { pieces, large }) = shape(&text) else {
+            panic!("no flaw");
         };
-        assert!(ranges.len() >= 3);
-        for r in &ranges {
-            assert!(parse_body(FileId(0), &text[r.clone()], r.start, &(0..text.len())).is_ok());
+        assert!(pieces.len() >= 3 && large.is_empty());
+        let scanned = Scanned {
+            text: &text,
+            bom: 0,
+        };
+        for r in &pieces {
+            assert!(scanned.body(FileId(0), r.clone(), &[]).is_ok());
         }
-        let whole = parse_body(FileId(0), &text, 0, &(0..text.len())).expect("parses");
+        let whole = scanned.body(FileId(0), 0..text.len(), &[]).expect("parses");
         let cut = parsed(&text);
         assert_eq!(format!("{:?}", cut.body), format!("{whole:?}"));
         assert_eq!(cut.body.blocks.len(), i);

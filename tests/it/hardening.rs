@@ -454,6 +454,44 @@ fn unclosed_interpolations_are_found_before_parsing() {
     );
 }
 
+/// Found in review: one object constructor of n items cost the parser n²
+/// (it checks each new key against all before it): a `tags` map of 40 000
+/// entries took 11 s, two of 100 000 three minutes. Large objects are
+/// parsed in chunks; their items, repeated keys (the last wins) and spans
+/// are as Terraform reads them.
+#[test]
+fn huge_object_literals_parse_in_linear_time() {
+    let dir = scratch("huge-object");
+    let n = 40_000;
+    let mut text = String::from(
+        "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n\
+         resource \"aws_sqs_queue\" \"q\" {\n  tags = {\n    tier = \"web\"\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!("    k{i} = \"v{i}\"\n"));
+    }
+    // Repeated, after the object has been cut many times: this one wins.
+    text.push_str("    tier = \"database\"\n  }\n}\nlocals {\n  m = {");
+    let items: Vec<String> = (0..n).map(|i| format!("a{i} = {i}")).collect();
+    text.push_str(&items.join(", "));
+    text.push_str("}\n}\n");
+    fs::write(dir.join("main.tf"), &text).expect("write");
+    let started = std::time::Instant::now();
+    let (code, report) = check_json(&dir, &["main.tf"]);
+    // Not a timing test: a generous bound that only a hang exceeds.
+    assert!(started.elapsed().as_secs() < 20);
+    assert_eq!(code, 1, "{}", codes(&report).join(","));
+    let missing: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "missing-tier-key")
+        .collect();
+    assert_eq!(missing.len(), 1, "{}", codes(&report).join(","));
+    assert_eq!(missing[0]["region"], "eu-west-1");
+    assert_eq!(missing[0]["resources"][0], "aws_sqs_queue.q");
+}
+
 /// A large file is mapped rather than read: it is checked exactly like a
 /// small one (the same findings at the same places), and invalid UTF-8 in
 /// it is located.
