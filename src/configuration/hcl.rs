@@ -52,10 +52,22 @@ const PIECE: usize = 64 * 1024;
 /// `tags` map of 40 000 entries took 11 s, two of 100 000 three minutes.
 /// Larger objects are parsed this many separators at a time and their
 /// items joined, which is what the parser would have built.
+#[cfg(not(fuzzing))]
 const CHUNK: usize = 64;
+/// Under the fuzzer, small objects are cut too, and each file parsed in
+/// chunks is parsed whole as well, to check that both read the same.
+#[cfg(fuzzing)]
+const CHUNK: usize = 3;
 
 /// Parses one `.tf` / `.tofu` / `.tfvars` file.
 pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
+    let file = parse_scanned(id, text);
+    #[cfg(fuzzing)]
+    same_as_whole(id, text, &file);
+    file
+}
+
+fn parse_scanned(id: FileId, text: &str) -> Result<File, InputError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let scanned = Scanned {
         text: &text[bom..],
@@ -92,6 +104,27 @@ pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
         }
     }
     Ok(File { id, body })
+}
+
+/// Under the fuzzer: a file with large objects, which parses whole, is
+/// read the same in chunks.
+#[cfg(fuzzing)]
+fn same_as_whole(id: FileId, text: &str, file: &Result<File, InputError>) {
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let scanned = Scanned {
+        text: &text[bom..],
+        bom,
+    };
+    let Ok(shape) = shape(scanned.text) else {
+        return;
+    };
+    if shape.large.is_empty() {
+        return;
+    }
+    if let Ok(whole) = scanned.body(id, 0..scanned.text.len(), &[]) {
+        let chunked = file.as_ref().map(|f| &f.body);
+        assert_eq!(format!("{chunked:?}"), format!("{:?}", Ok::<_, ()>(&whole)));
+    }
 }
 
 /// The text of a file after its byte order mark, which the scan and the
