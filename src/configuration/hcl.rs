@@ -328,6 +328,9 @@ struct Constructor {
     separators: usize,
     /// Whether an item has started since its last cut.
     items: bool,
+    /// Whether the item before the current one surely ended at the
+    /// separator before it: only there is it cut.
+    ended: bool,
     /// Where its keys since its last cut start in the scan's list of keys.
     keys_from: usize,
     /// Where its cuts start in the scan's list of cuts.
@@ -354,6 +357,7 @@ impl<'t> Constructors<'t> {
             expecting_key: true,
             separators: 0,
             items: false,
+            ended: true,
             keys_from: self.keys.len(),
             cuts_from: self.cuts.len(),
         });
@@ -367,17 +371,17 @@ impl<'t> Constructors<'t> {
     }
 
     /// An item separator directly inside the innermost constructor, just
-    /// before `next`: the constructor is cut after every [`CHUNK`]th.
-    fn separator(&mut self, next: usize) {
+    /// before `next`, after the byte `last`: whether the item before it
+    /// surely ended there (a comma, or a line break after a byte that ends
+    /// an expression; the parser reads `a.\n b` as one traversal).
+    fn separator(&mut self, next: usize, comma: bool, last: u8) {
         let Some(c) = self.open.last_mut() else {
             return;
         };
         c.item = next;
         c.expecting_key = true;
+        c.ended = comma || last.is_ascii_alphanumeric() || b"_\")]},{".contains(&last);
         c.separators += 1;
-        if c.separators >= CHUNK {
-            self.cut();
-        }
     }
 
     /// The innermost constructor is cut where its current item starts: the
@@ -394,25 +398,31 @@ impl<'t> Constructors<'t> {
         }
     }
 
-    /// An item of the innermost constructor starts with `key`: it is cut
-    /// before a plain key it already has since its last cut, and before
-    /// any other key after an item (the parser compares those by value),
-    /// which the parser would reject when repeated.
+    /// An item of the innermost constructor starts with `key`. It is cut
+    /// before it, when the item before surely ended, after [`CHUNK`]
+    /// separators, before a plain key it already has since its last cut,
+    /// and before any other key after an item (the parser compares those
+    /// by value): the parser rejects a repeated key.
     fn key(&mut self, key: Key<'t>) {
         let Some(c) = self.open.last_mut() else {
             return;
         };
         let (open, earlier) = (c.open, std::mem::replace(&mut c.items, true));
-        match key {
-            Key::Plain(key) => {
-                if self.seen.contains(&(open, key)) {
-                    self.cut();
-                }
-                self.seen.insert((open, key));
-                self.keys.push(key);
+        let due = c.separators >= CHUNK;
+        let cut = c.ended
+            && match key {
+                Key::Plain(key) => due || self.seen.contains(&(open, key)),
+                Key::Other => due || earlier,
+            };
+        if cut {
+            self.cut();
+            if let Some(c) = self.open.last_mut() {
+                c.items = true;
             }
-            Key::Other if earlier => self.cut(),
-            Key::Other => {}
+        }
+        if let Key::Plain(key) = key {
+            self.seen.insert((open, key));
+            self.keys.push(key);
         }
     }
 
@@ -485,7 +495,7 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result
                     line_break(i, open.len());
                 }
                 if constructors.direct(&open).is_some() {
-                    constructors.separator(i + 1);
+                    constructors.separator(i + 1, b == b',', last);
                 }
                 i += 1;
             }
@@ -505,14 +515,14 @@ enum Key<'t> {
     /// A name, or a string without escapes or interpolations, followed by
     /// `=` or `:`.
     Plain(&'t str),
-    /// Anything else: a string with escapes or interpolations, or an
-    /// expression.
+    /// A string with escapes or interpolations, or an expression in
+    /// parentheses, or a number.
     Other,
 }
 
 /// The key of an object item starting at `at`; `None` for a name or
 /// string that is not followed by `=` or `:` (`for`, or `k =>` in an
-/// object `for` expression).
+/// object `for` expression), and for any other token.
 fn object_key(text: &str, at: usize) -> Option<Key<'_>> {
     let bytes = text.as_bytes();
     let (key, end) = if bytes[at] == b'"' {
@@ -530,8 +540,11 @@ fn object_key(text: &str, at: usize) -> Option<Key<'_>> {
     } else if bytes[at].is_ascii_alphabetic() || bytes[at] == b'_' {
         let end = at + bytes[at..].iter().take_while(|&&b| is_name_byte(b)).count();
         (Some(&text[at..end]), end)
-    } else {
+    } else if bytes[at] == b'(' || bytes[at].is_ascii_digit() {
         return Some(Key::Other);
+    } else {
+        // An operator, say, continuing the item before.
+        return None;
     };
     let rest = &bytes[end..];
     let next = rest.iter().position(|b| !matches!(b, b' ' | b'\t'))?;
@@ -1418,6 +1431,36 @@ mod tests {
         assert!(matches!(&value.kind, ExprKind::Object(inner) if inner.len() == 2 * CHUNK));
         let last = 2 * CHUNK - 1;
         assert!(text[value.span.clone()].ends_with(&format!("i{last} = {last}\n    }}")));
+    }
+
+    /// Found by fuzzing (hcl): the parser reads `a.b.` and `c` on the next
+    /// line as one traversal (and `b.` and `*` as a splat), so a line
+    /// break is no cut after a byte that does not end an expression.
+    #[test]
+    fn objects_are_cut_only_where_an_item_ended() {
+        let mut text = String::from("x = {\n");
+        for i in 0..3 * CHUNK {
+            text.push_str(&format!(
+                "  p.k{i}.\n  t : v\n  a{i} = b.\n  *\n  n{i} = 2\n"
+            ));
+        }
+        text.push_str("}\n");
+        let Ok(Shape { large, .. }) = shape(&text) else {
+            panic!("no flaw");
+        };
+        assert_eq!(large.len(), 1);
+        for &cut in &large[0].cuts {
+            let before = text[..cut - 1].trim_end();
+            assert!(before.ends_with(['v', '*', '2']), "{}", &text[..cut]);
+        }
+        let scanned = Scanned {
+            text: &text,
+            bom: 0,
+        };
+        let chunked = scanned.body(FileId(0), 0..text.len(), &large);
+        let whole = scanned.body(FileId(0), 0..text.len(), &[]);
+        assert!(whole.is_ok());
+        assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
     }
 
     /// A key repeated in an object constructor (Terraform takes the last;
