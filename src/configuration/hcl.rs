@@ -304,6 +304,21 @@ fn shape(text: &str) -> Result<Shape, Flaw> {
             start = i + 1;
         }
     })?;
+    // An interpolation still open is the innermost thing never closed
+    // (strings and heredocs are reported where their text ends).
+    let bytes = text.as_bytes();
+    if let Some(&at) = scan
+        .open
+        .iter()
+        .rev()
+        .find(|&&at| matches!(bytes[at], b'$' | b'%'))
+    {
+        return Err(Flaw::at(
+            at,
+            2,
+            "starts an interpolation that is never closed",
+        ));
+    }
     if let Some(&at) = scan.open.first() {
         return Err(Flaw::at(at, 1, "is never closed"));
     }
@@ -453,6 +468,8 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result
     // Whether the innermost bracket is an object constructor, and whether
     // the next token directly inside it starts an item.
     let (mut direct, mut expecting) = (false, false);
+    // What stands for the last byte after a template's part, when not `b`.
+    let mut after: Option<u8> = None;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -463,7 +480,20 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result
             }
         }
         match b {
-            b'"' => i = skip_template_string(bytes, i)?,
+            b'"' | b'<' if b == b'"' || bytes.get(i + 1) == Some(&b'<') => {
+                open.push(i);
+                let start = if b == b'"' {
+                    i + 1
+                } else {
+                    heredoc_body(text, i)?
+                };
+                let (next, ended) = scan_template(text, &mut open, start)?;
+                i = next;
+                if !ended {
+                    // In an interpolation: an expression starts.
+                    (direct, expecting, after) = (false, false, Some(b'('));
+                }
+            }
             b'#' => i = line_end(bytes, i),
             b'/' if bytes.get(i + 1) == Some(&b'/') => i = line_end(bytes, i),
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
@@ -471,7 +501,6 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result
                     .map(|p| i + 2 + p + 2)
                     .ok_or(Flaw::at(i, 2, "starts a comment that is never closed"))?;
             }
-            b'<' if bytes.get(i + 1) == Some(&b'<') => i = skip_heredoc(text, i)?,
             b'{' | b'[' | b'(' => {
                 direct = b == b'{' && !(last == b'"' || is_name_byte(last));
                 expecting = direct;
@@ -486,9 +515,15 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result
                 if constructors.open.last().is_some_and(|c| c.open == at) {
                     large.extend(constructors.close(bytes, i));
                 }
+                i += 1;
+                if b == b'}' && matches!(bytes[at], b'$' | b'%') {
+                    // An interpolation closes: its template goes on.
+                    let (next, ended) = scan_template(text, &mut open, i)?;
+                    i = next;
+                    after = Some(if ended { b'"' } else { b'(' });
+                }
                 direct = constructors.open.last().map(|c| c.open) == open.last().copied();
                 expecting = false;
-                i += 1;
             }
             b'\n' | b',' => {
                 if b == b'\n' {
@@ -502,7 +537,9 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result
             }
             _ => i += 1,
         }
-        if !b.is_ascii_whitespace() && !matches!(b, b'#' | b'/') {
+        if let Some(byte) = after.take() {
+            last = byte;
+        } else if !b.is_ascii_whitespace() && !matches!(b, b'#' | b'/') {
             last = if b == b'<' { b'a' } else { b };
         }
     }
@@ -588,76 +625,85 @@ fn line_end(bytes: &[u8], i: usize) -> usize {
     memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |p| i + p)
 }
 
-/// The index after a quoted template string at `start`, skipping its
-/// `${...}` / `%{...}` interpolations, which hold expressions, strings
-/// among them. What is open is kept on a stack rather than by recursion,
-/// so no nesting can overflow the call stack.
-fn skip_template_string(bytes: &[u8], start: usize) -> Result<usize, Flaw> {
-    /// An open string (where it starts), or an open interpolation (where
-    /// it starts, and how many of its own braces are open).
-    enum Open {
-        String(usize),
-        Interpolation(usize, usize),
-    }
-    let mut stack = vec![Open::String(start)];
-    let mut i = start + 1;
-    while let Some(top) = stack.last_mut() {
-        let Some(&b) = bytes.get(i) else {
-            return Err(match top {
-                Open::String(at) => Flaw::at(*at, 1, "starts a string that is never closed"),
-                Open::Interpolation(at, _) => {
-                    Flaw::at(*at, 2, "starts an interpolation that is never closed")
+/// Scans the text of the template (quoted string or heredoc) open at the
+/// top of `open`, from `i`: to its end, which closes it (`true`), or to an
+/// interpolation (`${` or `%{`), which is pushed on `open` and scanned as
+/// expressions until its `}` (`false`). Large objects inside
+/// interpolations are found as anywhere else, and what is open is kept on
+/// the heap, so no nesting can overflow the call stack.
+fn scan_template(text: &str, open: &mut Vec<usize>, mut i: usize) -> Result<(usize, bool), Flaw> {
+    let bytes = text.as_bytes();
+    let at = *open.last().unwrap_or(&0);
+    let interpolation =
+        |i: usize| matches!(bytes.get(i), Some(b'$' | b'%')) && bytes.get(i + 1) == Some(&b'{');
+    if bytes[at] == b'"' {
+        loop {
+            match bytes.get(i) {
+                None => return Err(Flaw::at(at, 1, "starts a string that is never closed")),
+                Some(b'\\') => i += 2,
+                Some(b'"') => {
+                    open.pop();
+                    return Ok((i + 1, true));
                 }
-            });
-        };
-        match top {
-            Open::String(at) => match b {
-                b'\\' => i += 2,
-                b'"' => {
-                    stack.pop();
-                    i += 1;
-                }
-                b'\n' => {
+                Some(b'\n') => {
                     return Err(Flaw::at(
-                        *at,
+                        at,
                         1,
                         "starts a string that is not closed on its line",
                     ))
                 }
-                b'$' | b'%' if bytes.get(i + 1) == Some(&b) => i += 2,
-                b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
-                    stack.push(Open::Interpolation(i, 0));
-                    i += 2;
+                Some(&b @ (b'$' | b'%')) if bytes.get(i + 1) == Some(&b) => i += 2,
+                Some(_) if interpolation(i) => {
+                    open.push(i);
+                    return Ok((i + 2, false));
                 }
-                _ => i += 1,
-            },
-            Open::Interpolation(_, depth) => {
-                match b {
-                    b'"' => stack.push(Open::String(i)),
-                    b'{' => *depth += 1,
-                    b'}' if *depth == 0 => {
-                        stack.pop();
-                    }
-                    b'}' => *depth -= 1,
-                    _ => {}
-                }
-                i += 1;
+                Some(_) => i += 1,
             }
         }
     }
-    Ok(i)
+    // A heredoc: lines up to the one holding only its delimiter.
+    let name = heredoc_name(text, at);
+    let never_closed = || Flaw::at(at, 2, "starts a heredoc that is never closed");
+    loop {
+        let end = line_end(bytes, i);
+        if bytes.get(i.wrapping_sub(1)) == Some(&b'\n') && text[i..end].trim() == name {
+            open.pop();
+            return Ok((end, true));
+        }
+        let mut j = i;
+        while j < end {
+            if let Some(&b @ (b'$' | b'%')) = bytes.get(j) {
+                if bytes.get(j + 1) == Some(&b) {
+                    j += 2;
+                    continue;
+                }
+                if interpolation(j) {
+                    open.push(j);
+                    return Ok((j + 2, false));
+                }
+            }
+            j += 1;
+        }
+        if end == bytes.len() {
+            return Err(never_closed());
+        }
+        i = end + 1;
+    }
 }
 
-/// The index after a heredoc starting at `start` (`<<EOT` or `<<-EOT`, up
-/// to the line holding only its delimiter).
-fn skip_heredoc(text: &str, start: usize) -> Result<usize, Flaw> {
+/// The delimiter of the heredoc whose `<<` is at `start` (`<<EOT`,
+/// `<<-EOT`).
+fn heredoc_name(text: &str, start: usize) -> &str {
     let rest = &text[start + 2..];
     let rest = rest.strip_prefix('-').unwrap_or(rest);
-    let name_len = rest
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
-        .count();
-    if name_len == 0 {
+    let len = rest.bytes().take_while(|&b| is_name_byte(b)).count();
+    &rest[..len]
+}
+
+/// Where the body of the heredoc whose `<<` is at `start` begins: after
+/// the line of `<<EOT`.
+fn heredoc_body(text: &str, start: usize) -> Result<usize, Flaw> {
+    if heredoc_name(text, start).is_empty() {
         // `<<` is no HCL operator.
         return Err(Flaw::at(
             start,
@@ -665,22 +711,9 @@ fn skip_heredoc(text: &str, start: usize) -> Result<usize, Flaw> {
             "starts no heredoc (`<<` must be followed by its delimiter, as in `<<EOT`)",
         ));
     }
-    let never_closed = || Flaw::at(start, 2, "starts a heredoc that is never closed");
-    let name = &rest[..name_len];
-    let body_start = start + (text.len() - start - rest.len()) + name_len;
-    let mut line_start = text[body_start..].find('\n').ok_or_else(never_closed)? + body_start + 1;
-    loop {
-        let end = text[line_start..]
-            .find('\n')
-            .map_or(text.len(), |p| line_start + p);
-        if text[line_start..end].trim() == name {
-            return Ok(end);
-        }
-        if end == text.len() {
-            return Err(never_closed());
-        }
-        line_start = end + 1;
-    }
+    memchr::memchr(b'\n', &text.as_bytes()[start..])
+        .map(|p| start + p + 1)
+        .ok_or(Flaw::at(start, 2, "starts a heredoc that is never closed"))
 }
 
 /// Parses a template (the string of a JSON configuration). `None` when it
@@ -1454,6 +1487,35 @@ mod tests {
             let before = text[..cut - 1].trim_end();
             assert!(before.ends_with(['v', '*', '2']), "{}", &text[..cut]);
         }
+        let scanned = Scanned {
+            text: &text,
+            bom: 0,
+        };
+        let chunked = scanned.body(FileId(0), 0..text.len(), &large);
+        let whole = scanned.body(FileId(0), 0..text.len(), &[]);
+        assert!(whole.is_ok());
+        assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
+    }
+
+    /// Interpolations hold expressions like any other: a large object in
+    /// one, in a quoted string or in a heredoc, is parsed in chunks too.
+    #[test]
+    fn large_objects_in_interpolations_are_cut_too() {
+        let items = |sep: &str| -> String {
+            (0..3 * CHUNK)
+                .map(|i| format!("k{i} = \"${{i}}{i}\""))
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        let text = format!(
+            "a = \"x ${{ {{ {} }}.k5 }} y\"\nb = <<-EOT\n  x ${{ {{\n{}\n}}[\"k1\"] }} %{{ if true }}${{1}}%{{ endif }}\n  EOT\nc = 1\n",
+            items(", "),
+            items("\n")
+        );
+        let Ok(Shape { large, .. }) = shape(&text) else {
+            panic!("no flaw");
+        };
+        assert_eq!(large.len(), 2);
         let scanned = Scanned {
             text: &text,
             bom: 0,

@@ -457,8 +457,8 @@ fn unclosed_interpolations_are_found_before_parsing() {
 /// Found in review: one object constructor of n items cost the parser n²
 /// (it checks each new key against all before it): a `tags` map of 40 000
 /// entries took 11 s, two of 100 000 three minutes. Large objects are
-/// parsed in chunks; their items, repeated keys (the last wins) and spans
-/// are as Terraform reads them.
+/// parsed in chunks (in interpolations too); their items, repeated keys
+/// (the last wins) and spans are as Terraform reads them.
 #[test]
 fn huge_object_literals_parse_in_linear_time() {
     let dir = scratch("huge-object");
@@ -474,7 +474,11 @@ fn huge_object_literals_parse_in_linear_time() {
     text.push_str("    tier = \"database\"\n  }\n}\nlocals {\n  m = {");
     let items: Vec<String> = (0..n).map(|i| format!("a{i} = {i}")).collect();
     text.push_str(&items.join(", "));
-    text.push_str("}\n}\n");
+    // And one inside an interpolation.
+    text.push_str(&format!(
+        "}}\n  s = \"${{ {{ {} }}.a1 }}\"\n}}\n",
+        items.join(", ")
+    ));
     fs::write(dir.join("main.tf"), &text).expect("write");
     let started = std::time::Instant::now();
     let (code, report) = check_json(&dir, &["main.tf"]);
