@@ -30,6 +30,14 @@ impl Span {
     }
 }
 
+/// At most `max` characters of a text from the input, for a message.
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 /// Byte range of `part` within `whole`; `part` must be a sub-slice of `whole`
 /// (as `serde_json::value::RawValue` and borrowed strings are).
 pub(crate) fn range_in(whole: &str, part: &str) -> Range<usize> {

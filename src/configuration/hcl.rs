@@ -238,9 +238,13 @@ fn invalid(message: &str, at: usize, len: usize) -> InputError {
 }
 
 /// Parses a template (the string of a JSON configuration). `None` when it
-/// does not parse. A template that is one interpolation alone is that
+/// does not parse, or holds an object constructor too large to parse
+/// without the scan of a file ([`scan::crowded`]). A template that is one interpolation alone is that
 /// expression (its value is not converted to a string).
 pub(crate) fn template(text: &str, span: &Range<usize>) -> Option<Expr> {
+    if scan::crowded(text, true) {
+        return None;
+    }
     let template = hcl_edit::parser::parse_template(text).ok()?;
     let (patch, items) = (Patch::new(""), RefCell::default());
     let reader = Reader::new(FileId(0), &patch, 0, &items);
@@ -251,8 +255,12 @@ pub(crate) fn template(text: &str, span: &Range<usize>) -> Option<Expr> {
     Some(Expr::new(ExprKind::Template(parts), span.clone()))
 }
 
-/// Parses an expression (a `-var` value of a complex type, `TF_VAR_name`).
+/// Parses an expression (a `-var` value of a complex type, `TF_VAR_name`);
+/// `None` as for [`template`].
 pub(crate) fn expression(text: &str) -> Option<Expr> {
+    if scan::crowded(text, false) {
+        return None;
+    }
     let expr = hcl_edit::parser::parse_expr(text).ok()?;
     let (patch, items) = (Patch::new(""), RefCell::default());
     let reader = Reader::new(FileId(0), &patch, 0, &items);
@@ -909,6 +917,18 @@ mod tests {
         assert!(matches!(lone.kind, ExprKind::Traversal { .. }));
         let mixed = template("arn-${var.x}", &(0..1)).unwrap();
         assert!(matches!(mixed.kind, ExprKind::Template(_)));
+        // An object too large to parse without the scan is not parsed (the
+        // value is unknown), in a template or an expression; commas and
+        // lines in a template's text are no object.
+        let items: Vec<String> = (0..5000).map(|i| format!("k{i} = {i}")).collect();
+        let object = format!("{{ {} }}", items.join(", "));
+        let started = std::time::Instant::now();
+        assert!(template(&format!("x ${{ {object}.k1 }}"), &(0..1)).is_none());
+        assert!(expression(&object).is_none());
+        assert!(started.elapsed().as_secs() < 5);
+        assert!(template(&format!("{{ {} }} ${{1}}", ",\n".repeat(5000)), &(0..1)).is_some());
+        let small = format!("{{ {} }}", items[..100].join(", "));
+        assert!(expression(&small).is_some());
     }
 
     /// An object constructor of more than [`CHUNK`] separators is parsed

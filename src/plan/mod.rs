@@ -27,7 +27,7 @@ use crate::input::{Document, InputKind};
 use crate::json::lenient::LenientObject;
 use crate::json::{parse_in, syntax_error};
 use crate::model::{Inventory, Note, TagKeys};
-use crate::source::{range_in, FileId, Span};
+use crate::source::{clip, range_in, FileId, Span};
 use configuration::Configuration;
 use instances::Reader;
 use views::{RawStateResource, RawStateTop, Top, ValuesRoot};
@@ -252,14 +252,6 @@ fn read_raw_state<'a>(
         }
     }
     Ok(())
-}
-
-/// At most `max` characters of a value from the input, for a message.
-fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
 }
 
 fn check_format_version(text: &str, raw: &RawValue) -> Result<(), InputError> {

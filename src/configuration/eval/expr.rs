@@ -202,7 +202,10 @@ impl<'e, 'w> Ctx<'e, 'w> {
             ExprKind::Unary(op, operand) => unary(*op, &self.eval(operand)),
             ExprKind::Binary(op, operands) => self.binary(*op, &operands[0], &operands[1]),
             ExprKind::For(f) => self.for_expr(f),
-            ExprKind::Opaque(text) => unknown(format!("`{text}` cannot be evaluated offline")),
+            ExprKind::Opaque(text) => unknown(format!(
+                "`{}` cannot be evaluated offline",
+                crate::source::clip(text, 80)
+            )),
         }
     }
 

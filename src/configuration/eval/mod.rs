@@ -271,7 +271,10 @@ fn root_value(value: &RootValue, variable: Option<&Block>) -> V {
             if complex {
                 match super::hcl::expression(text) {
                     Some(expr) => literal(&expr),
-                    None => Value::unknown(format!("the value {text:?} is not an HCL expression")),
+                    None => Value::unknown(format!(
+                        "the value {:?} is not an HCL expression tierkey reads",
+                        crate::source::clip(text, 80)
+                    )),
                 }
             } else {
                 Value::String(Cow::Owned(text.clone()))

@@ -492,3 +492,53 @@ fn heredoc_body(text: &str, start: usize) -> Result<usize, Flaw> {
         .map(|p| start + p + 1)
         .ok_or(Flaw::at(start, 2, "starts a heredoc that is never closed"))
 }
+
+/// The most item separators one object constructor may hold in a text
+/// parsed without a scan (a template of a JSON configuration, a `-var`
+/// value): the parser compares each key with all before it.
+const CROWDED: usize = 4096;
+
+/// Whether `text`, an expression (or a template, whose interpolations are
+/// expressions), holds an object constructor of more than [`CROWDED`]
+/// separators, which would take the parser minutes. Counted per brace
+/// level, strings and brackets inside included: never fewer than there
+/// are.
+pub(super) fn crowded(text: &str, template: bool) -> bool {
+    let bytes = text.as_bytes();
+    // The separators of each brace open (a template's interpolations too).
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if template && open.is_empty() {
+            if matches!(b, b'$' | b'%') && bytes.get(i + 1) == Some(&b) {
+                i += 2;
+                continue;
+            }
+            if matches!(b, b'$' | b'%') && bytes.get(i + 1) == Some(&b'{') {
+                open.push(0);
+                i += 2;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'{' => open.push(0),
+            b'}' => {
+                open.pop();
+            }
+            b',' | b'\n' => {
+                if let Some(n) = open.last_mut() {
+                    *n += 1;
+                    if *n > CROWDED {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
