@@ -1039,6 +1039,24 @@ mod tests {
         assert_eq!(format!("{chunked:?}"), format!("{whole:?}"));
     }
 
+    /// Found by fuzzing (hcl): a block label may be a name of any letters
+    /// (`ߌ`); a `{` after one opens the block's body, not an object.
+    #[test]
+    fn a_brace_after_a_name_of_any_letters_opens_a_block() {
+        let attributes = (0..3 * CHUNK).fold(String::new(), |mut s, i| {
+            s.push_str(&format!("  a{i} = {i}\n"));
+            s
+        });
+        let text = format!("resource \"x\" \"y\" ߌ {{\n{attributes}}}\nb = {{ é = 1 }}\n");
+        let Ok(Shape { large, .. }) = shape(&text) else {
+            panic!("no flaw");
+        };
+        assert!(large.is_empty());
+        let f = parsed(&text);
+        assert_eq!(f.body.blocks[0].labels, ["x", "y", "ߌ"]);
+        assert_eq!(f.body.blocks[0].body.attributes.len(), 3 * CHUNK);
+    }
+
     /// Interpolations hold expressions like any other: a large object in
     /// one, in a quoted string or in a heredoc, is parsed in chunks too.
     #[test]

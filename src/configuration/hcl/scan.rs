@@ -168,7 +168,8 @@ impl<'t> Constructors<'t> {
             return;
         };
         c.item = next;
-        c.ended = comma || last.is_ascii_alphanumeric() || b"_\")]}*,{".contains(&last);
+        c.ended =
+            comma || last.is_ascii_alphanumeric() || last >= 0x80 || b"_\")]}*,{".contains(&last);
         c.separators += 1;
     }
 
@@ -279,7 +280,9 @@ fn scan_brackets(text: &str, mut line_break: impl FnMut(usize, usize)) -> Result
                     .ok_or(Flaw::at(i, 2, "starts a comment that is never closed"))?;
             }
             b'{' | b'[' | b'(' => {
-                direct = b == b'{' && !(last == b'"' || is_name_byte(last));
+                // (Names may hold any letter: a byte of a multi-byte
+                // character counts as a name's.)
+                direct = b == b'{' && !(last == b'"' || is_name_byte(last) || last >= 0x80);
                 expecting = direct;
                 if direct {
                     constructors.push(i);
