@@ -161,15 +161,15 @@ impl<'t> Constructors<'t> {
     /// An item separator directly inside the innermost constructor, just
     /// before `next`, after the byte `last`: whether the item before it
     /// surely ended there (a comma, or a line break after a byte that ends
-    /// an expression, or `*` of a splat; the parser reads `a.\n b` as one
+    /// an expression: of a name, which may end in `-`, a number, a string,
+    /// a bracket, or `*` of a splat; the parser reads `a.\n b` as one
     /// traversal).
     fn separator(&mut self, next: usize, comma: bool, last: u8) {
         let Some(c) = self.open.last_mut() else {
             return;
         };
         c.item = next;
-        c.ended =
-            comma || last.is_ascii_alphanumeric() || last >= 0x80 || b"_\")]}*,{".contains(&last);
+        c.ended = comma || is_name_byte(last) || last >= 0x80 || b"\")]}*,{".contains(&last);
         c.separators += 1;
     }
 
