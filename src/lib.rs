@@ -202,10 +202,7 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
             input: &names[i],
         });
     };
-    let jobs = match options.jobs {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
-        n => n,
-    };
+    let jobs = jobs(options);
     let results = schedule(total, jobs, &local, &mut here, &alone, &mut tell);
     let walked_something = merge(results, &origins, options.paths.len(), &mut outcome);
     report_unread_directories(options, &walked_something, &mut outcome);
@@ -554,6 +551,14 @@ fn join_source(
     }
 }
 
+/// How many threads the run uses (`--jobs`; 0: one per core).
+fn jobs(options: &Options) -> usize {
+    match options.jobs {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+}
+
 /// Decodes, classifies, reads and checks one document; nothing when a walk
 /// skips it as not ours.
 fn check_document(
@@ -626,6 +631,7 @@ fn check_document(
         decoded.body,
         decoded.wrapped,
         &options.tiers,
+        jobs(options),
     ) {
         Ok(read) => read,
         Err(error) => return fail_document(path, explicit, file, error, outcome, report),

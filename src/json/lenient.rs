@@ -145,16 +145,12 @@ impl<'de> Visitor<'de> for MapVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
         while let Some(key) = map.next_key::<LenientStr<'de>>()? {
-            // A string, `null` (no entry), or anything else (`None`).
-            let raw = map.next_value::<&'de serde_json::value::RawValue>()?;
-            let value = match raw.get().as_bytes().first() {
-                Some(b'n') => continue,
-                Some(b'"') => {
-                    serde_json::from_str::<LenientStr<'de>>(raw.get())
-                        .map_err(de::Error::custom)?
-                        .0
-                }
-                _ => None,
+            // A string, `null` (no entry), or anything else (`None`): read
+            // in the one pass, nothing kept raw and parsed again.
+            let value = match map.next_value::<EntryValue<'de>>()? {
+                EntryValue::Null => continue,
+                EntryValue::Str(s) => Some(s),
+                EntryValue::Other => None,
             };
             if let Some(key) = key.0 {
                 out.push((key, value));
@@ -173,6 +169,66 @@ impl<'de> Visitor<'de> for MapVisitor {
         Ok(LenientMap(None))
     }
     skip_other!(LenientMap<'de>);
+}
+
+/// The value of a string map's entry.
+enum EntryValue<'a> {
+    Null,
+    Str(Cow<'a, str>),
+    Other,
+}
+
+struct EntryVisitor;
+
+impl<'de> Visitor<'de> for EntryVisitor {
+    type Value = EntryValue<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(EntryValue::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(EntryValue::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(EntryValue::Str(Cow::Owned(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(EntryValue::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(EntryValue::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(EntryValue::Other)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(EntryValue::Other)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(EntryValue::Other)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(EntryValue::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(EntryValue::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(EntryValue::Other)
+    }
+}
+
+impl<'de> Deserialize<'de> for EntryValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EntryVisitor)
+    }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for LenientMap<'a> {

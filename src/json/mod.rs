@@ -2,6 +2,7 @@
 //! ([`lenient`]), where an object starts and ends in the input, and JSON
 //! syntax errors as byte spans with a clear message.
 
+pub(crate) mod cursor;
 pub(crate) mod lenient;
 
 use std::borrow::Cow;
@@ -64,6 +65,9 @@ pub(crate) struct Located<T> {
     /// Memory address of the first key's text (inside the input), when
     /// it could be borrowed.
     pub first_key: Option<usize>,
+    /// Memory address just past the object, when its reader knows it
+    /// ([`cursor::Cursor::address`]).
+    pub end: Option<usize>,
     pub value: T,
 }
 
@@ -85,7 +89,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
                 };
                 let value =
                     T::deserialize(de::value::MapAccessDeserializer::new(Replay { first, map }))?;
-                Ok(Located { first_key, value })
+                Ok(Located {
+                    first_key,
+                    end: None,
+                    value,
+                })
             }
         }
         d.deserialize_map(V(PhantomData))
@@ -143,12 +151,67 @@ pub(crate) fn object_start(text: &str, first_key: Option<usize>, fallback: usize
     fallback
 }
 
-/// The exact byte range of the JSON value starting at `start`.
+/// The exact byte range of the JSON value starting at `start`, in a text
+/// already parsed as JSON (a report asks for it after the read): objects,
+/// arrays and strings are crossed by looking only at quotes, escapes and
+/// their own brackets, many bytes at a time.
 pub(crate) fn value_span(text: &str, start: usize) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let end = match bytes.get(start) {
+        Some(&open @ (b'{' | b'[')) => container_end(bytes, start, open),
+        Some(b'"') => string_end(bytes, start + 1),
+        _ => None,
+    };
+    if let Some(end) = end {
+        return start..end;
+    }
     let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter::<&RawValue>();
     match values.next() {
         Some(Ok(raw)) => range_in(text, raw.get()),
         _ => start..start + 1,
+    }
+}
+
+/// Past the bracket closing the one at `start` (in valid JSON the other
+/// kind of bracket nests inside, so only `open`'s own kind is counted).
+/// A byte loop: a plan's objects are dense with short strings, where
+/// searching for the next quote costs more per call than it saves.
+fn container_end(bytes: &[u8], start: usize, open: u8) -> Option<usize> {
+    let close = if open == b'{' { b'}' } else { b']' };
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut i = start;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == open {
+            depth += 1;
+        } else if b == close {
+            depth -= 1;
+            if depth == 0 {
+                return Some(i + 1);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Past the quote closing a string whose text starts at `from`.
+fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let i = from + memchr::memchr2(b'"', b'\\', bytes.get(from..)?)?;
+        if bytes[i] == b'"' {
+            return Some(i + 1);
+        }
+        from = i + 2;
     }
 }
 
@@ -192,15 +255,28 @@ pub(crate) fn key_token(text: &str, value: usize) -> Range<usize> {
 /// A JSON syntax error of the document `json`, which starts at `base` in
 /// its file: where, and what to do about it.
 pub(crate) fn syntax_error(json: &str, err: &serde_json::Error, base: usize) -> InputError {
-    let at = base + error_offset(json, err);
-    let (message, help) = if err.is_eof() {
+    invalid_json(
+        &strip_position(err),
+        err.is_eof(),
+        base + error_offset(json, err),
+    )
+}
+
+/// [`syntax_error`] of a [`cursor::Cursor`]'s error; `base`: where the
+/// cursor's text starts in the file.
+pub(crate) fn cursor_error(err: &cursor::CursorError, base: usize) -> InputError {
+    invalid_json(&err.message, err.eof, base + err.at)
+}
+
+fn invalid_json(message: &str, eof: bool, at: usize) -> InputError {
+    let (message, help) = if eof {
         (
-            format!("the JSON ends early: {}", strip_position(err)),
+            format!("the JSON ends early: {message}"),
             "the file looks truncated; write it again with `terraform show -json PLANFILE > plan.json`",
         )
     } else {
         (
-            format!("invalid JSON: {}", strip_position(err)),
+            format!("invalid JSON: {message}"),
             "tierkey reads the output of `terraform show -json` / `tofu show -json`",
         )
     };
@@ -212,6 +288,21 @@ pub(crate) fn syntax_error(json: &str, err: &serde_json::Error, base: usize) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quick scan gives the spans a full parse gives, whatever hides in
+    /// strings; a text it cannot cross falls back to the parser.
+    #[test]
+    fn value_spans_match_a_parse() {
+        let text = r#"[{"a": "}\\", "b": ["]", {"c": "\"{"}], "d": {}}, "e\\\"", 12 , "x"]"#;
+        let values: Vec<&RawValue> = serde_json::from_str(text).unwrap();
+        for raw in values {
+            let range = range_in(text, raw.get());
+            assert_eq!(value_span(text, range.start), range, "{}", raw.get());
+        }
+        assert_eq!(value_span(r#"{"a": "#, 0), 0..1);
+        assert_eq!(value_span(r#""abc\"#, 0), 0..1);
+        assert_eq!(value_span("[1, [2]", 0), 0..1);
+    }
 
     #[test]
     fn located_objects_know_where_they_start_and_end() {

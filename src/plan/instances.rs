@@ -34,6 +34,8 @@ pub(super) struct Reader<'t, 'c> {
 struct Found<'a> {
     /// Where the instance's object starts in the input.
     start: usize,
+    /// Where it ends, when the reader knows.
+    end: Option<usize>,
     address: Cow<'a, str>,
     /// The address token, for the human report.
     focus: Range<usize>,
@@ -93,6 +95,10 @@ impl<'t> Reader<'t, '_> {
         };
         let created = change.actions.has("create");
         let (start, focus) = self.locate(located.first_key, rc.address);
+        let end = located
+            .end
+            .and_then(|end| end.checked_sub(self.text.as_ptr() as usize))
+            .filter(|&end| end > start && end <= self.text.len());
         let address: Cow<'t, str> = parse_in(self.text, rc.address.get())?;
         let module = match rc.module_address.0.as_deref() {
             Some(m) => module_path(m),
@@ -112,6 +118,7 @@ impl<'t> Reader<'t, '_> {
         Ok(Some(self.resource(
             Found {
                 start,
+                end,
                 address,
                 focus,
                 module,
@@ -158,6 +165,7 @@ impl<'t> Reader<'t, '_> {
                 out.push(self.resource(
                     Found {
                         start,
+                        end: None,
                         module: module_path(&address),
                         address,
                         focus,
@@ -217,6 +225,7 @@ impl<'t> Reader<'t, '_> {
                 out.push(self.resource(
                     Found {
                         start,
+                        end: None,
                         address: Cow::Owned(format!("{module_prefix}{rtype}.{name}{index}")),
                         // A raw state has no address token: underline the `{`.
                         focus: start..start + 1,
@@ -284,6 +293,7 @@ impl<'t> Reader<'t, '_> {
                 module: &found.module,
                 prefix,
             }),
+            keys: self.keys,
         };
         let mut resource = Resource::new(
             Instance {
@@ -293,7 +303,7 @@ impl<'t> Reader<'t, '_> {
                 site: Site {
                     file: self.file,
                     start: found.start,
-                    end: None,
+                    end: found.end,
                     focus: found.focus,
                 },
                 attributes: &attributes,
@@ -329,6 +339,8 @@ struct PlanAttributes<'v, 'a> {
     values: &'v Attrs<'a>,
     unknown: &'v Unknowns<'a>,
     written: Option<Written<'v, 'a>>,
+    /// The tag keys the rules read.
+    keys: &'v dyn TagKeys,
 }
 
 /// What a plan's configuration block writes for an instance: the
@@ -458,8 +470,14 @@ fn string<'a>(value: &LenientStr<'a>, mark: Option<&UnknownMark>) -> Option<Valu
     }
 }
 
-/// A tag map: the known entries, the unknown keys as unknown values.
-fn tag_map<'a>(raw: Option<&'a RawValue>, mark: &UnknownMark) -> Option<Value<'a>> {
+/// A tag map: the known entries under keys the rules read, and every
+/// unknown key as an unknown value (the model drops the other known tags
+/// anyway; dropping them here saves building them).
+fn tag_map<'a>(
+    raw: Option<&'a RawValue>,
+    mark: &UnknownMark,
+    keys: &dyn TagKeys,
+) -> Option<Value<'a>> {
     if mark.all {
         return Some(Value::Unknown(Unknown::UntilApply));
     }
@@ -470,20 +488,26 @@ fn tag_map<'a>(raw: Option<&'a RawValue>, mark: &UnknownMark) -> Option<Value<'a
     if map.0.is_none() && mark.keys.is_empty() {
         return None;
     }
-    let mut out: BTreeMap<Cow<'a, str>, Value<'a>> = map
-        .0
-        .iter()
-        .flatten()
-        .map(|(k, v)| {
-            let value = match v {
-                Some(v) => Value::String(v.clone()),
-                // Terraform writes tag values as strings: anything else
-                // is not known to be a tag value, so not decided on.
-                None => Value::unknown("the plan records a tag value that is not a string"),
-            };
-            (k.clone(), value)
-        })
-        .collect();
+    let mut out: BTreeMap<Cow<'a, str>, Value<'a>> = BTreeMap::new();
+    for (k, v) in map.0.into_iter().flatten() {
+        match v {
+            Some(v) if keys.reads(&k) => {
+                out.insert(k, Value::String(v));
+            }
+            // A later entry replaces an earlier one of the same key.
+            Some(_) => {
+                out.remove(&k);
+            }
+            // Terraform writes tag values as strings: anything else is
+            // not known to be a tag value, so not decided on.
+            None => {
+                out.insert(
+                    k,
+                    Value::unknown("the plan records a tag value that is not a string"),
+                );
+            }
+        }
+    }
     for key in &mark.keys {
         out.insert(Cow::Owned(key.clone()), Value::Unknown(Unknown::UntilApply));
     }
@@ -494,8 +518,8 @@ impl<'a> Attributes<'a> for PlanAttributes<'_, 'a> {
     fn get(&self, name: &str) -> Option<Value<'a>> {
         let (v, u) = (self.values, self.unknown);
         match name {
-            "tags" => tag_map(v.tags, u.mark("tags")),
-            "tags_all" => tag_map(v.tags_all, u.mark("tags_all")),
+            "tags" => tag_map(v.tags, u.mark("tags"), self.keys),
+            "tags_all" => tag_map(v.tags_all, u.mark("tags_all"), self.keys),
             "region" => string(&v.region, Some(u.mark("region"))),
             "arn" => string(&v.arn, None),
             "is_enabled" | "enabled" => {

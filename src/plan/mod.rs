@@ -13,6 +13,7 @@
 
 mod configuration;
 mod instances;
+mod top;
 mod views;
 
 use std::collections::BTreeMap;
@@ -25,12 +26,13 @@ use crate::error::{ErrorCode, InputError};
 use crate::finding::Code;
 use crate::input::{Document, InputKind};
 use crate::json::lenient::LenientObject;
-use crate::json::{parse_in, syntax_error};
-use crate::model::{Inventory, Note, TagKeys};
+use crate::json::Located;
+use crate::json::{cursor_error, parse_in, syntax_error};
+use crate::model::{Inventory, Note, ProviderSettings, Resource, TagKeys};
 use crate::source::{clip, range_in, FileId, Span};
 use configuration::Configuration;
 use instances::Reader;
-use views::{RawStateResource, RawStateTop, Top, ValuesRoot};
+use views::{RawStateResource, RawStateTop, ResourceChange, Top, ValuesRoot};
 
 /// What a plan or state holds: its kind, its inventory (regions not yet
 /// settled across instances: [`Inventory::settle_regions`]), and a plan's
@@ -43,7 +45,8 @@ pub(crate) struct Read<'a> {
 
 /// Reads one plan, state or raw state. `text` is the whole file; `body` the
 /// range holding the JSON (all of it, or the part inside setup-terraform
-/// wrapper output, where trailing text is expected and ignored).
+/// wrapper output, where trailing text is expected and ignored); `threads`:
+/// how many threads a large plan may be read on.
 pub(crate) fn read<'t>(
     document: Document,
     file: FileId,
@@ -51,6 +54,7 @@ pub(crate) fn read<'t>(
     body: Range<usize>,
     trailing_allowed: bool,
     keys: &dyn TagKeys,
+    threads: usize,
 ) -> Result<Read<'t>, InputError> {
     let json = &text[body.clone()];
     let mut inventory = Inventory {
@@ -65,8 +69,9 @@ pub(crate) fn read<'t>(
             (InputKind::RawState, BTreeMap::new())
         }
         Document::PlanOrState | Document::Configuration => {
-            let top: Top<'_> = parse_document(json, body.start, trailing_allowed)?;
-            read_plan_or_state(text, file, top, keys, &mut inventory)?
+            let top = top::read(json, trailing_allowed, threads)
+                .map_err(|e| cursor_error(&e, body.start))?;
+            read_plan_or_state(text, file, top, keys, &mut inventory, threads)?
         }
     };
     Ok(Read {
@@ -109,6 +114,7 @@ fn read_plan_or_state<'a>(
     top: Top<'a>,
     keys: &dyn TagKeys,
     inventory: &mut Inventory<'a>,
+    threads: usize,
 ) -> Result<(InputKind, BTreeMap<String, serde_json::Value>), InputError> {
     if let Some(fv) = top.format_version {
         check_format_version(text, fv)?;
@@ -148,14 +154,7 @@ fn read_plan_or_state<'a>(
     };
     let providers = config.as_ref().map_or(&[][..], |c| &c.settings[..]);
     if let Some(changes) = top.resource_changes {
-        // Most entries become a resource: one allocation, not a doubling
-        // growth that holds twice the memory while it copies.
-        inventory.resources.reserve_exact(changes.0.len());
-        for change in changes.0 {
-            if let Some(r) = reader.change(change, providers).map_err(structure_error)? {
-                inventory.resources.push(r);
-            }
-        }
+        inventory.resources = convert(&reader, changes.kept, providers, threads)?;
     } else if let Some(raw) = top.planned_values {
         let values: LenientObject<ValuesRoot<'_>> =
             parse_in(text, raw.get()).map_err(structure_error)?;
@@ -177,6 +176,49 @@ fn read_plan_or_state<'a>(
         .notes
         .extend(plan_notes(text, file, top.errored, top.complete));
     Ok((InputKind::Plan, variables))
+}
+
+/// The smallest number of entries converted on two threads.
+const TWO_THREADS_FROM: usize = 2000;
+
+/// The resources of the kept `resource_changes` entries, in their order;
+/// a large plan's on two threads, each converting half of them.
+fn convert<'a>(
+    reader: &Reader<'a, '_>,
+    mut changes: Vec<Located<Box<ResourceChange<'a>>>>,
+    providers: &[ProviderSettings],
+    threads: usize,
+) -> Result<Vec<Resource<'a>>, InputError> {
+    let each = |changes: Vec<_>, out: &mut Vec<Resource<'a>>| -> Result<(), InputError> {
+        for change in changes {
+            if let Some(r) = reader.change(change, providers).map_err(structure_error)? {
+                out.push(r);
+            }
+        }
+        Ok(())
+    };
+    // Most entries become a resource: one allocation, not a doubling
+    // growth that holds twice the memory while it copies.
+    let mut out = Vec::with_capacity(changes.len());
+    if threads < 2 || changes.len() < TWO_THREADS_FROM {
+        each(changes, &mut out)?;
+        return Ok(out);
+    }
+    let second = changes.split_off(changes.len() / 2);
+    std::thread::scope(|s| {
+        let helper = s.spawn(|| {
+            let mut part = Vec::with_capacity(second.len());
+            each(second, &mut part).map(|()| part)
+        });
+        let first = each(changes, &mut out);
+        let second = helper
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // The first error in the document's order.
+        first?;
+        out.extend(second?);
+        Ok(out)
+    })
 }
 
 /// S10: a plan that stopped on errors, or a partial one.

@@ -19,28 +19,21 @@ use serde_json::Value as Json;
 use crate::json::lenient::{LenientBool, LenientObject, LenientStr, UnknownMark};
 use crate::json::Located;
 
-/// The top level, each member kept as a raw slice until it is needed.
-#[derive(Deserialize)]
+/// The top level, each member kept as a raw slice until it is needed
+/// (walked member by member: [`super::top`]).
+#[derive(Default)]
 pub(super) struct Top<'a> {
-    #[serde(borrow)]
     pub format_version: Option<&'a RawValue>,
-    #[serde(borrow)]
     pub variables: Option<&'a RawValue>,
-    #[serde(borrow)]
     pub planned_values: Option<&'a RawValue>,
     /// The bulk of a plan, parsed in the same pass as the rest: each entry
     /// a small borrowed view, turned into a resource once the
     /// configuration (which follows it in the document) is read.
-    #[serde(borrow)]
     pub resource_changes: Option<Changes<'a>>,
-    #[serde(borrow)]
     pub configuration: Option<&'a RawValue>,
     pub prior_state: Option<IgnoredAny>,
-    #[serde(borrow)]
     pub values: Option<LenientObject<ValuesRoot<'a>>>,
-    #[serde(borrow)]
     pub errored: Option<&'a RawValue>,
-    #[serde(borrow)]
     pub complete: Option<&'a RawValue>,
 }
 
@@ -77,7 +70,11 @@ pub(super) struct ResourceChange<'a> {
 /// is reported). The rest are parsed and dropped at once, so memory
 /// follows what is kept, not the number of entries.
 #[derive(Default)]
-pub(super) struct Changes<'a>(pub Vec<Located<Box<ResourceChange<'a>>>>);
+pub(super) struct Changes<'a> {
+    pub kept: Vec<Located<Box<ResourceChange<'a>>>>,
+    /// A malformed entry is among them.
+    malformed: bool,
+}
 
 impl<'de: 'a, 'a> Deserialize<'de> for Changes<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -88,22 +85,40 @@ impl<'de: 'a, 'a> Deserialize<'de> for Changes<'a> {
                 f.write_str("an array of resource changes")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Changes<'a>, A::Error> {
-                let mut kept = Vec::new();
-                let mut malformed = false;
+                let mut changes = Changes::default();
                 while let Some(entry) = seq.next_element::<Located<Box<ResourceChange<'a>>>>()? {
-                    match entry.value.status() {
-                        Status::Kept => kept.push(entry),
-                        Status::Malformed if !malformed => {
-                            malformed = true;
-                            kept.push(entry);
-                        }
-                        Status::Malformed | Status::Dropped => {}
-                    }
+                    changes.push(entry);
                 }
-                Ok(Changes(kept))
+                Ok(changes)
             }
         }
         d.deserialize_seq(V(PhantomData))
+    }
+}
+
+impl<'a> Changes<'a> {
+    /// Keeps an entry that becomes a resource, and the first malformed one.
+    pub(super) fn push(&mut self, entry: Located<Box<ResourceChange<'a>>>) {
+        match entry.value.status() {
+            Status::Kept => self.kept.push(entry),
+            Status::Malformed if !self.malformed => {
+                self.malformed = true;
+                self.kept.push(entry);
+            }
+            Status::Malformed | Status::Dropped => {}
+        }
+    }
+
+    /// These entries, then those of `later` (the rest of the same array).
+    pub(super) fn append(&mut self, later: Changes<'a>) {
+        let malformed = self.malformed;
+        self.kept.extend(
+            later
+                .kept
+                .into_iter()
+                .filter(|e| !(malformed && e.value.status() == Status::Malformed)),
+        );
+        self.malformed |= later.malformed;
     }
 }
 

@@ -952,6 +952,106 @@ fn columns_bound_the_human_report() {
     }
 }
 
+/// A plan large enough to be read on two threads gives the same report,
+/// and the same error, as on one: a compact plan (as Terraform writes it)
+/// of 10 000 changes over two regions, half of them database tier, with
+/// planned values as large as the changes before them.
+#[test]
+fn a_large_plan_reads_the_same_on_one_thread_and_two() {
+    let dir = scratch("large-plan");
+    let entry = |i: usize| {
+        let (tier, region) = if i % 2 == 0 {
+            ("database", "eu-west-1")
+        } else {
+            ("web", "us-east-1")
+        };
+        format!(
+            r#"{{"address":"aws_db_instance.r{i}","mode":"managed","type":"aws_db_instance","name":"r{i}","provider_name":"registry.terraform.io/hashicorp/aws","change":{{"actions":["create"],"before":null,"after":{{"region":"{region}","tags":{{"tier":"{tier}","Name":"r{i}"}},"tags_all":{{"tier":"{tier}","Name":"r{i}"}},"storage_encrypted":true}},"after_unknown":{{"kms_key_id":true}}}}}}"#
+        )
+    };
+    let changes: Vec<String> = (0..10_000).map(entry).collect();
+    let values: Vec<String> = (0..10_000)
+        .map(|i| format!(r#"{{"address":"aws_db_instance.r{i}","mode":"managed","type":"aws_db_instance","name":"r{i}","values":{{"tags":{{"tier":"x","Name":"r{i}"}},"identifier":"a-database-instance-with-a-long-name-{i}"}}}}"#))
+        .collect();
+    let plan = format!(
+        r#"{{"format_version":"1.2","terraform_version":"1.11.0","planned_values":{{"root_module":{{"resources":[{}]}}}},"resource_changes":[{}],"configuration":{{"provider_config":{{"aws":{{"name":"aws","full_name":"registry.terraform.io/hashicorp/aws"}}}},"root_module":{{}}}}}}"#,
+        values.join(","),
+        changes.join(",")
+    );
+    assert!(plan.len() > 5 << 20, "large enough for two threads");
+    let broken = plan.replace(
+        r#""address":"aws_db_instance.r9000""#,
+        r#""address":aws_db_instance"#,
+    );
+    fs::write(dir.join("plan.json"), &plan).expect("write");
+    fs::write(dir.join("broken.json"), &broken).expect("write");
+    for (file, status) in [("plan.json", 1), ("broken.json", 2)] {
+        let run = |jobs: &str| {
+            let path = dir.join(file);
+            let out = tierkey(
+                &root(),
+                &[
+                    "check",
+                    "--jobs",
+                    jobs,
+                    "--tag",
+                    "tier=database",
+                    "--format",
+                    "json",
+                    path.to_str().expect("utf-8 path"),
+                ],
+            );
+            assert_eq!(
+                code(&out),
+                status,
+                "{file}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        let one = run("1");
+        assert!(run("2") == one, "--jobs 2 changed the report of {file}");
+    }
+    let report: serde_json::Value = serde_json::from_slice(
+        &tierkey(
+            &root(),
+            &[
+                "check",
+                "--jobs",
+                "2",
+                "--tag",
+                "tier=database",
+                "--format",
+                "json",
+                dir.join("plan.json").to_str().expect("utf-8 path"),
+            ],
+        )
+        .stdout,
+    )
+    .expect("a JSON report");
+    let text = report.to_string();
+    assert!(
+        text.contains("aws_db_instance.r9998"),
+        "the last database instance is read"
+    );
+    let broken = tierkey(
+        &root(),
+        &[
+            "check",
+            "--jobs",
+            "2",
+            "--tag",
+            "tier=database",
+            dir.join("broken.json").to_str().expect("utf-8 path"),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&broken.stdout).contains("invalid JSON"),
+        "the error in the second half is reported"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
 /// `--jobs` changes how many inputs are checked at once, never the output:
 /// every fixture in one run, in each machine format and the human one.
 #[test]

@@ -1,0 +1,408 @@
+//! The top level of a plan or state, walked member by member, and
+//! `resource_changes` entry by entry — on two threads for a large plan.
+//!
+//! A plan is one JSON object whose bulk is two members: `planned_values`,
+//! which the rule does not read but must still be checked as JSON, and
+//! `resource_changes`, which it reads. Parsed on one thread, the document
+//! costs as much as parsing it at all. Where the run may use another core,
+//! the reader guesses where the second half of `resource_changes` starts
+//! (an entry boundary `},{"address":` past the middle of the text), and a
+//! helper thread parses from there to the end while this thread parses up
+//! to it. The guess is only taken when this thread, walking the array
+//! entry by entry, arrives exactly at it: then the helper's part is
+//! exactly what this thread would have parsed next, and every byte was
+//! parsed once. Otherwise the helper's work is dropped and this thread
+//! parses on alone. Either way the result, errors included, is that of a
+//! parse from start to end.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::de::IgnoredAny;
+
+use super::views::{Changes, ResourceChange, Top};
+use crate::json::cursor::{Cursor, CursorError};
+use crate::json::Located;
+
+/// The smallest document parsed on two threads: below it, starting a
+/// thread costs more than it saves.
+const TWO_THREADS_FROM: usize = 4 << 20;
+
+/// Walks a whole document (`json`, nothing else but white space after it
+/// unless `trailing_allowed`). `threads`: how many threads it may use.
+pub(super) fn read(
+    json: &str,
+    trailing_allowed: bool,
+    threads: usize,
+) -> Result<Top<'_>, CursorError> {
+    let split = if threads > 1 && json.len() >= TWO_THREADS_FROM {
+        split_point(json)
+    } else {
+        None
+    };
+    read_split(json, trailing_allowed, split)
+}
+
+/// [`read`], with the second thread starting at `split`, if any.
+fn read_split(
+    json: &str,
+    trailing_allowed: bool,
+    split: Option<usize>,
+) -> Result<Top<'_>, CursorError> {
+    let Some(split) = split else {
+        return match head(json, trailing_allowed, None)? {
+            Walked::Whole(top) => Ok(top),
+            Walked::Stopped(..) => unreachable!("no split point to stop at"),
+        };
+    };
+    let cancel = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let helper = s.spawn(|| tail(json, split, trailing_allowed, &cancel));
+        let head = head(json, trailing_allowed, Some(split));
+        if !matches!(head, Ok(Walked::Stopped(..))) {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        let tail = helper
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        match head? {
+            Walked::Whole(top) => Ok(top),
+            Walked::Stopped(mut top, seen) => {
+                let (rest, tail_seen) = tail?;
+                join(&mut top, seen, rest, tail_seen)?;
+                Ok(top)
+            }
+        }
+    })
+}
+
+/// Where the second thread starts: the `{` of a `resource_changes` entry
+/// past the middle of the text, if one seems to be there.
+fn split_point(json: &str) -> Option<usize> {
+    let bytes = json.as_bytes();
+    let changes = memchr::memmem::find(bytes, b"\"resource_changes\":[")?;
+    let from = changes.max(json.len() / 2);
+    let found = memchr::memmem::find(&bytes[from..], b"},{\"address\":")?;
+    Some(from + found + 2)
+}
+
+/// The top-level members, in the order they may appear; a bit each in
+/// [`Seen`].
+const MEMBERS: [&str; 9] = [
+    "format_version",
+    "variables",
+    "planned_values",
+    "resource_changes",
+    "configuration",
+    "prior_state",
+    "values",
+    "errored",
+    "complete",
+];
+
+/// The members read so far, and where the last one's key was.
+#[derive(Default)]
+struct Seen {
+    members: u16,
+    keys: Vec<(usize, usize)>,
+}
+
+enum Walked<'a> {
+    /// The whole document.
+    Whole(Top<'a>),
+    /// Stopped at the split point, inside `resource_changes`.
+    Stopped(Top<'a>, Seen),
+}
+
+/// From the start of the document: to its end, or to `stop` when that is
+/// where an entry of `resource_changes` starts.
+fn head(
+    json: &str,
+    trailing_allowed: bool,
+    stop: Option<usize>,
+) -> Result<Walked<'_>, CursorError> {
+    let mut cur = Cursor::new(json, 0);
+    let mut top = Top::default();
+    let mut seen = Seen::default();
+    if cur.peek() != Some(b'{') {
+        let at = cur.pos();
+        cur.value::<IgnoredAny>()?;
+        return Err(CursorError {
+            message: "invalid type: expected a JSON object".into(),
+            at,
+            eof: false,
+        });
+    }
+    cur.expect(b'{', "an object")?;
+    if cur.peek() == Some(b'}') {
+        cur.expect(b'}', "an object")?;
+    } else {
+        loop {
+            let (key_at, key) = (cur.peek().map(|_| cur.pos()), cur.key()?);
+            cur.expect(b':', "an object")?;
+            if let Some(i) = MEMBERS.iter().position(|m| *m == key) {
+                seen.add(i, key_at.unwrap_or_default())?;
+            }
+            if key == "resource_changes" && cur.peek() == Some(b'[') {
+                cur.expect(b'[', "a list")?;
+                let mut changes = Changes::default();
+                if entries(&mut cur, &mut changes, stop, None)? == Entries::Stopped {
+                    top.resource_changes = Some(changes);
+                    return Ok(Walked::Stopped(top, seen));
+                }
+                top.resource_changes = Some(changes);
+            } else {
+                member(&mut cur, &mut top, &key)?;
+            }
+            if !cur.next_or_end(b'}', "an object")? {
+                break;
+            }
+        }
+    }
+    if !trailing_allowed {
+        cur.end()?;
+    }
+    Ok(Walked::Whole(top))
+}
+
+/// From the split point to the end of the document: the rest of
+/// `resource_changes`, then the members after it.
+fn tail<'a>(
+    json: &'a str,
+    split: usize,
+    trailing_allowed: bool,
+    cancel: &AtomicBool,
+) -> Result<(Top<'a>, Seen), CursorError> {
+    let mut cur = Cursor::new(json, split);
+    let mut top = Top::default();
+    let mut seen = Seen::default();
+    let mut changes = Changes::default();
+    if entries(&mut cur, &mut changes, None, Some(cancel))? == Entries::Stopped {
+        // Cancelled: nobody reads this.
+        return Ok((top, seen));
+    }
+    top.resource_changes = Some(changes);
+    while cur.next_or_end(b'}', "an object")? {
+        let (key_at, key) = (cur.peek().map(|_| cur.pos()), cur.key()?);
+        cur.expect(b':', "an object")?;
+        if let Some(i) = MEMBERS.iter().position(|m| *m == key) {
+            seen.add(i, key_at.unwrap_or_default())?;
+        }
+        member(&mut cur, &mut top, &key)?;
+    }
+    if !trailing_allowed {
+        cur.end()?;
+    }
+    Ok((top, seen))
+}
+
+/// Joins the members of the tail to those of the head.
+fn join<'a>(
+    top: &mut Top<'a>,
+    mut seen: Seen,
+    rest: Top<'a>,
+    rest_seen: Seen,
+) -> Result<(), CursorError> {
+    // The tail continues `resource_changes`: only later members repeat.
+    for (i, at) in rest_seen.keys {
+        seen.add(i, at)?;
+    }
+    if let (Some(changes), Some(more)) = (top.resource_changes.as_mut(), rest.resource_changes) {
+        changes.append(more);
+    }
+    let Top {
+        format_version,
+        variables,
+        planned_values,
+        resource_changes: _,
+        configuration,
+        prior_state,
+        values,
+        errored,
+        complete,
+    } = rest;
+    top.format_version = top.format_version.or(format_version);
+    top.variables = top.variables.or(variables);
+    top.planned_values = top.planned_values.or(planned_values);
+    top.configuration = top.configuration.or(configuration);
+    top.prior_state = top.prior_state.or(prior_state);
+    top.values = top.values.take().or(values);
+    top.errored = top.errored.or(errored);
+    top.complete = top.complete.or(complete);
+    Ok(())
+}
+
+impl Seen {
+    /// A member read; a second one of the same name is an error, as for
+    /// any derived serde struct.
+    fn add(&mut self, index: usize, at: usize) -> Result<(), CursorError> {
+        let bit = 1 << index;
+        if self.members & bit != 0 {
+            return Err(CursorError {
+                message: format!("duplicate field `{}`", MEMBERS[index]),
+                at,
+                eof: false,
+            });
+        }
+        self.members |= bit;
+        self.keys.push((index, at));
+        Ok(())
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum Entries {
+    /// Past the closing `]`.
+    Done,
+    /// At `stop`, or cancelled.
+    Stopped,
+}
+
+/// The entries of `resource_changes`, after its `[` (or at the split
+/// point, where an entry starts).
+fn entries<'a>(
+    cur: &mut Cursor<'a>,
+    changes: &mut Changes<'a>,
+    stop: Option<usize>,
+    cancel: Option<&AtomicBool>,
+) -> Result<Entries, CursorError> {
+    if cur.peek() == Some(b']') {
+        cur.expect(b']', "a list")?;
+        return Ok(Entries::Done);
+    }
+    loop {
+        cur.peek();
+        if stop == Some(cur.pos()) || cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Ok(Entries::Stopped);
+        }
+        let mut entry = cur.value::<Located<Box<ResourceChange<'a>>>>()?;
+        // Where it ends, so a report need not look for it again.
+        entry.end = Some(cur.address());
+        changes.push(entry);
+        if !cur.next_or_end(b']', "a list")? {
+            return Ok(Entries::Done);
+        }
+    }
+}
+
+/// One member other than an array of `resource_changes`.
+fn member<'a>(cur: &mut Cursor<'a>, top: &mut Top<'a>, key: &str) -> Result<(), CursorError> {
+    match key {
+        "format_version" => top.format_version = cur.value()?,
+        "variables" => top.variables = cur.value()?,
+        "planned_values" => top.planned_values = cur.value()?,
+        "resource_changes" => top.resource_changes = cur.value()?,
+        "configuration" => top.configuration = cur.value()?,
+        "prior_state" => top.prior_state = cur.value()?,
+        "values" => top.values = cur.value()?,
+        "errored" => top.errored = cur.value()?,
+        "complete" => top.complete = cur.value()?,
+        _ => {
+            cur.value::<IgnoredAny>()?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a walk read, in a form to compare.
+    fn summary(top: Result<Top<'_>, CursorError>) -> String {
+        match top {
+            Err(e) => format!("error at {}: {} (eof: {})", e.at, e.message, e.eof),
+            Ok(top) => {
+                let raw = |r: Option<&serde_json::value::RawValue>| {
+                    r.map_or("-".to_string(), |r| r.get().to_string())
+                };
+                let changes = top.resource_changes.map(|c| {
+                    c.kept
+                        .iter()
+                        .map(|e| (e.value.address.get().to_string(), e.end))
+                        .collect::<Vec<_>>()
+                });
+                format!(
+                    "fv {} vars {} pv {} changes {changes:?} config {} prior {} errored {} complete {}",
+                    raw(top.format_version),
+                    raw(top.variables),
+                    raw(top.planned_values),
+                    raw(top.configuration),
+                    top.prior_state.is_some(),
+                    raw(top.errored),
+                    raw(top.complete),
+                )
+            }
+        }
+    }
+
+    fn entry(address: &str, action: &str) -> String {
+        format!(
+            r#"{{"address":"{address}","mode":"managed","type":"aws_s3_bucket","name":"b","change":{{"actions":["{action}"],"after":{{"tags":{{"tier":"database"}}}}}}}}"#
+        )
+    }
+
+    /// Every place the second thread could be told to start gives what one
+    /// thread reads, whether or not it is where an entry starts: the
+    /// result, the ends of entries, and the first error.
+    #[test]
+    fn two_threads_read_what_one_reads() {
+        let changes = [
+            entry("a", "create"),
+            entry("b", "delete"),
+            r#"{"address":"bad"}"#.to_string(),
+            entry("c", "update"),
+            r#"{"address":"bad2"}"#.to_string(),
+            entry("d", "no-op"),
+        ]
+        .join(",");
+        let good = format!(
+            r#"{{"format_version":"1.2","planned_values":{{"root_module":{{"resources":[{{"address":"x"}},{{"address":"y"}}]}}}},"resource_changes":[{changes}],"configuration":{{"root_module":{{}}}},"errored":false,"complete":true}}"#
+        );
+        let documents = [
+            good.clone(),
+            // An error before, inside and after the entries.
+            good.replace(r#""planned_values":{"#, r#""planned_values":{x"#),
+            good.replace(r#""address":"c""#, r#""address":c"#),
+            good.replace(r#""errored":false"#, r#""errored":fals"#),
+            // A member repeated after the entries, and trailing text.
+            good.replace(r#""complete":true"#, r#""format_version":"1.2""#),
+            format!("{good} x"),
+            // Truncated inside the entries.
+            good[..good.find(r#""address":"d""#).unwrap()].to_string(),
+        ];
+        for json in &documents {
+            let one = summary(read_split(json, false, None));
+            for split in 0..=json.len() {
+                let two = summary(read_split(json, false, Some(split)));
+                assert_eq!(two, one, "split at {split} of {json}");
+            }
+        }
+        assert!(summary(read_split(&good, false, None)).contains(r#"\"d\""#));
+        // The second thread's part was taken at every entry.
+        let taken = (0..=good.len())
+            .filter(|&at| matches!(head(&good, false, Some(at)), Ok(Walked::Stopped(..))))
+            .count();
+        assert_eq!(taken, 6);
+    }
+
+    /// The guess is an entry boundary of `resource_changes`, past the
+    /// middle.
+    #[test]
+    fn the_split_point_is_an_entry_past_the_middle() {
+        let changes = (0..40)
+            .map(|i| entry(&format!("r{i}"), "create"))
+            .collect::<Vec<_>>();
+        let json = format!(
+            r#"{{"planned_values":{{"root_module":{{"resources":[{{"address":"x"}},{{"address":"y"}}]}}}},"resource_changes":[{}]}}"#,
+            changes.join(",")
+        );
+        let at = split_point(&json).expect("a split point");
+        assert!(at >= json.len() / 2);
+        assert!(json[at..].starts_with(r#"{"address":"r"#));
+        assert!(matches!(
+            head(&json, false, Some(at)),
+            Ok(Walked::Stopped(..))
+        ));
+        assert_eq!(split_point(r#"{"planned_values":{}}"#), None);
+    }
+}
