@@ -551,6 +551,9 @@ fn join_source(
     }
 }
 
+/// The smallest document whose line index is built on another thread.
+const INDEX_ASIDE_FROM: usize = 4 << 20;
+
 /// How many threads the run uses (`--jobs`; 0: one per core).
 fn jobs(options: &Options) -> usize {
     match options.jobs {
@@ -653,12 +656,12 @@ fn check_document(
     if let Some(collect) = judging.collect.as_deref_mut() {
         collect.extend(rules::shared_keys(&inventory, &options.tiers, path));
     }
-    let (mut findings, checks) = rules::check(
+    let (mut findings, checks) = check_rules(
         &inventory,
-        &options.tiers,
-        &options.rule,
+        options,
         path,
         judging.shared,
+        outcome.sources.get(file),
     );
     if let Some(note) = rules::source_note(&inventory, &findings, &unmapped) {
         findings.push(note);
@@ -670,6 +673,27 @@ fn check_document(
         outcome.sources.release_text(file);
     }
     vec![report]
+}
+
+/// The rules over one input's inventory. A large document's line index
+/// (every finding's line and column needs it) is built on another core
+/// meanwhile.
+fn check_rules(
+    inventory: &model::Inventory<'_>,
+    options: &Options,
+    path: &str,
+    shared: &[rules::SharedKey],
+    source: &source::SourceFile,
+) -> (Vec<Finding>, Vec<RegionCheck>) {
+    let check = || rules::check(inventory, &options.tiers, &options.rule, path, shared);
+    if jobs(options) > 1 && source.text().len() >= INDEX_ASIDE_FROM {
+        std::thread::scope(|s| {
+            s.spawn(|| source.index_lines());
+            check()
+        })
+    } else {
+        check()
+    }
 }
 
 /// A document that could not be read: its report, or nothing when a walk

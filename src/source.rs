@@ -162,6 +162,12 @@ impl SourceFile {
         self.index.get_or_init(|| LineIndex::new(&self.text))
     }
 
+    /// Builds the line index now (it is built on first use otherwise), so
+    /// that another thread can do it while this one works on.
+    pub(crate) fn index_lines(&self) {
+        self.index();
+    }
+
     /// Line and column of a byte offset (clamped to the text, rounded down to
     /// a character boundary).
     pub fn line_col(&self, offset: usize) -> LineCol {

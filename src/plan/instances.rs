@@ -481,37 +481,97 @@ fn tag_map<'a>(
     if mark.all {
         return Some(Value::Unknown(Unknown::UntilApply));
     }
-    // A raw slice of an already validated document: it parses again.
-    let map: LenientMap<'a> = raw
-        .and_then(|r| serde_json::from_str(r.get()).ok())
-        .unwrap_or_default();
-    if map.0.is_none() && mark.keys.is_empty() {
-        return None;
-    }
     let mut out: BTreeMap<Cow<'a, str>, Value<'a>> = BTreeMap::new();
-    for (k, v) in map.0.into_iter().flatten() {
-        match v {
-            Some(v) if keys.reads(&k) => {
-                out.insert(k, Value::String(v));
-            }
-            // A later entry replaces an earlier one of the same key.
-            Some(_) => {
-                out.remove(&k);
-            }
-            // Terraform writes tag values as strings: anything else is
-            // not known to be a tag value, so not decided on.
-            None => {
-                out.insert(
-                    k,
-                    Value::unknown("the plan records a tag value that is not a string"),
-                );
-            }
+    let mut entry = |k: Cow<'a, str>, v: Option<Cow<'a, str>>| match v {
+        Some(v) if keys.reads(&k) => {
+            out.insert(k, Value::String(v));
+        }
+        // A later entry replaces an earlier one of the same key.
+        Some(_) => {
+            out.remove(&k);
+        }
+        // Terraform writes tag values as strings: anything else is not
+        // known to be a tag value, so not decided on.
+        None => {
+            out.insert(
+                k,
+                Value::unknown("the plan records a tag value that is not a string"),
+            );
+        }
+    };
+    let plain = raw.is_some_and(|r| plain_entries(r.get(), |k, v| entry(k.into(), Some(v.into()))));
+    if !plain {
+        // A raw slice of an already validated document: it parses again.
+        // Entries the plain reading handed over are handed over again, and
+        // each key's last entry decides, as before.
+        let map: LenientMap<'a> = raw
+            .and_then(|r| serde_json::from_str(r.get()).ok())
+            .unwrap_or_default();
+        if map.0.is_none() && mark.keys.is_empty() {
+            return None;
+        }
+        for (k, v) in map.0.into_iter().flatten() {
+            entry(k, v);
         }
     }
     for key in &mark.keys {
         out.insert(Cow::Owned(key.clone()), Value::Unknown(Unknown::UntilApply));
     }
     Some(Value::Map(out))
+}
+
+/// Reads a tag map written plainly — an object of strings without escapes,
+/// as most are — without a parser, handing each entry to `entry`; false
+/// (maybe after some entries) for anything else.
+fn plain_entries<'a>(raw: &'a str, mut entry: impl FnMut(&'a str, &'a str)) -> bool {
+    let bytes = raw.as_bytes();
+    if memchr::memchr(b'\\', bytes).is_some() {
+        return false;
+    }
+    let mut at = 0;
+    let next = |at: &mut usize| {
+        while bytes.get(*at).is_some_and(u8::is_ascii_whitespace) {
+            *at += 1;
+        }
+        let b = bytes.get(*at).copied();
+        *at += 1;
+        b
+    };
+    // A string's text, after its opening quote (no escapes: the next quote
+    // closes it).
+    let string = |at: &mut usize| -> Option<&'a str> {
+        let end = *at + memchr::memchr(b'"', &bytes[*at..])?;
+        let text = raw.get(*at..end)?;
+        *at = end + 1;
+        Some(text)
+    };
+    if next(&mut at) != Some(b'{') {
+        return false;
+    }
+    let mut first = true;
+    loop {
+        match next(&mut at) {
+            Some(b'}') if first => return true,
+            Some(b'"') => {}
+            _ => return false,
+        }
+        first = false;
+        let Some(key) = string(&mut at) else {
+            return false;
+        };
+        if next(&mut at) != Some(b':') || next(&mut at) != Some(b'"') {
+            return false;
+        }
+        let Some(value) = string(&mut at) else {
+            return false;
+        };
+        entry(key, value);
+        match next(&mut at) {
+            Some(b',') => {}
+            Some(b'}') => return true,
+            _ => return false,
+        }
+    }
 }
 
 impl<'a> Attributes<'a> for PlanAttributes<'_, 'a> {
@@ -562,5 +622,60 @@ impl<'a> Attributes<'a> for PlanAttributes<'_, 'a> {
                 overlay(name, value.as_ref(), unknown.as_ref(), expression, written)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Reads(&'static [&'static str]);
+    impl TagKeys for Reads {
+        fn reads(&self, key: &str) -> bool {
+            self.0.contains(&key)
+        }
+    }
+
+    /// The plain reading and the parser agree: the same entries, the last
+    /// of a repeated key deciding, unread keys dropped, a value that is not
+    /// a string unknown.
+    #[test]
+    fn tag_maps_read_plainly_or_parsed_alike() {
+        let keys = Reads(&["tier", "b"]);
+        let none = UnknownMark::default();
+        let read = |raw: &str| {
+            let raw: &RawValue = serde_json::from_str(raw).unwrap();
+            format!("{:?}", tag_map(Some(raw), &none, &keys))
+        };
+        for (raw, same_as) in [
+            (
+                r#"{"tier":"db","a":"x"}"#,
+                r#"{ "a" : "x" , "tier" : "\u0064b" }"#,
+            ),
+            (r#"{"tier":"db","tier":"web"}"#, r#"{"tier":"web"}"#),
+            (r#"{"tier":"db","tier":1}"#, r#"{"tier":[1]}"#),
+            (r#"{"b":1,"b":"x"}"#, r#"{"b":"x"}"#),
+            (r#"{"b":"x","a":"y","tier":null}"#, r#"{"b":"x"}"#),
+            ("{}", "{ }"),
+        ] {
+            assert_eq!(read(raw), read(same_as), "{raw}");
+        }
+        let mut seen = Vec::new();
+        assert!(plain_entries(r#" { "k" : "v" ,"k2":"" } "#, |k, v| seen.push((k, v))));
+        assert_eq!(seen, [("k", "v"), ("k2", "")]);
+        for not_plain in [
+            r#"{"k":"\n"}"#,
+            r#"{"k":1}"#,
+            r#"{"k":null}"#,
+            "[]",
+            r#"{"k""#,
+            r#"{"k":"v""#,
+        ] {
+            assert!(!plain_entries(not_plain, |_, _| {}), "{not_plain}");
+        }
+        assert_eq!(
+            read(r#"{"a":"1","tier":"x"}"#),
+            r#"Some(Map({"tier": String("x")}))"#
+        );
     }
 }

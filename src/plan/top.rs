@@ -76,11 +76,17 @@ fn read_split(
 }
 
 /// Where the second thread starts: the `{` of a `resource_changes` entry
-/// past the middle of the text, if one seems to be there.
+/// past the middle of the text, if one seems to be there. The key is
+/// looked for from the middle outwards (backwards first: `planned_values`,
+/// before it, is rarely the larger), so only the text between the middle
+/// and the key is searched.
 fn split_point(json: &str) -> Option<usize> {
+    const KEY: &[u8] = b"\"resource_changes\":[";
     let bytes = json.as_bytes();
-    let changes = memchr::memmem::find(bytes, b"\"resource_changes\":[")?;
-    let from = changes.max(json.len() / 2);
+    let middle = json.len() / 2;
+    let changes = memchr::memmem::rfind(&bytes[..middle], KEY)
+        .or_else(|| memchr::memmem::find(&bytes[middle..], KEY).map(|at| middle + at))?;
+    let from = changes.max(middle);
     let found = memchr::memmem::find(&bytes[from..], b"},{\"address\":")?;
     Some(from + found + 2)
 }
@@ -404,5 +410,17 @@ mod tests {
             Ok(Walked::Stopped(..))
         ));
         assert_eq!(split_point(r#"{"planned_values":{}}"#), None);
+        // The key past the middle, after large planned values.
+        let json = format!(
+            r#"{{"planned_values":{{"root_module":{{"resources":[{}]}}}},"resource_changes":[{}]}}"#,
+            (0..80)
+                .map(|i| format!(r#"{{"address":"v{i}"}}"#))
+                .collect::<Vec<_>>()
+                .join(","),
+            changes[..4].join(",")
+        );
+        let at = split_point(&json).expect("a split point");
+        assert!(json[..at].contains("resource_changes"));
+        assert!(json[at..].starts_with(r#"{"address":"r1""#));
     }
 }
