@@ -205,21 +205,43 @@ fn convert<'a>(
         return Ok(out);
     }
     let second = changes.split_off(changes.len() / 2);
+    // The second half comes back in small batches, appended as they come:
+    // never a second vector of half the resources beside the first.
+    let (send, batches) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
-        let helper = s.spawn(|| {
-            let mut part = Vec::with_capacity(second.len());
-            each(second, &mut part).map(|()| part)
+        s.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for change in second {
+                match reader.change(change, providers) {
+                    Ok(None) => {}
+                    Ok(Some(r)) => {
+                        batch.push(r);
+                        if batch.len() == BATCH {
+                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                            if send.send(Ok(full)).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let _ = send.send(Err(structure_error(e)));
+                        return;
+                    }
+                }
+            }
+            let _ = send.send(Ok(batch));
         });
-        let first = each(changes, &mut out);
-        let second = helper
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         // The first error in the document's order.
-        first?;
-        out.extend(second?);
+        each(changes, &mut out)?;
+        for batch in batches {
+            out.extend(batch?);
+        }
         Ok(out)
     })
 }
+
+/// How many resources the second thread hands over at a time.
+const BATCH: usize = 512;
 
 /// S10: a plan that stopped on errors, or a partial one.
 fn plan_notes(
