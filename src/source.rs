@@ -138,7 +138,7 @@ impl SourceFile {
         let hidden = |c: char| c.is_control() && c != '\n' && c != '\t';
         self.shown
             .get_or_init(|| {
-                self.text.contains(hidden).then(|| {
+                has_hidden(&self.text).then(|| {
                     let mut shown = String::with_capacity(self.text.len());
                     for c in self.text.chars() {
                         if hidden(c) {
@@ -278,6 +278,39 @@ impl LineIndex {
             None => (line, column + count_chars(chunk)),
         }
     }
+}
+
+/// Whether a text holds a control character other than a line break or a
+/// tab. Blocks of bytes are first looked at all at once for a byte that
+/// could start one (below space, DEL, or the first byte of U+0080–U+009F);
+/// only such a block is decoded, so a large plan costs a pass at memory
+/// speed, not one character at a time.
+fn has_hidden(text: &str) -> bool {
+    const BLOCK: usize = 4096;
+    let hidden = |c: char| c.is_control() && c != '\n' && c != '\t';
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + BLOCK).min(bytes.len());
+        // Every byte, no early exit: the compiler vectorizes the sum.
+        let suspect = bytes[at..end].iter().fold(0u8, |seen, &b| {
+            seen | u8::from(matches!(b, 0..=8 | 11..=0x1f | 0x7f | 0xc2))
+        }) != 0;
+        if suspect {
+            let (mut from, mut to) = (at, end);
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            while !text.is_char_boundary(to) {
+                to += 1;
+            }
+            if text[from..to].contains(hidden) {
+                return true;
+            }
+        }
+        at = end;
+    }
+    false
 }
 
 /// Characters in UTF-8 bytes: every byte that is not a continuation byte.
@@ -438,6 +471,27 @@ impl SourceCode for Excerpt<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The block scan finds what a scan of every character finds, at any
+    /// place in a block and across block boundaries.
+    #[test]
+    fn hidden_characters_are_found_anywhere() {
+        let filler = "é©a".repeat(1500);
+        for hidden in ["\r", "\u{7f}", "\u{85}", "\u{9f}", "\u{1b}"] {
+            for at in [0, 1, 4095, 4096, 4097, filler.len()] {
+                let mut text = filler.clone();
+                let at = (0..=at)
+                    .rev()
+                    .find(|&i| text.is_char_boundary(i))
+                    .unwrap_or(0);
+                text.insert_str(at, hidden);
+                assert!(has_hidden(&text), "{hidden:?} at {at}");
+            }
+        }
+        for shown in [filler.as_str(), "a\tb\nc\u{a0}\u{bf}", ""] {
+            assert!(!has_hidden(shown));
+        }
+    }
 
     #[test]
     fn line_col_counts_characters_and_lines() {
