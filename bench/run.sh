@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The speed and memory benchmark (not a test), the median of 5 runs each
-# (RUNS=N for another odd number), in one run:
+# (RUNS=N for another odd number), tierkey and its floor run alternately,
+# in one run:
 # - plans of N resources, two generators (`db`: one resource type, `mixed`:
 #   IAM policies with long escaped JSON strings, nested blocks, sensitive
 #   maps, 16 tags each): `tierkey check --format json` against the floor,
@@ -46,6 +47,28 @@ median_of() {
     "$(printf '%s\n' "${peaks[@]}" | sort -g | sed -n "$(((runs + 1) / 2))p")"
 }
 
+# medians_of_pair "CMD A" "CMD B": prints "A_SECONDS A_KB B_SECONDS B_KB",
+# the two commands run alternately $runs times each, so that a machine
+# whose speed drifts (a shared virtual machine) slows both alike.
+medians_of_pair() {
+  local t m at=() am=() bt=() bm=()
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" $1 >/dev/null 2>&1 || true
+    read -r t m < <(tail -n 1 "$out/time.txt")
+    at+=("$t")
+    am+=("$m")
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" $2 >/dev/null 2>&1 || true
+    read -r t m < <(tail -n 1 "$out/time.txt")
+    bt+=("$t")
+    bm+=("$m")
+  done
+  local mid=$(((runs + 1) / 2))
+  echo "$(printf '%s\n' "${at[@]}" | sort -g | sed -n "${mid}p")" \
+    "$(printf '%s\n' "${am[@]}" | sort -g | sed -n "${mid}p")" \
+    "$(printf '%s\n' "${bt[@]}" | sort -g | sed -n "${mid}p")" \
+    "$(printf '%s\n' "${bm[@]}" | sort -g | sed -n "${mid}p")"
+}
+
 echo "Plans (\`--format json\`):"
 echo
 echo "| shape | N | file MB | floor s | floor peak MB | tierkey s | tierkey peak MB | time / floor | peak / file |"
@@ -55,8 +78,8 @@ for shape in db mixed; do
     plan="$out/$shape-$n.json"
     [ -f "$plan" ] || target/release/examples/genplan "$n" 6 "$plan" "$shape"
     bytes=$(stat -c %s "$plan")
-    read -r ft fm <<<"$(median_of target/release/examples/floor "$plan")"
-    read -r tt tm <<<"$(median_of $tk check --tag tier=database --format json "$plan")"
+    read -r ft fm tt tm <<<"$(medians_of_pair "target/release/examples/floor $plan" \
+      "$tk check --tag tier=database --format json $plan")"
     awk -v s="$shape" -v n="$n" -v b="$bytes" -v ft="$ft" -v fm="$fm" -v tt="$tt" -v tm="$tm" 'BEGIN {
       printf "| %s | %d | %.0f | %.2f | %.0f | %.2f | %.0f | %.2f× | %.2f× |\n",
         s, n, b/1e6, ft, fm/1024, tt, tm/1024, tt/ft, tm*1024/b }'
@@ -94,8 +117,8 @@ fi
 mb=$(du -sm "$mono" | cut -f1)
 echo "| inputs | MB | --jobs 1 s | --jobs 2 s | speed-up |"
 echo "|---:|---:|---:|---:|---:|"
-read -r t1 _ <<<"$(median_of $tk check --jobs 1 --tag tier=database --format json "$mono")"
-read -r t2 _ <<<"$(median_of $tk check --jobs 2 --tag tier=database --format json "$mono")"
+read -r t1 _ t2 _ <<<"$(medians_of_pair "$tk check --jobs 1 --tag tier=database --format json $mono" \
+  "$tk check --jobs 2 --tag tier=database --format json $mono")"
 awk -v mb="$mb" -v a="$t1" -v b="$t2" 'BEGIN { printf "| 2500 | %d | %.2f | %.2f | %.2f× |\n", mb, a, b, a/b }'
 
 echo
@@ -107,8 +130,8 @@ for n in 2000 20000; do
   dir="$out/tf-$n"
   [ -d "$dir" ] || target/release/examples/gentf "$n" 12 "$dir"
   bytes=$(cat "$dir"/main.tf "$dir"/modules/db/main.tf | wc -c)
-  read -r ft fm <<<"$(median_of target/release/examples/floor --hcl "$dir")"
-  read -r tt tm <<<"$(median_of $tk check --tag tier=database "$dir")"
+  read -r ft fm tt tm <<<"$(medians_of_pair "target/release/examples/floor --hcl $dir" \
+    "$tk check --tag tier=database $dir")"
   awk -v n="$n" -v b="$bytes" -v ft="$ft" -v fm="$fm" -v tt="$tt" -v tm="$tm" 'BEGIN {
     printf "| %d | %.1f | %.2f | %.0f | %.2f | %.0f | %.1f | %.2f× | %.2f× |\n",
       n, b/1e6, ft, fm/1024, tt, tm/1024, b/1e6/tt, tt/ft, tm*1024/b }'

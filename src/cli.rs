@@ -173,9 +173,10 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Rule")]
     pub together: bool,
 
-    /// How many inputs to check at once (default: the number of cores).
-    /// Documents of 256 MiB or more are checked one at a time, to bound
-    /// memory. The output is the same whatever the number.
+    /// How many threads to use (default: the number of cores): inputs
+    /// checked at once, and a second thread to read a plan of 4 MiB or
+    /// more. Documents of 256 MiB or more are checked one at a time, to
+    /// bound memory. The output is the same whatever the number.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 

@@ -556,8 +556,10 @@ const INDEX_ASIDE_FROM: usize = 4 << 20;
 
 /// How many threads the run uses (`--jobs`; 0: one per core).
 fn jobs(options: &Options) -> usize {
+    // Asked once: the answer reads the process's cgroup files.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     match options.jobs {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from)),
         n => n,
     }
 }
