@@ -76,7 +76,11 @@ impl MappedText {
     pub(crate) fn from_map(
         map: memmap2::Mmap,
     ) -> Result<Self, (memmap2::Mmap, std::str::Utf8Error)> {
-        MappedText::try_new_or_recover(map, |m| std::str::from_utf8(m))
+        MappedText::try_new_or_recover(map, |m| match simdutf8::basic::from_utf8(m) {
+            Ok(text) => Ok(text),
+            // Where it stops being UTF-8: the fast check does not say.
+            Err(_) => std::str::from_utf8(m),
+        })
     }
 }
 
