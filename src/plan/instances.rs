@@ -269,12 +269,16 @@ impl<'t> Reader<'t, '_> {
         };
         // v6 fills `region` at plan time; unknown, it decides only when the
         // configuration writes it (else the provider's region is used).
-        let set_in_config = expressions.is_some_and(|c| {
-            serde_json::from_str::<RegionExpression>(c.get()).is_ok_and(|e| e.region.is_some())
-        });
+        // (The configuration is parsed only when the plan leaves the
+        // region unknown.)
+        let set_in_config = || {
+            expressions.is_some_and(|c| {
+                serde_json::from_str::<RegionExpression>(c.get()).is_ok_and(|e| e.region.is_some())
+            })
+        };
         let own_region = match found.values.region.0.clone() {
             Some(r) => Some(Value::String(r)),
-            None if found.unknown.mark("region").all && set_in_config => {
+            None if found.unknown.mark("region").all && set_in_config() => {
                 Some(Value::Unknown(Unknown::UntilApply))
             }
             None => None,

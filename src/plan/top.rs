@@ -39,6 +39,8 @@ pub(super) fn read(
     } else {
         None
     };
+    #[cfg(fuzzing)]
+    same_as_one_thread(json, trailing_allowed);
     read_split(json, trailing_allowed, split)
 }
 
@@ -67,8 +69,7 @@ fn read_split(
         match head? {
             Walked::Whole(top) => Ok(top),
             Walked::Stopped(mut top, seen) => {
-                let (rest, tail_seen) = tail?;
-                join(&mut top, seen, rest, tail_seen)?;
+                join(&mut top, seen, tail)?;
                 Ok(top)
             }
         }
@@ -175,46 +176,55 @@ fn head(
 
 /// From the split point to the end of the document: the rest of
 /// `resource_changes`, then the members after it.
-fn tail<'a>(
-    json: &'a str,
-    split: usize,
-    trailing_allowed: bool,
-    cancel: &AtomicBool,
-) -> Result<(Top<'a>, Seen), CursorError> {
+struct Tail<'a> {
+    top: Top<'a>,
+    /// The members it read, even when it stopped on an error: one that
+    /// repeats a member of the first part, before the error, is the first
+    /// error.
+    seen: Seen,
+    error: Option<CursorError>,
+}
+
+fn tail<'a>(json: &'a str, split: usize, trailing_allowed: bool, cancel: &AtomicBool) -> Tail<'a> {
     let mut cur = Cursor::new(json, split);
     let mut top = Top::default();
     let mut seen = Seen::default();
-    let mut changes = Changes::default();
-    if entries(&mut cur, &mut changes, None, Some(cancel))? == Entries::Stopped {
-        // Cancelled: nobody reads this.
-        return Ok((top, seen));
-    }
-    top.resource_changes = Some(changes);
-    while cur.next_or_end(b'}', "an object")? {
-        let (key_at, key) = (cur.peek().map(|_| cur.pos()), cur.key()?);
-        cur.expect(b':', "an object")?;
-        if let Some(i) = MEMBERS.iter().position(|m| *m == key) {
-            seen.add(i, key_at.unwrap_or_default())?;
+    let mut walk = || -> Result<(), CursorError> {
+        let mut changes = Changes::default();
+        if entries(&mut cur, &mut changes, None, Some(cancel))? == Entries::Stopped {
+            // Cancelled: nobody reads this.
+            return Ok(());
         }
-        member(&mut cur, &mut top, &key)?;
-    }
-    if !trailing_allowed {
-        cur.end()?;
-    }
-    Ok((top, seen))
+        top.resource_changes = Some(changes);
+        while cur.next_or_end(b'}', "an object")? {
+            let (key_at, key) = (cur.peek().map(|_| cur.pos()), cur.key()?);
+            cur.expect(b':', "an object")?;
+            if let Some(i) = MEMBERS.iter().position(|m| *m == key) {
+                seen.add(i, key_at.unwrap_or_default())?;
+            }
+            member(&mut cur, &mut top, &key)?;
+        }
+        if !trailing_allowed {
+            cur.end()?;
+        }
+        Ok(())
+    };
+    let error = walk().err();
+    Tail { top, seen, error }
 }
 
-/// Joins the members of the tail to those of the head.
-fn join<'a>(
-    top: &mut Top<'a>,
-    mut seen: Seen,
-    rest: Top<'a>,
-    rest_seen: Seen,
-) -> Result<(), CursorError> {
-    // The tail continues `resource_changes`: only later members repeat.
-    for (i, at) in rest_seen.keys {
+/// Joins the tail to the head: the first error in the document's order, or
+/// the members of both.
+fn join<'a>(top: &mut Top<'a>, mut seen: Seen, tail: Tail<'a>) -> Result<(), CursorError> {
+    // The tail continues `resource_changes`: only later members repeat,
+    // and a repeat before the tail's own error comes first.
+    for (i, at) in tail.seen.keys {
         seen.add(i, at)?;
     }
+    if let Some(error) = tail.error {
+        return Err(error);
+    }
+    let rest = tail.top;
     if let (Some(changes), Some(more)) = (top.resource_changes.as_mut(), rest.resource_changes) {
         changes.append(more);
     }
@@ -312,37 +322,49 @@ fn member<'a>(cur: &mut Cursor<'a>, top: &mut Top<'a>, key: &str) -> Result<(), 
     Ok(())
 }
 
+/// What a walk read, in a form to compare (tests, and the fuzz oracle).
+#[cfg(any(test, fuzzing))]
+fn summary(top: Result<Top<'_>, CursorError>) -> String {
+    match top {
+        Err(e) => format!("error at {}: {} (eof: {})", e.at, e.message, e.eof),
+        Ok(top) => {
+            let raw = |r: Option<&serde_json::value::RawValue>| {
+                r.map_or("-".to_string(), |r| r.get().to_string())
+            };
+            let changes = top.resource_changes.map(|c| {
+                c.kept
+                    .iter()
+                    .map(|e| (e.value.address.get().to_string(), e.end))
+                    .collect::<Vec<_>>()
+            });
+            format!(
+                "fv {} vars {} pv {} changes {changes:?} config {} prior {} errored {} complete {}",
+                raw(top.format_version),
+                raw(top.variables),
+                raw(top.planned_values),
+                raw(top.configuration),
+                top.prior_state.is_some(),
+                raw(top.errored),
+                raw(top.complete),
+            )
+        }
+    }
+}
+
+/// Fuzzing: a split read at any place where an object starts gives what
+/// one thread reads.
+#[cfg(fuzzing)]
+fn same_as_one_thread(json: &str, trailing_allowed: bool) {
+    let one = summary(read_split(json, trailing_allowed, None));
+    for split in memchr::memchr_iter(b'{', json.as_bytes()).take(64) {
+        let two = summary(read_split(json, trailing_allowed, Some(split)));
+        assert_eq!(one, two, "split at {split}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// What a walk read, in a form to compare.
-    fn summary(top: Result<Top<'_>, CursorError>) -> String {
-        match top {
-            Err(e) => format!("error at {}: {} (eof: {})", e.at, e.message, e.eof),
-            Ok(top) => {
-                let raw = |r: Option<&serde_json::value::RawValue>| {
-                    r.map_or("-".to_string(), |r| r.get().to_string())
-                };
-                let changes = top.resource_changes.map(|c| {
-                    c.kept
-                        .iter()
-                        .map(|e| (e.value.address.get().to_string(), e.end))
-                        .collect::<Vec<_>>()
-                });
-                format!(
-                    "fv {} vars {} pv {} changes {changes:?} config {} prior {} errored {} complete {}",
-                    raw(top.format_version),
-                    raw(top.variables),
-                    raw(top.planned_values),
-                    raw(top.configuration),
-                    top.prior_state.is_some(),
-                    raw(top.errored),
-                    raw(top.complete),
-                )
-            }
-        }
-    }
 
     fn entry(address: &str, action: &str) -> String {
         format!(
@@ -375,6 +397,9 @@ mod tests {
             good.replace(r#""errored":false"#, r#""errored":fals"#),
             // A member repeated after the entries, and trailing text.
             good.replace(r#""complete":true"#, r#""format_version":"1.2""#),
+            // A repeated member, then a syntax error (found by fuzzing: the
+            // repeat is the first error).
+            good.replace(r#""complete":true"#, r#""format_version":"1.2","x":tru"#),
             format!("{good} x"),
             // Truncated inside the entries.
             good[..good.find(r#""address":"d""#).unwrap()].to_string(),
