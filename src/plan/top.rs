@@ -5,10 +5,9 @@
 //! which the rule does not read but must still be checked as JSON, and
 //! `resource_changes`, which it reads. Parsed on one thread, the document
 //! costs as much as parsing it at all. Where the run may use another core,
-//! the reader guesses where the second half of `resource_changes` starts
-//! (an entry boundary `},{"address":` past the middle of the text), and a
-//! helper thread parses from there to the end while this thread parses up
-//! to it. The guess is only taken when this thread, walking the array
+//! the reader guesses an entry boundary of `resource_changes` (`},{"address":`)
+//! where the two threads' work seems even, and a helper thread parses from
+//! there to the end while this thread parses up to it. The guess is only taken when this thread, walking the array
 //! entry by entry, arrives exactly at it: then the helper's part is
 //! exactly what this thread would have parsed next, and every byte was
 //! parsed once. Otherwise the helper's work is dropped and this thread
