@@ -952,6 +952,24 @@ fn columns_bound_the_human_report() {
     }
 }
 
+/// `tierkey check --jobs JOBS --tag tier=database --format FORMAT INPUT`,
+/// from the project's root.
+fn with_jobs(jobs: &str, format: &str, input: &str) -> std::process::Output {
+    tierkey(
+        &root(),
+        &[
+            "check",
+            "--jobs",
+            jobs,
+            "--tag",
+            "tier=database",
+            "--format",
+            format,
+            input,
+        ],
+    )
+}
+
 /// A plan large enough to be read on two threads gives the same report,
 /// and the same error, as on one: a compact plan (as Terraform writes it)
 /// of 10 000 changes over two regions, half of them database tier, with
@@ -988,19 +1006,7 @@ fn a_large_plan_reads_the_same_on_one_thread_and_two() {
     for (file, status) in [("plan.json", 1), ("broken.json", 2)] {
         let run = |jobs: &str| {
             let path = dir.join(file);
-            let out = tierkey(
-                &root(),
-                &[
-                    "check",
-                    "--jobs",
-                    jobs,
-                    "--tag",
-                    "tier=database",
-                    "--format",
-                    "json",
-                    path.to_str().expect("utf-8 path"),
-                ],
-            );
+            let out = with_jobs(jobs, "json", path.to_str().expect("utf-8 path"));
             assert_eq!(
                 code(&out),
                 status,
@@ -1012,39 +1018,16 @@ fn a_large_plan_reads_the_same_on_one_thread_and_two() {
         let one = run("1");
         assert!(run("2") == one, "--jobs 2 changed the report of {file}");
     }
-    let report: serde_json::Value = serde_json::from_slice(
-        &tierkey(
-            &root(),
-            &[
-                "check",
-                "--jobs",
-                "2",
-                "--tag",
-                "tier=database",
-                "--format",
-                "json",
-                dir.join("plan.json").to_str().expect("utf-8 path"),
-            ],
-        )
-        .stdout,
-    )
-    .expect("a JSON report");
+    let path = |file: &str| dir.join(file).to_str().expect("utf-8 path").to_string();
+    let report: serde_json::Value =
+        serde_json::from_slice(&with_jobs("2", "json", &path("plan.json")).stdout)
+            .expect("a JSON report");
     let text = report.to_string();
     assert!(
         text.contains("aws_db_instance.r9998"),
         "the last database instance is read"
     );
-    let broken = tierkey(
-        &root(),
-        &[
-            "check",
-            "--jobs",
-            "2",
-            "--tag",
-            "tier=database",
-            dir.join("broken.json").to_str().expect("utf-8 path"),
-        ],
-    );
+    let broken = with_jobs("2", "human", &path("broken.json"));
     assert!(
         String::from_utf8_lossy(&broken.stdout).contains("invalid JSON"),
         "the error in the second half is reported"
@@ -1057,19 +1040,7 @@ fn a_large_plan_reads_the_same_on_one_thread_and_two() {
 #[test]
 fn output_is_the_same_whatever_the_number_of_jobs() {
     let run = |jobs: &str, format: &str| {
-        let out = tierkey(
-            &root(),
-            &[
-                "check",
-                "--jobs",
-                jobs,
-                "--tag",
-                "tier=database",
-                "--format",
-                format,
-                "fixtures",
-            ],
-        );
+        let out = with_jobs(jobs, format, "fixtures");
         assert_eq!(code(&out), 2, "the fixtures hold unreadable inputs");
         out.stdout
     };
