@@ -1001,9 +1001,16 @@ fn a_large_plan_reads_the_same_on_one_thread_and_two() {
         r#""address":"aws_db_instance.r9000""#,
         r#""address":aws_db_instance"#,
     );
+    // An entry without its `mode`, in the half the second thread converts.
+    let malformed = plan.replace(
+        r#""mode":"managed","type":"aws_db_instance","name":"r9000","provider_name""#,
+        r#""mode":1,"type":"aws_db_instance","name":"r9000","provider_name""#,
+    );
+    assert_ne!(malformed, plan);
     fs::write(dir.join("plan.json"), &plan).expect("write");
     fs::write(dir.join("broken.json"), &broken).expect("write");
-    for (file, status) in [("plan.json", 1), ("broken.json", 2)] {
+    fs::write(dir.join("malformed.json"), &malformed).expect("write");
+    for (file, status) in [("plan.json", 1), ("broken.json", 2), ("malformed.json", 2)] {
         let run = |jobs: &str| {
             let path = dir.join(file);
             let out = with_jobs(jobs, "json", path.to_str().expect("utf-8 path"));
@@ -1031,6 +1038,11 @@ fn a_large_plan_reads_the_same_on_one_thread_and_two() {
     assert!(
         String::from_utf8_lossy(&broken.stdout).contains("invalid JSON"),
         "the error in the second half is reported"
+    );
+    let malformed = with_jobs("2", "human", &path("malformed.json"));
+    assert!(
+        String::from_utf8_lossy(&malformed.stdout).contains("without a string `mode`"),
+        "the malformed entry in the second half is reported"
     );
     let _ = fs::remove_dir_all(&dir);
 }
