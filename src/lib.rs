@@ -669,7 +669,12 @@ fn check_document(
         findings.push(note);
     }
     let keep_text = !findings.is_empty();
-    outcome.findings.extend(findings);
+    if outcome.findings.is_empty() {
+        // Moved, not copied: the first input's findings may be many.
+        outcome.findings = findings;
+    } else {
+        outcome.findings.extend(findings);
+    }
     outcome.checks.extend(checks);
     if !keep_text {
         outcome.sources.release_text(file);

@@ -8,6 +8,7 @@
 //! read as `serde_json`'s own and point at a byte of the whole text.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::error_offset;
 
@@ -120,6 +121,18 @@ impl<'a> Cursor<'a> {
     }
 
     /// An object's key, after white space (a `"` must follow).
+    /// The next value when it is one of `known` (objects parsed already,
+    /// slices of the same text), taken without parsing it again.
+    pub(crate) fn known(&mut self, known: &[&'a RawValue]) -> Option<&'a RawValue> {
+        self.peek();
+        let at = self.address();
+        let raw = *known
+            .iter()
+            .find(|r| r.get().starts_with('{') && r.get().as_ptr() as usize == at)?;
+        self.pos += raw.get().len();
+        Some(raw)
+    }
+
     pub(crate) fn key(&mut self) -> Result<std::borrow::Cow<'a, str>, CursorError> {
         match self.peek() {
             Some(b'"') => {

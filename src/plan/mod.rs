@@ -32,7 +32,9 @@ use crate::model::{Inventory, Note, ProviderSettings, Resource, TagKeys};
 use crate::source::{clip, range_in, FileId, Span};
 use configuration::Configuration;
 use instances::Reader;
-use views::{RawStateResource, RawStateTop, ResourceChange, Top, ValuesRoot};
+use views::{
+    Changes, RawStateResource, RawStateTop, ResourceChange, Sink, Status, Top, ValuesRoot,
+};
 
 /// What a plan or state holds: its kind, its inventory (regions not yet
 /// settled across instances: [`Inventory::settle_regions`]), and a plan's
@@ -69,9 +71,22 @@ pub(crate) fn read<'t>(
             (InputKind::RawState, BTreeMap::new())
         }
         Document::PlanOrState | Document::Configuration => {
-            let top = top::read(json, trailing_allowed, threads)
-                .map_err(|e| cursor_error(&e, body.start))?;
-            read_plan_or_state(text, file, top, keys, &mut inventory, threads)?
+            let walk = Walk {
+                text,
+                file,
+                json,
+                base: body.start,
+                trailing_allowed,
+                keys,
+                threads,
+            };
+            #[cfg(fuzzing)]
+            walk.same_both_ways();
+            let (top, config) = match walk.configuration_first()? {
+                Some(read) => read,
+                None => (walk.entries_kept()?, None),
+            };
+            read_plan_or_state(text, file, top, config, keys, &mut inventory, threads)?
         }
     };
     Ok(Read {
@@ -107,11 +122,266 @@ fn structure_error((message, range): (String, Range<usize>)) -> InputError {
     .at(range.start..range.end + 1)
 }
 
-/// The kind, and a plan's root variable values.
+/// How a plan or state document is walked.
+struct Walk<'a, 'k> {
+    text: &'a str,
+    file: FileId,
+    /// The document, at `base` in `text`.
+    json: &'a str,
+    base: usize,
+    trailing_allowed: bool,
+    keys: &'k dyn TagKeys,
+    threads: usize,
+}
+
+/// What became of `resource_changes`: entries still to be turned into
+/// resources, or resources already (or the first entry that could not be).
+enum Entries<'a> {
+    Kept(Changes<'a>),
+    Converted(Result<Vec<Resource<'a>>, InputError>),
+}
+
+impl<'a> Walk<'a, '_> {
+    /// The walk that keeps the entries of `resource_changes` until the
+    /// configuration, which follows them, has been read.
+    fn entries_kept(&self) -> Result<Top<'a, Entries<'a>>, InputError> {
+        let given = top::Given {
+            known: &[],
+            sink: &Changes::default,
+        };
+        let top = top::read(self.json, self.trailing_allowed, self.threads, &given)
+            .map_err(|e| cursor_error(&e, self.base))?;
+        Ok(top.map_changes(Entries::Kept))
+    }
+
+    /// The walk that turns each entry of `resource_changes` into a resource
+    /// as it is parsed, so that the entries are never all held at once:
+    /// the configuration (and the root variables it is evaluated with) is
+    /// found and read first, at the place Terraform writes it
+    /// ([`guess_members`]). That place is a guess, taken only if the walk
+    /// then finds those very members there: otherwise (or when the guess
+    /// cannot be read) `None`, and the document is walked again keeping the
+    /// entries. A syntax error is the document's error either way.
+    #[allow(clippy::type_complexity)]
+    fn configuration_first(
+        &self,
+    ) -> Result<Option<(Top<'a, Entries<'a>>, Option<Configuration<'a>>)>, InputError> {
+        let Some(guess) = guess_members(self.json) else {
+            return Ok(None);
+        };
+        let config = match guess.configuration {
+            Some(raw) => match Configuration::new(self.text, self.file, raw, guess.variables) {
+                Ok(config) => Some(config),
+                Err(_) => return Ok(None),
+            },
+            None => None,
+        };
+        let reader = Reader {
+            text: self.text,
+            file: self.file,
+            config: config.as_ref(),
+            keys: self.keys,
+        };
+        let providers = config.as_ref().map_or(&[][..], |c| &c.settings[..]);
+        let sink = || Converted {
+            reader: &reader,
+            providers,
+            resources: Vec::new(),
+            error: None,
+        };
+        // The walk takes the members found as they are, without parsing
+        // them again, when it comes to them where they were found.
+        let known: Vec<&RawValue> = [guess.configuration, guess.variables]
+            .into_iter()
+            .flatten()
+            .collect();
+        let given = top::Given {
+            known: &known,
+            sink: &sink,
+        };
+        let top = top::read(self.json, self.trailing_allowed, self.threads, &given)
+            .map_err(|e| cursor_error(&e, self.base))?;
+        if !(same(top.configuration, guess.configuration) && same(top.variables, guess.variables)) {
+            return Ok(None);
+        }
+        let top = top.map_changes(|c| {
+            Entries::Converted(match c.error {
+                Some(e) => Err(structure_error(e)),
+                None => Ok(c.resources),
+            })
+        });
+        Ok(Some((top, config)))
+    }
+}
+
+#[cfg(any(test, fuzzing))]
+impl Walk<'_, '_> {
+    /// What the document reads as: with the configuration first (`None`
+    /// when that guess is not taken), and with the entries kept.
+    fn both_ways(&self) -> (Option<String>, String) {
+        let finish =
+            |read: Result<(Top<'_, Entries<'_>>, Option<Configuration<'_>>), InputError>| {
+                let mut inventory = Inventory::default();
+                let read = read.and_then(|(top, config)| {
+                    read_plan_or_state(
+                        self.text,
+                        self.file,
+                        top,
+                        config,
+                        self.keys,
+                        &mut inventory,
+                        self.threads,
+                    )
+                });
+                format!(
+                    "{read:?} {:?} {:?}",
+                    inventory.resources, inventory.providers
+                )
+            };
+        let first = match self.configuration_first() {
+            Ok(None) => None,
+            Ok(Some(read)) => Some(finish(Ok(read))),
+            Err(e) => Some(finish(Err(e))),
+        };
+        let kept = finish(self.entries_kept().map(|top| (top, None)));
+        (first, kept)
+    }
+
+    /// Fuzzing: reading the configuration first reads what keeping the
+    /// entries reads.
+    #[cfg(fuzzing)]
+    fn same_both_ways(&self) {
+        if let (Some(first), kept) = self.both_ways() {
+            assert_eq!(first, kept);
+        }
+    }
+}
+
+/// Whether two optional members are the same slice of the document.
+fn same(a: Option<&RawValue>, b: Option<&RawValue>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => std::ptr::eq(a.get(), b.get()),
+        _ => false,
+    }
+}
+
+/// Where a plan's `configuration` and root `variables` are: found by their
+/// keys, in the two orders plans come in — Terraform's and OpenTofu's
+/// (`variables` before `planned_values`, `configuration` after
+/// `resource_changes`) and keys sorted (`configuration` first, `variables`
+/// last, as `jq -S` writes them). A guess, checked by the walk; `None` for
+/// a document without an array of `resource_changes`, or when a member
+/// found does not parse.
+struct Guess<'a> {
+    configuration: Option<&'a RawValue>,
+    variables: Option<&'a RawValue>,
+}
+
+/// How far from the end the last member of a sorted plan (`variables`) is
+/// looked for.
+const LAST_MEMBER_WITHIN: usize = 4 << 20;
+
+fn guess_members(json: &str) -> Option<Guess<'_>> {
+    use memchr::memmem;
+    const VARIABLES: &[u8] = b"\"variables\":";
+    const CONFIGURATION: &[u8] = b"\"configuration\":";
+    let bytes = json.as_bytes();
+    let changes = memmem::find(bytes, b"\"resource_changes\":[")?;
+    // The value after a key found at `at`, and whether it is a member of the
+    // top level for certain: no bracket opens between the document's `{`
+    // and the key, or nothing but its `}` follows the value.
+    let value = |at: usize, key: &[u8]| -> Option<(&RawValue, bool)> {
+        let from = at + key.len();
+        let mut values = serde_json::Deserializer::from_str(&json[from..]).into_iter::<&RawValue>();
+        let raw = values.next()?.ok()?;
+        let first = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+        let opens_before = memchr::memchr2(b'{', b'[', &bytes[first + 1..at]).is_some();
+        let rest = &json[from + values.byte_offset()..];
+        let last = rest
+            .trim()
+            .strip_prefix('}')
+            .is_some_and(|r| r.trim().is_empty());
+        Some((raw, !opens_before || last))
+    };
+    // Sorted: the last member. Terraform's order: before `planned_values`;
+    // one nested there (a module's declarations in a sorted plan's
+    // configuration) means the plan has none, or the walk finds them
+    // elsewhere and the guess is not taken.
+    let tail = bytes.len().saturating_sub(LAST_MEMBER_WITHIN);
+    let sorted = memmem::rfind(&bytes[tail..], VARIABLES)
+        .and_then(|at| value(tail + at, VARIABLES))
+        .filter(|(_, top)| *top);
+    let variables = if let Some((raw, _)) = sorted {
+        Some(raw)
+    } else {
+        let before = memmem::find(&bytes[..changes], b"\"planned_values\":").unwrap_or(changes);
+        match memmem::find(&bytes[..before], VARIABLES) {
+            Some(at) => {
+                let (raw, top) = value(at, VARIABLES)?;
+                top.then_some(raw)
+            }
+            None => None,
+        }
+    };
+    // Its first member: a block of a resource would be a list.
+    let starts_right = |at: &usize| {
+        let rest = &bytes[at + CONFIGURATION.len()..];
+        rest.starts_with(b"{\"provider_config\":") || rest.starts_with(b"{\"root_module\":")
+    };
+    let found = memmem::find_iter(&bytes[..changes], CONFIGURATION)
+        .find(starts_right)
+        .or_else(|| {
+            memmem::rfind_iter(&bytes[changes..], CONFIGURATION)
+                .map(|at| changes + at)
+                .find(starts_right)
+        });
+    let configuration = match found {
+        Some(at) => Some(value(at, CONFIGURATION)?.0),
+        None => None,
+    };
+    Some(Guess {
+        configuration,
+        variables,
+    })
+}
+
+/// Turns each entry into a resource as it is parsed, until one cannot be.
+struct Converted<'a, 'r> {
+    reader: &'r Reader<'a, 'r>,
+    providers: &'r [ProviderSettings],
+    resources: Vec<Resource<'a>>,
+    /// The first entry that could not be (nothing after it is converted).
+    error: Option<(String, Range<usize>)>,
+}
+
+impl<'a> Sink<'a> for Converted<'a, '_> {
+    fn push(&mut self, entry: Located<Box<ResourceChange<'a>>>) {
+        if self.error.is_some() || entry.value.status() == Status::Dropped {
+            return;
+        }
+        match self.reader.change(entry, self.providers) {
+            Ok(Some(r)) => self.resources.push(r),
+            Ok(None) => {}
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn append(&mut self, later: Self) {
+        if self.error.is_none() {
+            self.resources.extend(later.resources);
+            self.error = later.error;
+        }
+    }
+}
+
+/// The kind, and a plan's root variable values. `config`: the plan's
+/// configuration when it was read before its entries.
 fn read_plan_or_state<'a>(
     text: &'a str,
     file: FileId,
-    top: Top<'a>,
+    top: Top<'a, Entries<'a>>,
+    config: Option<Configuration<'a>>,
     keys: &dyn TagKeys,
     inventory: &mut Inventory<'a>,
     threads: usize,
@@ -140,11 +410,12 @@ fn read_plan_or_state<'a>(
         }
         return Ok((InputKind::State, BTreeMap::new()));
     }
-    let config = match top.configuration {
-        Some(raw) => {
+    let config = match (config, top.configuration) {
+        (Some(config), _) => Some(config),
+        (None, Some(raw)) => {
             Some(Configuration::new(text, file, raw, top.variables).map_err(structure_error)?)
         }
-        None => None,
+        (None, None) => None,
     };
     let reader = Reader {
         text,
@@ -154,7 +425,10 @@ fn read_plan_or_state<'a>(
     };
     let providers = config.as_ref().map_or(&[][..], |c| &c.settings[..]);
     if let Some(changes) = top.resource_changes {
-        inventory.resources = convert(&reader, changes.kept, providers, threads)?;
+        inventory.resources = match changes {
+            Entries::Kept(changes) => convert(&reader, changes.kept, providers, threads)?,
+            Entries::Converted(resources) => resources?,
+        };
     } else if let Some(raw) = top.planned_values {
         let values: LenientObject<ValuesRoot<'_>> =
             parse_in(text, raw.get()).map_err(structure_error)?;
@@ -333,5 +607,145 @@ fn check_format_version(text: &str, raw: &RawValue) -> Result<(), InputError> {
         )
         .help("tierkey reads format versions 0.x and 1.x (Terraform 0.12 and later, every OpenTofu); a new major version changes the format incompatibly, so upgrade tierkey")
         .at(span)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Tier;
+    impl TagKeys for Tier {
+        fn reads(&self, key: &str) -> bool {
+            key == "tier"
+        }
+    }
+
+    fn walk(json: &str, threads: usize) -> Walk<'_, 'static> {
+        Walk {
+            text: json,
+            file: FileId(0),
+            json,
+            base: 0,
+            trailing_allowed: false,
+            keys: &Tier,
+            threads,
+        }
+    }
+
+    const CHANGES: &str = r#""resource_changes":[{"address":"aws_db_instance.a","mode":"managed","type":"aws_db_instance","name":"a","provider_name":"registry.terraform.io/hashicorp/aws","change":{"actions":["create"],"after":{"tags":{"tier":"database"},"tags_all":{"tier":"database"}},"after_unknown":{}}},{"address":"aws_kms_key.k","mode":"managed","type":"aws_kms_key","name":"k","provider_name":"registry.terraform.io/hashicorp/aws","change":{"actions":["create"],"after":{"tags":{"tier":"database"},"tags_all":{"tier":"database"},"is_enabled":true},"after_unknown":{"arn":true}}}]"#;
+    const CONFIG: &str = r#""configuration":{"provider_config":{"aws":{"name":"aws","full_name":"registry.terraform.io/hashicorp/aws","expressions":{"region":{"references":["var.region"]}}}},"root_module":{"resources":[{"address":"aws_db_instance.a","mode":"managed","type":"aws_db_instance","name":"a","provider_config_key":"aws","expressions":{}},{"address":"aws_kms_key.k","mode":"managed","type":"aws_kms_key","name":"k","provider_config_key":"aws","expressions":{}}],"variables":{"region":{"default":"eu-west-1"}}}}"#;
+    const VARIABLES: &str = r#""variables":{"region":{"value":"us-east-2"}}"#;
+    const VALUES: &str = r#""planned_values":{"root_module":{}}"#;
+
+    /// The plans read alike both ways; `first`: whether the configuration
+    /// is read first.
+    fn check(json: &str, first: bool) {
+        for threads in [1, 2] {
+            let (read_first, kept) = walk(json, threads).both_ways();
+            assert_eq!(read_first.is_some(), first, "{json}");
+            if let Some(read_first) = read_first {
+                assert_eq!(read_first, kept, "{json}");
+            }
+            assert!(kept.contains("us-east-2"), "{kept}");
+        }
+    }
+
+    #[test]
+    fn the_configuration_is_read_first_in_both_orders_plans_come_in() {
+        // Terraform's order, and keys sorted.
+        check(
+            &format!(
+                r#"{{"format_version":"1.2","terraform_version":"1.11.0",{VARIABLES},{VALUES},{CHANGES},{CONFIG},"errored":false}}"#
+            ),
+            true,
+        );
+        check(
+            &format!(
+                r#"{{"applyable":true,{CONFIG},"format_version":"1.2",{VALUES},{CHANGES},"terraform_version":"1.11.0",{VARIABLES}}}"#
+            ),
+            true,
+        );
+    }
+
+    #[test]
+    fn a_wrong_guess_is_not_taken() {
+        // Root variables in neither place they are looked for.
+        check(
+            &format!(
+                r#"{{"format_version":"1.2",{VALUES},{CHANGES},{VARIABLES},{CONFIG},"errored":false}}"#
+            ),
+            false,
+        );
+        // A resource attribute that looks like the configuration, after it.
+        let decoy = r#""x":{"configuration":{"root_module":{}}}"#;
+        check(
+            &format!(
+                r#"{{"format_version":"1.2",{VARIABLES},{VALUES},{CHANGES},{CONFIG},{decoy}}}"#
+            ),
+            false,
+        );
+        // The same inside the planned values of a sorted plan.
+        check(
+            &format!(
+                r#"{{"applyable":true,"planned_values":{{"configuration":{{"root_module":{{}}}}}},{CHANGES},{CONFIG},{VARIABLES}}}"#
+            ),
+            false,
+        );
+    }
+
+    /// Large enough to be read on two threads, each converting its part:
+    /// the same resources, and the same first error when an entry in the
+    /// second part is malformed.
+    #[test]
+    fn a_large_plan_reads_alike_both_ways_on_two_threads() {
+        let entry = |i: usize| {
+            format!(
+                r#"{{"address":"aws_db_instance.r{i}","mode":"managed","type":"aws_db_instance","name":"r{i}","change":{{"actions":["create"],"after":{{"tags":{{"tier":"database"}},"tags_all":{{"tier":"database"}},"identifier":"a-database-instance-with-a-long-name-{i}"}},"after_unknown":{{}}}}}}"#
+            )
+        };
+        let entries: Vec<String> = (0..24_000).map(entry).collect();
+        let good = format!(
+            r#"{{"format_version":"1.2",{VARIABLES},{VALUES},"resource_changes":[{}],{CONFIG}}}"#,
+            entries.join(",")
+        );
+        assert!(good.len() >= top::TWO_THREADS_FROM);
+        let bad = good.replace(
+            r#""mode":"managed","type":"aws_db_instance","name":"r20000""#,
+            r#""type":"aws_db_instance","name":"r20000""#,
+        );
+        for json in [&good, &bad] {
+            let (first, kept) = walk(json, 2).both_ways();
+            let first = first.expect("the configuration read first");
+            assert_eq!(first, kept);
+            assert_eq!(first, walk(json, 1).both_ways().1);
+        }
+        assert!(walk(&bad, 2).both_ways().1.starts_with("Err("));
+    }
+
+    #[test]
+    fn errors_are_the_same_both_ways() {
+        let good = format!(r#"{{"format_version":"1.2",{VARIABLES},{VALUES},{CHANGES},{CONFIG}}}"#);
+        for bad in [
+            good.replace(
+                r#""mode":"managed","type":"aws_kms_key""#,
+                r#""type":"aws_kms_key""#,
+            ),
+            good.replace(
+                r#""tier":"database"},"tags_all""#,
+                r#""tier":"database"},"tags_all":x"#,
+            ),
+            good.replace(r#""format_version":"1.2""#, r#""format_version":"9.0""#),
+            good.replace(
+                r#""provider_config":{"aws":{"#,
+                r#""provider_config":{"aws":["#,
+            ),
+        ] {
+            let (first, kept) = walk(&bad, 1).both_ways();
+            assert!(kept.starts_with("Err("), "{kept}");
+            if let Some(first) = first {
+                assert_eq!(first, kept);
+            }
+        }
     }
 }

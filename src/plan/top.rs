@@ -18,21 +18,35 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::de::IgnoredAny;
 
-use super::views::{Changes, ResourceChange, Top};
+use serde_json::value::RawValue;
+
+use super::views::{Changes, ResourceChange, Sink, Top};
 use crate::json::cursor::{Cursor, CursorError};
 use crate::json::Located;
 
 /// The smallest document parsed on two threads: below it, starting a
 /// thread costs more than it saves.
-const TWO_THREADS_FROM: usize = 4 << 20;
+pub(super) const TWO_THREADS_FROM: usize = 4 << 20;
+
+/// Makes what each part of `resource_changes` goes to ([`Sink`]).
+pub(super) type MakeSink<'m, C> = &'m (dyn Fn() -> C + Sync);
+
+/// What a walk is told: members already parsed (objects, taken as they
+/// are when the walk comes to them), and what makes the [`Sink`] of each
+/// part of `resource_changes`.
+pub(super) struct Given<'a, 'm, C> {
+    pub known: &'m [&'a RawValue],
+    pub sink: MakeSink<'m, C>,
+}
 
 /// Walks a whole document (`json`, nothing else but white space after it
 /// unless `trailing_allowed`). `threads`: how many threads it may use.
-pub(super) fn read(
-    json: &str,
+pub(super) fn read<'a, C: Sink<'a>>(
+    json: &'a str,
     trailing_allowed: bool,
     threads: usize,
-) -> Result<Top<'_>, CursorError> {
+    given: &Given<'a, '_, C>,
+) -> Result<Top<'a, C>, CursorError> {
     let split = if threads > 1 && json.len() >= TWO_THREADS_FROM {
         split_point(json)
     } else {
@@ -40,25 +54,26 @@ pub(super) fn read(
     };
     #[cfg(fuzzing)]
     same_as_one_thread(json, trailing_allowed);
-    read_split(json, trailing_allowed, split)
+    read_split(json, trailing_allowed, split, given)
 }
 
 /// [`read`], with the second thread starting at `split`, if any.
-fn read_split(
-    json: &str,
+fn read_split<'a, C: Sink<'a>>(
+    json: &'a str,
     trailing_allowed: bool,
     split: Option<usize>,
-) -> Result<Top<'_>, CursorError> {
+    given: &Given<'a, '_, C>,
+) -> Result<Top<'a, C>, CursorError> {
     let Some(split) = split else {
-        return match head(json, trailing_allowed, None)? {
+        return match head(json, trailing_allowed, None, given)? {
             Walked::Whole(top) => Ok(top),
             Walked::Stopped(..) => unreachable!("no split point to stop at"),
         };
     };
     let cancel = AtomicBool::new(false);
     std::thread::scope(|s| {
-        let helper = s.spawn(|| tail(json, split, trailing_allowed, &cancel));
-        let head = head(json, trailing_allowed, Some(split));
+        let helper = s.spawn(|| tail(json, split, trailing_allowed, &cancel, given));
+        let head = head(json, trailing_allowed, Some(split), given);
         if !matches!(head, Ok(Walked::Stopped(..))) {
             cancel.store(true, Ordering::Relaxed);
         }
@@ -115,20 +130,21 @@ struct Seen {
     keys: Vec<(usize, usize)>,
 }
 
-enum Walked<'a> {
+enum Walked<'a, C> {
     /// The whole document.
-    Whole(Top<'a>),
+    Whole(Top<'a, C>),
     /// Stopped at the split point, inside `resource_changes`.
-    Stopped(Top<'a>, Seen),
+    Stopped(Top<'a, C>, Seen),
 }
 
 /// From the start of the document: to its end, or to `stop` when that is
 /// where an entry of `resource_changes` starts.
-fn head(
-    json: &str,
+fn head<'a, C: Sink<'a>>(
+    json: &'a str,
     trailing_allowed: bool,
     stop: Option<usize>,
-) -> Result<Walked<'_>, CursorError> {
+    given: &Given<'a, '_, C>,
+) -> Result<Walked<'a, C>, CursorError> {
     let mut cur = Cursor::new(json, 0);
     let mut top = Top::default();
     let mut seen = Seen::default();
@@ -153,14 +169,14 @@ fn head(
             }
             if key == "resource_changes" && cur.peek() == Some(b'[') {
                 cur.expect(b'[', "a list")?;
-                let mut changes = Changes::default();
+                let mut changes = (given.sink)();
                 if entries(&mut cur, &mut changes, stop, None)? == Entries::Stopped {
                     top.resource_changes = Some(changes);
                     return Ok(Walked::Stopped(top, seen));
                 }
                 top.resource_changes = Some(changes);
             } else {
-                member(&mut cur, &mut top, &key)?;
+                member(&mut cur, &mut top, &key, given.known)?;
             }
             if !cur.next_or_end(b'}', "an object")? {
                 break;
@@ -175,8 +191,8 @@ fn head(
 
 /// From the split point to the end of the document: the rest of
 /// `resource_changes`, then the members after it.
-struct Tail<'a> {
-    top: Top<'a>,
+struct Tail<'a, C> {
+    top: Top<'a, C>,
     /// The members it read, even when it stopped on an error: one that
     /// repeats a member of the first part, before the error, is the first
     /// error.
@@ -184,12 +200,18 @@ struct Tail<'a> {
     error: Option<CursorError>,
 }
 
-fn tail<'a>(json: &'a str, split: usize, trailing_allowed: bool, cancel: &AtomicBool) -> Tail<'a> {
+fn tail<'a, C: Sink<'a>>(
+    json: &'a str,
+    split: usize,
+    trailing_allowed: bool,
+    cancel: &AtomicBool,
+    given: &Given<'a, '_, C>,
+) -> Tail<'a, C> {
     let mut cur = Cursor::new(json, split);
     let mut top = Top::default();
     let mut seen = Seen::default();
     let mut walk = || -> Result<(), CursorError> {
-        let mut changes = Changes::default();
+        let mut changes = (given.sink)();
         if entries(&mut cur, &mut changes, None, Some(cancel))? == Entries::Stopped {
             // Cancelled: nobody reads this.
             return Ok(());
@@ -201,7 +223,7 @@ fn tail<'a>(json: &'a str, split: usize, trailing_allowed: bool, cancel: &Atomic
             if let Some(i) = MEMBERS.iter().position(|m| *m == key) {
                 seen.add(i, key_at.unwrap_or_default())?;
             }
-            member(&mut cur, &mut top, &key)?;
+            member(&mut cur, &mut top, &key, given.known)?;
         }
         if !trailing_allowed {
             cur.end()?;
@@ -214,7 +236,11 @@ fn tail<'a>(json: &'a str, split: usize, trailing_allowed: bool, cancel: &Atomic
 
 /// Joins the tail to the head: the first error in the document's order, or
 /// the members of both.
-fn join<'a>(top: &mut Top<'a>, mut seen: Seen, tail: Tail<'a>) -> Result<(), CursorError> {
+fn join<'a, C: Sink<'a>>(
+    top: &mut Top<'a, C>,
+    mut seen: Seen,
+    tail: Tail<'a, C>,
+) -> Result<(), CursorError> {
     // The tail continues `resource_changes`: only later members repeat,
     // and a repeat before the tail's own error comes first.
     for (i, at) in tail.seen.keys {
@@ -277,9 +303,9 @@ enum Entries {
 
 /// The entries of `resource_changes`, after its `[` (or at the split
 /// point, where an entry starts).
-fn entries<'a>(
+fn entries<'a, C: Sink<'a>>(
     cur: &mut Cursor<'a>,
-    changes: &mut Changes<'a>,
+    changes: &mut C,
     stop: Option<usize>,
     cancel: Option<&AtomicBool>,
 ) -> Result<Entries, CursorError> {
@@ -303,13 +329,31 @@ fn entries<'a>(
 }
 
 /// One member other than an array of `resource_changes`.
-fn member<'a>(cur: &mut Cursor<'a>, top: &mut Top<'a>, key: &str) -> Result<(), CursorError> {
+fn member<'a, C>(
+    cur: &mut Cursor<'a>,
+    top: &mut Top<'a, C>,
+    key: &str,
+    known: &[&'a RawValue],
+) -> Result<(), CursorError> {
     match key {
         "format_version" => top.format_version = cur.value()?,
-        "variables" => top.variables = cur.value()?,
+        // Parsed already by whoever gave them.
+        "variables" => {
+            top.variables = cur
+                .known(known)
+                .map_or_else(|| cur.value(), |r| Ok(Some(r)))?;
+        }
         "planned_values" => top.planned_values = cur.value()?,
-        "resource_changes" => top.resource_changes = cur.value()?,
-        "configuration" => top.configuration = cur.value()?,
+        // Not an array: `null` (no changes) or an error.
+        "resource_changes" => {
+            cur.value::<Option<Changes<'a>>>()?;
+            top.resource_changes = None;
+        }
+        "configuration" => {
+            top.configuration = cur
+                .known(known)
+                .map_or_else(|| cur.value(), |r| Ok(Some(r)))?;
+        }
         "prior_state" => top.prior_state = cur.value()?,
         "values" => top.values = cur.value()?,
         "errored" => top.errored = cur.value()?,
@@ -322,8 +366,17 @@ fn member<'a>(cur: &mut Cursor<'a>, top: &mut Top<'a>, key: &str) -> Result<(), 
 }
 
 /// What a walk read, in a form to compare (tests, and the fuzz oracle).
+/// A walk that keeps the entries, told nothing.
 #[cfg(any(test, fuzzing))]
-fn summary(top: Result<Top<'_>, CursorError>) -> String {
+fn keep<'a>() -> Given<'a, 'a, Changes<'a>> {
+    Given {
+        known: &[],
+        sink: &Changes::default,
+    }
+}
+
+#[cfg(any(test, fuzzing))]
+fn summary(top: Result<Top<'_, Changes<'_>>, CursorError>) -> String {
     match top {
         Err(e) => format!("error at {}: {} (eof: {})", e.at, e.message, e.eof),
         Ok(top) => {
@@ -354,9 +407,9 @@ fn summary(top: Result<Top<'_>, CursorError>) -> String {
 /// one thread reads.
 #[cfg(fuzzing)]
 fn same_as_one_thread(json: &str, trailing_allowed: bool) {
-    let one = summary(read_split(json, trailing_allowed, None));
+    let one = summary(read_split(json, trailing_allowed, None, &keep()));
     for split in memchr::memchr_iter(b'{', json.as_bytes()).take(64) {
-        let two = summary(read_split(json, trailing_allowed, Some(split)));
+        let two = summary(read_split(json, trailing_allowed, Some(split), &keep()));
         assert_eq!(one, two, "split at {split}");
     }
 }
@@ -404,16 +457,21 @@ mod tests {
             good[..good.find(r#""address":"d""#).unwrap()].to_string(),
         ];
         for json in &documents {
-            let one = summary(read_split(json, false, None));
+            let one = summary(read_split(json, false, None, &keep()));
             for split in 0..=json.len() {
-                let two = summary(read_split(json, false, Some(split)));
+                let two = summary(read_split(json, false, Some(split), &keep()));
                 assert_eq!(two, one, "split at {split} of {json}");
             }
         }
-        assert!(summary(read_split(&good, false, None)).contains(r#"\"d\""#));
+        assert!(summary(read_split(&good, false, None, &keep())).contains(r#"\"d\""#));
         // The second thread's part was taken at every entry.
         let taken = (0..=good.len())
-            .filter(|&at| matches!(head(&good, false, Some(at)), Ok(Walked::Stopped(..))))
+            .filter(|&at| {
+                matches!(
+                    head(&good, false, Some(at), &keep()),
+                    Ok(Walked::Stopped(..))
+                )
+            })
             .count();
         assert_eq!(taken, 6);
     }
@@ -433,7 +491,7 @@ mod tests {
         assert!(at >= json.len() / 2);
         assert!(json[at..].starts_with(r#"{"address":"r"#));
         assert!(matches!(
-            head(&json, false, Some(at)),
+            head(&json, false, Some(at), &keep()),
             Ok(Walked::Stopped(..))
         ));
         assert_eq!(split_point(r#"{"planned_values":{}}"#), None);

@@ -21,20 +21,61 @@ use crate::json::Located;
 
 /// The top level, each member kept as a raw slice until it is needed
 /// (walked member by member: [`super::top`]).
-#[derive(Default)]
-pub(super) struct Top<'a> {
+pub(super) struct Top<'a, C = Changes<'a>> {
     pub format_version: Option<&'a RawValue>,
     pub variables: Option<&'a RawValue>,
     pub planned_values: Option<&'a RawValue>,
     /// The bulk of a plan, parsed in the same pass as the rest: each entry
-    /// a small borrowed view, turned into a resource once the
-    /// configuration (which follows it in the document) is read.
-    pub resource_changes: Option<Changes<'a>>,
+    /// a small borrowed view, handed to `C` as it is parsed ([`Sink`]).
+    pub resource_changes: Option<C>,
     pub configuration: Option<&'a RawValue>,
     pub prior_state: Option<IgnoredAny>,
     pub values: Option<LenientObject<ValuesRoot<'a>>>,
     pub errored: Option<&'a RawValue>,
     pub complete: Option<&'a RawValue>,
+}
+
+impl<C> Default for Top<'_, C> {
+    fn default() -> Self {
+        Top {
+            format_version: None,
+            variables: None,
+            planned_values: None,
+            resource_changes: None,
+            configuration: None,
+            prior_state: None,
+            values: None,
+            errored: None,
+            complete: None,
+        }
+    }
+}
+
+impl<'a, C> Top<'a, C> {
+    /// The same members, with what became of `resource_changes` replaced.
+    pub(super) fn map_changes<D>(self, f: impl FnOnce(C) -> D) -> Top<'a, D> {
+        Top {
+            format_version: self.format_version,
+            variables: self.variables,
+            planned_values: self.planned_values,
+            resource_changes: self.resource_changes.map(f),
+            configuration: self.configuration,
+            prior_state: self.prior_state,
+            values: self.values,
+            errored: self.errored,
+            complete: self.complete,
+        }
+    }
+}
+
+/// What becomes of the entries of `resource_changes` as they are parsed:
+/// kept ([`Changes`]), or turned into resources at once when the
+/// configuration is known before them. On two threads each has its own,
+/// and the second's is appended to the first's.
+pub(super) trait Sink<'a>: Send {
+    fn push(&mut self, entry: Located<Box<ResourceChange<'a>>>);
+    /// Appends what the rest of the same array became.
+    fn append(&mut self, later: Self);
 }
 
 /// The top level of a raw `terraform.tfstate`.
@@ -96,9 +137,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Changes<'a> {
     }
 }
 
-impl<'a> Changes<'a> {
+impl<'a> Sink<'a> for Changes<'a> {
     /// Keeps an entry that becomes a resource, and the first malformed one.
-    pub(super) fn push(&mut self, entry: Located<Box<ResourceChange<'a>>>) {
+    fn push(&mut self, entry: Located<Box<ResourceChange<'a>>>) {
         match entry.value.status() {
             Status::Kept => self.kept.push(entry),
             Status::Malformed if !self.malformed => {
@@ -110,7 +151,7 @@ impl<'a> Changes<'a> {
     }
 
     /// These entries, then those of `later` (the rest of the same array).
-    pub(super) fn append(&mut self, later: Changes<'a>) {
+    fn append(&mut self, later: Changes<'a>) {
         let malformed = self.malformed;
         self.kept.extend(
             later

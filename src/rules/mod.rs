@@ -149,22 +149,39 @@ pub(crate) fn check(
     input: &str,
     shared: &[SharedKey],
 ) -> (Vec<Finding>, Vec<RegionCheck>) {
-    let mut findings = Vec::new();
+    let mut parts = Vec::new();
     let mut checks = Vec::new();
     let all = classify_all(inventory, tiers);
     for (tier, classified) in tiers.iter().zip(all) {
         let shared: Vec<&SharedKey> = shared.iter().filter(|k| k.tier == tier.name).collect();
         let (found, checked) = tier_key_per_region::check(inventory, tier, &classified, &shared);
         let in_use = tier_key_in_use::check(inventory, tier, &classified, &shared);
-        findings.extend(suspicious_tier::check(inventory, tier, &classified));
-        findings.extend(classified.findings);
-        findings.extend(found);
-        findings.extend(in_use);
+        parts.push(
+            suspicious_tier::check(inventory, tier, &classified)
+                .into_iter()
+                .collect(),
+        );
+        parts.push(classified.findings);
+        parts.push(found);
+        parts.push(in_use);
         checks.extend(checked);
     }
     // Notes about the input do not depend on the tier: report them once.
     if let Some(tier) = tiers.first() {
-        findings.extend(inventory.notes.iter().map(|n| diags::input_note(tier, n)));
+        parts.push(
+            inventory
+                .notes
+                .iter()
+                .map(|n| diags::input_note(tier, n))
+                .collect(),
+        );
+    }
+    // One vector of the right size (and room for the note about the
+    // source), not one regrown and copied per part: a plan of many tier
+    // resources has thousands of findings.
+    let mut findings = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + 1);
+    for part in parts {
+        findings.extend(part);
     }
     if options.strict {
         for f in &mut findings {

@@ -85,8 +85,10 @@ pub(super) fn check(
 
 /// The input's keys, aliases and resources by what names them, built once.
 struct Index<'i> {
-    by_address: HashMap<&'i str, usize>,
-    by_block: HashMap<Cow<'i, str>, usize>,
+    /// Keys and aliases by address, and by block address: what references
+    /// come to. Every other resource only when a reference names one.
+    key_addresses: Addresses<'i>,
+    other_addresses: std::cell::OnceCell<Addresses<'i>>,
     keys_by_arn: HashMap<String, usize>,
     keys_by_id: HashMap<String, usize>,
     aliases: HashMap<String, usize>,
@@ -96,11 +98,47 @@ struct Index<'i> {
     bucket_encryption: Vec<usize>,
 }
 
+/// Resources by address and by block address (the first instance).
+#[derive(Default)]
+struct Addresses<'i> {
+    by_address: HashMap<&'i str, usize>,
+    by_block: HashMap<Cow<'i, str>, usize>,
+}
+
+impl<'i> Addresses<'i> {
+    /// The resources `which` picks, by index.
+    fn of(inventory: &'i Inventory<'_>, which: impl Fn(&Resource<'_>) -> bool) -> Self {
+        let mut addresses = Addresses::default();
+        for (i, r) in inventory.resources.iter().enumerate() {
+            if which(r) {
+                addresses.by_address.entry(r.address.as_ref()).or_insert(i);
+                addresses
+                    .by_block
+                    .entry(block_address(&r.address))
+                    .or_insert(i);
+            }
+        }
+        addresses
+    }
+
+    fn get(&self, address: &str, block: &str) -> Option<usize> {
+        self.by_address
+            .get(address)
+            .or_else(|| self.by_block.get(block))
+            .copied()
+    }
+}
+
+/// What a reference can name a key through: a key or an alias.
+fn names_a_key(r: &Resource<'_>) -> bool {
+    crate::aws::is_key_type(&r.rtype) || r.rtype == "aws_kms_alias"
+}
+
 impl<'i> Index<'i> {
     fn of(inventory: &'i Inventory<'_>, roles: &[Role]) -> Index<'i> {
         let mut index = Index {
-            by_address: HashMap::new(),
-            by_block: HashMap::new(),
+            key_addresses: Addresses::of(inventory, names_a_key),
+            other_addresses: std::cell::OnceCell::new(),
             keys_by_arn: HashMap::new(),
             keys_by_id: HashMap::new(),
             aliases: HashMap::new(),
@@ -108,8 +146,6 @@ impl<'i> Index<'i> {
             bucket_encryption: Vec::new(),
         };
         for (i, r) in inventory.resources.iter().enumerate() {
-            index.by_address.entry(r.address.as_ref()).or_insert(i);
-            index.by_block.entry(block_address(&r.address)).or_insert(i);
             if crate::aws::is_key_type(&r.rtype) {
                 if let Some(arn) = &r.names().arn {
                     index.keys_by_arn.entry(arn.clone()).or_insert(i);
@@ -334,12 +370,14 @@ impl Rule<'_, '_> {
             return Found::Verdict(InUse::DataSource(address.to_string()));
         }
         let resources = &self.inventory.resources;
-        let found = self
-            .index
-            .by_address
-            .get(address)
-            .or_else(|| self.index.by_block.get(&block))
-            .copied();
+        // Most references name a key or an alias; the index of every other
+        // resource is built only when one does not.
+        let found = self.index.key_addresses.get(address, &block).or_else(|| {
+            self.index
+                .other_addresses
+                .get_or_init(|| Addresses::of(self.inventory, |r| !names_a_key(r)))
+                .get(address, &block)
+        });
         let Some(k) = found else {
             return Found::Verdict(InUse::Unknown(format!(
                 "it refers to `{address}`, which this input does not hold"
