@@ -596,28 +596,47 @@ pub(crate) struct Resource<'a> {
     pub group: Option<String>,
     /// Its provider configuration (an index into [`Inventory::providers`]).
     pub provider: Option<usize>,
-    /// S9: other regions that hold this resource's data.
-    pub extra_regions: Vec<Region>,
     pub tags: Tags<'a>,
-    /// Only for key types (S7).
-    pub usability: Usability,
     /// Still in AWS, no longer managed (S4).
     pub forgotten: bool,
     pub values: Values,
     pub kms_refs: KmsRefs<'a>,
-    /// Where its arguments are written (configurations only: boxed).
-    pub sites: Option<Box<ArgumentSites>>,
-    /// The module calls that reach it, outermost first (configurations, and
-    /// plans whose configuration is known).
-    pub chain: Vec<Link>,
-    /// Where the configuration of a plan or state declares it (S16).
-    pub declared: Option<Box<Declared>>,
     /// S14: what encrypts each part of its data (storage types).
     pub encryption: Vec<aws::Encryption>,
+    /// What only some resources have: boxed, and only when there is any,
+    /// since a plan may hold a million resources ([`Resource::extra_regions`]
+    /// and the other accessors).
+    more: Option<Box<More>>,
+}
+
+/// The parts of a resource most resources do not have.
+#[derive(Debug, Clone, Default)]
+struct More {
+    /// S9: other regions that hold this resource's data.
+    extra_regions: Vec<Region>,
+    /// Only for key types (S7).
+    usability: Usability,
+    /// Where its arguments are written (configurations only).
+    sites: Option<Box<ArgumentSites>>,
+    /// The module calls that reach it, outermost first (configurations, and
+    /// plans whose configuration is known).
+    chain: Vec<Link>,
+    /// Where the configuration of a plan or state declares it (S16).
+    declared: Option<Box<Declared>>,
     /// S14: what names it or what it names (keys, aliases, buckets, S3
     /// encryption configurations).
-    /// Boxed, and only when there are any: most resources have none.
-    pub names: Option<Box<Names>>,
+    names: Names,
+}
+
+impl More {
+    fn is_empty(&self) -> bool {
+        self.extra_regions.is_empty()
+            && self.usability == Usability::Usable
+            && self.sites.is_none()
+            && self.chain.is_empty()
+            && self.declared.is_none()
+            && self.names.is_empty()
+    }
 }
 
 /// Where a configuration writes an instance's arguments.
@@ -643,21 +662,9 @@ pub(crate) struct Names {
     pub target: Option<aws::KeyUse>,
 }
 
-/// The names of a resource that has none.
-static NO_NAMES: Names = Names {
-    arn: None,
-    key_id: None,
-    name: None,
-    target: None,
-};
-
 impl Names {
-    fn boxed(self) -> Option<Box<Names>> {
-        let empty = self.arn.is_none()
-            && self.key_id.is_none()
-            && self.name.is_none()
-            && self.target.is_none();
-        (!empty).then(|| Box::new(self))
+    fn is_empty(&self) -> bool {
+        self.arn.is_none() && self.key_id.is_none() && self.name.is_none() && self.target.is_none()
     }
 
     fn of(rtype: &str, attrs: &dyn Attributes<'_>, arn: Option<&str>) -> Names {
@@ -700,25 +707,69 @@ impl Names {
     }
 }
 
+/// What a resource without any of it has.
+static NO_MORE: More = More {
+    extra_regions: Vec::new(),
+    usability: Usability::Usable,
+    sites: None,
+    chain: Vec::new(),
+    declared: None,
+    names: Names {
+        arn: None,
+        key_id: None,
+        name: None,
+        target: None,
+    },
+};
+
 impl Resource<'_> {
+    fn more(&self) -> &More {
+        self.more.as_deref().unwrap_or(&NO_MORE)
+    }
+
+    fn more_mut(&mut self) -> &mut More {
+        self.more.get_or_insert_with(Box::default)
+    }
+
+    /// S9: other regions that hold this resource's data.
+    pub(crate) fn extra_regions(&self) -> &[Region] {
+        &self.more().extra_regions
+    }
+
+    /// Whether a key can protect data (S7); `Usable` for other types.
+    pub(crate) fn usability(&self) -> &Usability {
+        &self.more().usability
+    }
+
+    /// The module calls that reach it, outermost first (configurations, and
+    /// plans whose configuration is known).
+    pub(crate) fn chain(&self) -> &[Link] {
+        &self.more().chain
+    }
+
+    /// Where the configuration of a plan or state declares it (S16).
+    pub(crate) fn declared(&self) -> Option<&Declared> {
+        self.more().declared.as_deref()
+    }
+
     /// Where a configuration writes its `region` argument.
     pub(crate) fn region_site(&self) -> Option<&Site> {
-        self.sites.as_ref()?.region.as_ref()
+        self.more().sites.as_ref()?.region.as_ref()
     }
 
     /// Where a configuration writes its `tags` argument.
     pub(crate) fn tags_site(&self) -> Option<&Site> {
-        self.sites.as_ref()?.tags.as_ref()
+        self.more().sites.as_ref()?.tags.as_ref()
     }
 
     /// Where a configuration writes the argument naming its KMS key.
     pub(crate) fn key_site(&self) -> Option<&Site> {
-        self.sites.as_ref()?.key.as_ref()
+        self.more().sites.as_ref()?.key.as_ref()
     }
 
     /// S14: what names it or what it names.
     pub(crate) fn names(&self) -> &Names {
-        self.names.as_deref().unwrap_or(&NO_NAMES)
+        &self.more().names
     }
 }
 
@@ -736,7 +787,7 @@ impl<'a> Resource<'a> {
         );
         let tags = effective_tags(attrs, instance.has_tags_all, &instance.provider, providers);
         let encryption = aws::encryption(rtype, attrs);
-        let names = Names::of(rtype, attrs, instance.arn.as_deref()).boxed();
+        let names = Names::of(rtype, attrs, instance.arn.as_deref());
         let usability = if aws::is_key_type(rtype) {
             aws::key_usability(rtype, attrs)
         } else {
@@ -767,26 +818,29 @@ impl<'a> Resource<'a> {
             rtype: instance.rtype,
             is_aws: instance.is_aws,
             site: instance.site,
-            extra_regions,
             tags,
-            usability,
             forgotten: instance.forgotten,
             values: instance.values,
             kms_refs: instance.kms_refs,
-            sites: (instance.region_site.is_some()
-                || instance.tags_site.is_some()
-                || instance.key_site.is_some())
-            .then(|| {
-                Box::new(ArgumentSites {
-                    region: instance.region_site,
-                    tags: instance.tags_site,
-                    key: instance.key_site,
-                })
-            }),
-            chain: instance.chain,
-            declared: None,
             encryption,
-            names,
+            more: Some(Box::new(More {
+                extra_regions,
+                usability,
+                sites: (instance.region_site.is_some()
+                    || instance.tags_site.is_some()
+                    || instance.key_site.is_some())
+                .then(|| {
+                    Box::new(ArgumentSites {
+                        region: instance.region_site,
+                        tags: instance.tags_site,
+                        key: instance.key_site,
+                    })
+                }),
+                chain: instance.chain,
+                declared: None,
+                names,
+            }))
+            .filter(|more| !more.is_empty()),
         }
     }
 }
@@ -1105,7 +1159,8 @@ impl Inventory<'_> {
                 continue;
             };
             let provider = s.provider.and_then(|p| source.providers.get(p));
-            r.declared = Some(Box::new(Declared {
+            let more = r.more_mut();
+            more.declared = Some(Box::new(Declared {
                 site: s.site.clone(),
                 region_site: s.region_site().cloned(),
                 tags_site: s.tags_site().cloned(),
@@ -1113,7 +1168,7 @@ impl Inventory<'_> {
                 provider_site: provider.and_then(|p| p.site.clone()),
                 provider_region_site: provider.and_then(|p| p.region_site.clone()),
             }));
-            r.chain.clone_from(&s.chain);
+            more.chain = s.chain().to_vec();
             // S14: what a plan cannot tell (a key behind a `local`, a
             // `dynamic` block it does not record), the configuration does.
             for part in &mut r.encryption {
@@ -1132,7 +1187,7 @@ impl Inventory<'_> {
                 && s.names().target.is_some()
             {
                 let target = s.names().target.clone();
-                r.names.get_or_insert_with(Box::default).target = target;
+                r.more_mut().names.target = target;
             }
             if let (Settled::No, Region::Known { name, basis }) = (r.settled, &s.region) {
                 r.region = Region::Known {
@@ -1214,6 +1269,14 @@ pub(crate) fn block_address(address: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A plan may hold a million resources: what most do not have stays
+    /// out of line ([`More`]).
+    #[test]
+    fn a_resource_record_stays_small() {
+        assert!(std::mem::size_of::<Resource<'_>>() <= 360);
+        assert!(std::mem::size_of::<More>() <= 224);
+    }
 
     #[test]
     fn block_addresses_drop_instance_keys() {

@@ -94,8 +94,9 @@ pub(crate) fn is_aws_provider(provider_name: &str) -> bool {
 }
 
 /// Whether a candidate key can encrypt data at rest (S7b, S7c).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) enum Usability {
+    #[default]
     Usable,
     /// Why not ("is disabled (`is_enabled = false`)").
     Unusable(String),

@@ -147,7 +147,7 @@ impl<'a> Walk<'a, '_> {
     fn entries_kept(&self) -> Result<Top<'a, Entries<'a>>, InputError> {
         let given = top::Given {
             known: &[],
-            sink: &Changes::default,
+            sink: &|_| Changes::default(),
         };
         let top = top::read(self.json, self.trailing_allowed, self.threads, &given)
             .map_err(|e| cursor_error(&e, self.base))?;
@@ -183,10 +183,10 @@ impl<'a> Walk<'a, '_> {
             keys: self.keys,
         };
         let providers = config.as_ref().map_or(&[][..], |c| &c.settings[..]);
-        let sink = || Converted {
+        let sink = |bytes| Converted {
             reader: &reader,
             providers,
-            resources: Vec::new(),
+            resources: room_for(bytes),
             error: None,
         };
         // The walk takes the members found as they are, without parsing
@@ -344,6 +344,19 @@ fn guess_members(json: &str) -> Option<Guess<'_>> {
         configuration,
         variables,
     })
+}
+
+/// Fewer bytes than any entry that becomes a resource takes.
+const LEAST_ENTRY: usize = 64;
+
+/// A vector with room for the resources of entries spanning `bytes`: an
+/// upper bound, never grown and copied while entries are read. Room not
+/// filled is address space only (its pages are never touched); where the
+/// system will not lend that much, the vector grows as it fills.
+fn room_for<'a>(bytes: usize) -> Vec<Resource<'a>> {
+    let mut resources = Vec::new();
+    let _ = resources.try_reserve_exact(bytes / LEAST_ENTRY);
+    resources
 }
 
 /// Turns each entry into a resource as it is parsed, until one cannot be.

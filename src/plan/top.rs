@@ -28,8 +28,9 @@ use crate::json::Located;
 /// thread costs more than it saves.
 pub(super) const TWO_THREADS_FROM: usize = 4 << 20;
 
-/// Makes what each part of `resource_changes` goes to ([`Sink`]).
-pub(super) type MakeSink<'m, C> = &'m (dyn Fn() -> C + Sync);
+/// Makes what each part of `resource_changes` goes to ([`Sink`]), given
+/// how many bytes of the document the part may span at most.
+pub(super) type MakeSink<'m, C> = &'m (dyn Fn(usize) -> C + Sync);
 
 /// What a walk is told: members already parsed (objects, taken as they
 /// are when the walk comes to them), and what makes the [`Sink`] of each
@@ -169,7 +170,9 @@ fn head<'a, C: Sink<'a>>(
             }
             if key == "resource_changes" && cur.peek() == Some(b'[') {
                 cur.expect(b'[', "a list")?;
-                let mut changes = (given.sink)();
+                // The part ends at `stop`, unless that is behind.
+                let end = stop.filter(|&s| s >= cur.pos()).unwrap_or(json.len());
+                let mut changes = (given.sink)(end - cur.pos());
                 if entries(&mut cur, &mut changes, stop, None)? == Entries::Stopped {
                     top.resource_changes = Some(changes);
                     return Ok(Walked::Stopped(top, seen));
@@ -211,7 +214,7 @@ fn tail<'a, C: Sink<'a>>(
     let mut top = Top::default();
     let mut seen = Seen::default();
     let mut walk = || -> Result<(), CursorError> {
-        let mut changes = (given.sink)();
+        let mut changes = (given.sink)(json.len() - split);
         if entries(&mut cur, &mut changes, None, Some(cancel))? == Entries::Stopped {
             // Cancelled: nobody reads this.
             return Ok(());
@@ -371,7 +374,7 @@ fn member<'a, C>(
 fn keep<'a>() -> Given<'a, 'a, Changes<'a>> {
     Given {
         known: &[],
-        sink: &Changes::default,
+        sink: &|_| Changes::default(),
     }
 }
 

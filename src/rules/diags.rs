@@ -33,7 +33,7 @@ pub(super) fn finding(
 
 /// The labels of a resource's `module` calls, outermost first.
 pub(super) fn module_chain(inventory: &Inventory<'_>, r: &Resource<'_>) -> Vec<Label> {
-    r.chain
+    r.chain()
         .iter()
         .map(|link| {
             label(
@@ -67,7 +67,7 @@ impl OfResource for Finding {
         self.subject = r.address.to_string();
         self.resources = vec![r.address.to_string()];
         self.address = Some(r.address.to_string());
-        self.source = r.declared.as_ref().map(|d| {
+        self.source = r.declared().map(|d| {
             label(
                 inventory,
                 declared_at.unwrap_or(&d.site),
@@ -219,7 +219,7 @@ pub(super) fn tags_unknown(
         for other in &alike[1..] {
             let mut l = label(
                 inventory,
-                other.declared.as_ref().map_or(&other.site, |d| &d.site),
+                other.declared().map_or(&other.site, |d| &d.site),
                 format!("also {}", other.address),
             );
             l.elidable = true;
@@ -251,7 +251,7 @@ fn tags_unknown_one(inventory: &Inventory<'_>, tier: &Tier, r: &Resource<'_>) ->
     .of_resource(
         inventory,
         r,
-        r.declared.as_ref().and_then(|d| d.tags_site.as_ref()),
+        r.declared().and_then(|d| d.tags_site.as_ref()),
     )
 }
 
@@ -541,11 +541,7 @@ pub(super) fn in_use(
         help,
         label(inventory, site, text),
     )
-    .of_resource(
-        inventory,
-        r,
-        r.declared.as_ref().and_then(|d| d.key_site.as_ref()),
-    );
+    .of_resource(inventory, r, r.declared().and_then(|d| d.key_site.as_ref()));
     if error {
         finding.severity = severity;
     }
@@ -553,7 +549,7 @@ pub(super) fn in_use(
     if let Some(k) = key {
         let key = &inventory.resources[k];
         let text = format!("the key {attribute} names");
-        if let Some(declared) = &key.declared {
+        if let Some(declared) = key.declared() {
             finding
                 .related
                 .push(label(inventory, &declared.site, text.clone()));

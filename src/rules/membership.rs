@@ -61,7 +61,7 @@ pub(super) fn classify(inventory: &Inventory<'_>, tier: &Tier) -> Classified {
             continue;
         }
         if is_key_type(&r.rtype) {
-            let key_role = match (tier.membership(&r.tags), &r.usability) {
+            let key_role = match (tier.membership(&r.tags), r.usability()) {
                 (Membership::Member, Usability::Usable) => KeyRole::Tier,
                 (Membership::Member, Usability::Unusable(why)) => KeyRole::Unusable(why.clone()),
                 (Membership::Member, Usability::Unknown(why)) => KeyRole::Possible(why.clone()),

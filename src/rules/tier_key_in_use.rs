@@ -236,7 +236,7 @@ impl Rule<'_, '_> {
     fn data_region<'r>(r: &'r Resource<'_>, data: &Data) -> Option<&'r Region> {
         match data {
             Data::Own => Some(&r.region),
-            Data::Extra(n) => r.extra_regions.get(*n),
+            Data::Extra(n) => r.extra_regions().get(*n),
         }
     }
 

@@ -194,7 +194,7 @@ fn places(inventory: &Inventory<'_>, classified: &Classified) -> Places {
                         from_provider: r.region.is_from_provider(),
                         own_region: true,
                     });
-                for (n, extra) in r.extra_regions.iter().enumerate() {
+                for (n, extra) in r.extra_regions().iter().enumerate() {
                     let how = match extra {
                         Region::Known { .. } => {
                             format!("its data is also there: {}", extra.explain())
@@ -239,7 +239,7 @@ impl Rule<'_, '_> {
     /// a plan's configuration is known (what a reviewer can change), else
     /// its place in the input.
     fn relate(&self, i: usize, message: String, elidable: bool, related: &mut Vec<Label>) {
-        let mut label = match &self.inventory.resources[i].declared {
+        let mut label = match self.inventory.resources[i].declared() {
             Some(declared) => diags::label(self.inventory, &declared.site, message),
             None => self.label(i, message),
         };
@@ -263,7 +263,7 @@ impl Rule<'_, '_> {
         // What code review can see first: a resource the configuration
         // declares leads.
         let mut ordered = stakes.to_vec();
-        ordered.sort_by_key(|s| self.inventory.resources[s.resource].declared.is_none());
+        ordered.sort_by_key(|s| self.inventory.resources[s.resource].declared().is_none());
         let labels = self.resource_labels(&ordered, &where_);
         let mut related = labels.related;
         for (i, why) in &here.unusable {
@@ -354,7 +354,7 @@ impl Rule<'_, '_> {
             };
         };
         let r = &self.inventory.resources[first.resource];
-        let declared = r.declared.as_ref();
+        let declared = r.declared();
         if first.from_provider {
             let message = format!(
                 "the provider configuration that puts {} {where_}",
