@@ -71,7 +71,7 @@ medians_of_pair() {
 
 echo "Plans (\`--format json\`):"
 echo
-echo "| shape | N | file MB | floor s | floor peak MB | tierkey s | tierkey peak MB | time / floor | peak / file |"
+echo "| shape | N | file MiB | floor s | floor peak MiB | tierkey s | tierkey peak MiB | time / floor | peak / file |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for shape in db mixed; do
   for n in "${sizes[@]}"; do
@@ -82,7 +82,7 @@ for shape in db mixed; do
       "$tk check --tag tier=database --format json $plan")"
     awk -v s="$shape" -v n="$n" -v b="$bytes" -v ft="$ft" -v fm="$fm" -v tt="$tt" -v tm="$tm" 'BEGIN {
       printf "| %s | %d | %.0f | %.2f | %.0f | %.2f | %.0f | %.2f× | %.2f× |\n",
-        s, n, b/1e6, ft, fm/1024, tt, tm/1024, tt/ft, tm*1024/b }'
+        s, n, b/1048576, ft, fm/1024, tt, tm/1024, tt/ft, tm*1024/b }'
   done
 done
 [ "$all" = 1 ] || exit 0
@@ -91,7 +91,7 @@ echo
 echo "Many findings: 30 000 resources over 6 regions, with tier keys in 5 of them and in none"
 echo "(\`--no-in-use\`: the keys the instances name are outside the plan):"
 echo
-echo "| plan | findings | related locations | tierkey s | tierkey peak MB |"
+echo "| plan | findings | related locations | tierkey s | tierkey peak MiB |"
 echo "|---|---:|---:|---:|---:|"
 for shape in db nokeys; do
   plan="$out/$shape-30000.json"
@@ -115,7 +115,7 @@ if [ ! -d "$mono" ]; then
   rm -rf "$mono.tmp"
 fi
 mb=$(du -sm "$mono" | cut -f1)
-echo "| inputs | MB | --jobs 1 s | --jobs 2 s | speed-up |"
+echo "| inputs | MiB | --jobs 1 s | --jobs 2 s | speed-up |"
 echo "|---:|---:|---:|---:|---:|"
 read -r t1 _ t2 _ <<<"$(medians_of_pair "$tk check --jobs 1 --tag tier=database --format json $mono" \
   "$tk check --jobs 2 --tag tier=database --format json $mono")"
@@ -124,7 +124,7 @@ awk -v mb="$mb" -v a="$t1" -v b="$t2" 'BEGIN { printf "| 2500 | %d | %.2f | %.2f
 echo
 echo "Terraform configurations (\`.tf\`), parsed and evaluated:"
 echo
-echo "| N | .tf MB | floor s | floor peak MB | tierkey s | tierkey peak MB | tierkey MB/s | time / floor | peak / file |"
+echo "| N | .tf MiB | floor s | floor peak MiB | tierkey s | tierkey peak MiB | tierkey MB/s | time / floor | peak / file |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in 2000 20000; do
   dir="$out/tf-$n"
@@ -134,5 +134,5 @@ for n in 2000 20000; do
     "$tk check --tag tier=database $dir")"
   awk -v n="$n" -v b="$bytes" -v ft="$ft" -v fm="$fm" -v tt="$tt" -v tm="$tm" 'BEGIN {
     printf "| %d | %.1f | %.2f | %.0f | %.2f | %.0f | %.1f | %.2f× | %.2f× |\n",
-      n, b/1e6, ft, fm/1024, tt, tm/1024, b/1e6/tt, tt/ft, tm*1024/b }'
+      n, b/1048576, ft, fm/1024, tt, tm/1024, b/1e6/tt, tt/ft, tm*1024/b }'
 done

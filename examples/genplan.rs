@@ -227,8 +227,9 @@ fn main() -> std::io::Result<()> {
     write_plan(&out, &configuration, &planned, &changes)
 }
 
-/// Writes the plan, its top-level keys in `serde_json`'s sorted order, from
-/// instances already serialized.
+/// Writes the plan, its top-level keys in the order Terraform writes them
+/// (`configuration` after `resource_changes`), from instances already
+/// serialized.
 fn write_plan(
     out: &str,
     configuration: &Value,
@@ -238,10 +239,8 @@ fn write_plan(
     let mut w = BufWriter::new(File::create(out)?);
     write!(
         w,
-        "{{\"applyable\":true,\"complete\":true,\"configuration\":"
+        "{{\"format_version\":\"1.2\",\"terraform_version\":\"1.9.5\","
     )?;
-    serde_json::to_writer(&mut w, configuration)?;
-    write!(w, ",\"errored\":false,\"format_version\":\"1.2\",")?;
     write!(
         w,
         "\"planned_values\":{{\"root_module\":{{\"child_modules\":["
@@ -261,10 +260,11 @@ fn write_plan(
     }
     write!(w, "]}}}},\"resource_changes\":[")?;
     list(&mut w, changes)?;
-    write!(w, "],")?;
+    write!(w, "],\"configuration\":")?;
+    serde_json::to_writer(&mut w, configuration)?;
     writeln!(
         w,
-        "\"terraform_version\":\"1.9.5\",\"timestamp\":\"2026-11-28T00:00:00Z\"}}"
+        ",\"timestamp\":\"2026-11-28T00:00:00Z\",\"applyable\":true,\"complete\":true,\"errored\":false}}"
     )?;
     w.flush()
 }

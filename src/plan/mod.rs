@@ -296,7 +296,9 @@ fn guess_members(json: &str) -> Option<Guess<'_>> {
         let mut values = serde_json::Deserializer::from_str(&json[from..]).into_iter::<&RawValue>();
         let raw = values.next()?.ok()?;
         let first = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
-        let opens_before = memchr::memchr2(b'{', b'[', &bytes[first + 1..at]).is_some();
+        let opens_before = bytes[first] != b'{'
+            || at <= first
+            || memchr::memchr2(b'{', b'[', &bytes[first + 1..at]).is_some();
         let rest = &json[from + values.byte_offset()..];
         let last = rest
             .trim()
@@ -734,6 +736,21 @@ mod tests {
             assert_eq!(first, walk(json, 1).both_ways().1);
         }
         assert!(walk(&bad, 2).both_ways().1.starts_with("Err("));
+    }
+
+    /// Not an object, or cut short: no guess to take, and the same error.
+    #[test]
+    fn a_document_that_is_no_plan_is_read_alike() {
+        for json in [
+            r#""variables":{},"resource_changes":[],"configuration":{"root_module":{}}"#,
+            r#"["variables":{},"resource_changes":[{}]]"#,
+            r#"{"variables":{},"resource_changes":[{"#,
+            r#"{"resource_changes":[],"configuration":{"root_module":"#,
+        ] {
+            let (first, kept) = walk(json, 1).both_ways();
+            assert!(kept.starts_with("Err("), "{kept}");
+            assert!(first.is_none_or(|first| first == kept), "{json}");
+        }
     }
 
     #[test]
