@@ -25,6 +25,7 @@ use serde_json::value::RawValue;
 use crate::error::{ErrorCode, InputError};
 use crate::finding::Code;
 use crate::input::{Document, InputKind};
+use crate::json::cursor::Cursor;
 use crate::json::lenient::LenientObject;
 use crate::json::Located;
 use crate::json::{cursor_error, parse_in, syntax_error};
@@ -266,86 +267,123 @@ fn same(a: Option<&RawValue>, b: Option<&RawValue>) -> bool {
     }
 }
 
-/// Where a plan's `configuration` and root `variables` are: found by their
-/// keys, in the two orders plans come in — Terraform's and OpenTofu's
-/// (`variables` before `planned_values`, `configuration` after
-/// `resource_changes`) and keys sorted (`configuration` first, `variables`
-/// last, as `jq -S` writes them). A guess, checked by the walk; `None` for
-/// a document without an array of `resource_changes`, or when a member
-/// found does not parse.
+/// Where a plan's `configuration` and root `variables` are, in the two
+/// orders plans come in: Terraform's and OpenTofu's (`format_version`
+/// first, `variables` before `planned_values`, `configuration` after
+/// `resource_changes`) and keys sorted (`configuration` before
+/// `planned_values`, `variables` last, as `jq -S` writes them). A guess,
+/// checked by the walk; `None` for a state (`values`), or a document that
+/// ends or breaks before its bulk.
 struct Guess<'a> {
     configuration: Option<&'a RawValue>,
     variables: Option<&'a RawValue>,
 }
 
-/// How far from the end the last member of a sorted plan (`variables`) is
-/// looked for.
-const LAST_MEMBER_WITHIN: usize = 4 << 20;
+/// How far from the end a member after the bulk of a plan is looked for at
+/// first; the window doubles until it is found or the document crossed.
+const FROM_THE_END: usize = 4 << 20;
 
 fn guess_members(json: &str) -> Option<Guess<'_>> {
-    use memchr::memmem;
     const VARIABLES: &[u8] = b"\"variables\":";
     const CONFIGURATION: &[u8] = b"\"configuration\":";
+    // The members before the bulk (`planned_values` or `resource_changes`),
+    // walked: what is there is certain.
+    let mut cur = Cursor::new(json, 0);
+    let mut configuration = None;
+    let mut variables = None;
+    let mut terraforms_order = false;
+    cur.expect(b'{', "an object").ok()?;
+    for first in std::iter::successors(Some(true), |_| Some(false)) {
+        let key = cur.key().ok()?;
+        cur.expect(b':', "an object").ok()?;
+        match key.as_ref() {
+            "planned_values" | "resource_changes" => break,
+            "values" => return None,
+            "configuration" => configuration = Some(cur.value::<&RawValue>().ok()?),
+            "variables" => variables = Some(cur.value::<&RawValue>().ok()?),
+            other => {
+                terraforms_order |= first && other == "format_version";
+                cur.value::<serde::de::IgnoredAny>().ok()?;
+            }
+        }
+        if !cur.next_or_end(b'}', "an object").ok()? {
+            return None;
+        }
+    }
     let bytes = json.as_bytes();
-    let changes = memmem::find(bytes, b"\"resource_changes\":[")?;
-    // The value after a key found at `at`, and whether it is a member of the
-    // top level for certain: no bracket opens between the document's `{`
-    // and the key, or nothing but its `}` follows the value.
+    // The value after a key at `at`, and whether nothing but the document's
+    // closing `}` follows it (then it is the last member for certain).
     let value = |at: usize, key: &[u8]| -> Option<(&RawValue, bool)> {
         let from = at + key.len();
         let mut values = serde_json::Deserializer::from_str(&json[from..]).into_iter::<&RawValue>();
         let raw = values.next()?.ok()?;
-        let first = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
-        let opens_before = bytes[first] != b'{'
-            || at <= first
-            || memchr::memchr2(b'{', b'[', &bytes[first + 1..at]).is_some();
         let rest = &json[from + values.byte_offset()..];
         let last = rest
             .trim()
             .strip_prefix('}')
             .is_some_and(|r| r.trim().is_empty());
-        Some((raw, !opens_before || last))
+        Some((raw, last))
     };
-    // Sorted: the last member. Terraform's order: before `planned_values`;
-    // one nested there (a module's declarations in a sorted plan's
-    // configuration) means the plan has none, or the walk finds them
-    // elsewhere and the guess is not taken.
-    let tail = bytes.len().saturating_sub(LAST_MEMBER_WITHIN);
-    let sorted = memmem::rfind(&bytes[tail..], VARIABLES)
-        .and_then(|at| value(tail + at, VARIABLES))
-        .filter(|(_, top)| *top);
-    let variables = if let Some((raw, _)) = sorted {
-        Some(raw)
-    } else {
-        let before = memmem::find(&bytes[..changes], b"\"planned_values\":").unwrap_or(changes);
-        match memmem::find(&bytes[..before], VARIABLES) {
-            Some(at) => {
-                let (raw, top) = value(at, VARIABLES)?;
-                top.then_some(raw)
+    // After the bulk: the last occurrence of a key that `fits`, looked for
+    // in windows growing back from the end.
+    let from_the_end = |key: &[u8], fits: &dyn Fn(usize) -> bool| -> Option<usize> {
+        let (mut end, mut window) = (bytes.len(), FROM_THE_END);
+        while end > cur.pos() {
+            let start = end.saturating_sub(window).max(cur.pos());
+            let stop = (end + key.len()).min(bytes.len());
+            let found = memchr::memmem::find_iter(&bytes[start..stop], key)
+                .map(|at| start + at)
+                .filter(|&at| fits(at))
+                .last();
+            if found.is_some() {
+                return found;
             }
-            None => None,
+            (end, window) = (start, window * 2);
         }
+        None
     };
-    // Its first member: a block of a resource would be a list.
-    let starts_right = |at: &usize| {
-        let rest = &bytes[at + CONFIGURATION.len()..];
-        rest.starts_with(b"{\"provider_config\":") || rest.starts_with(b"{\"root_module\":")
-    };
-    let found = memmem::find_iter(&bytes[..changes], CONFIGURATION)
-        .find(starts_right)
-        .or_else(|| {
-            memmem::rfind_iter(&bytes[changes..], CONFIGURATION)
-                .map(|at| changes + at)
-                .find(starts_right)
-        });
-    let configuration = match found {
-        Some(at) => Some(value(at, CONFIGURATION)?.0),
-        None => None,
-    };
+    if configuration.is_none() {
+        // Its first member (a block of a resource would be a list), white
+        // space allowed around the punctuation, as in an indented plan.
+        let starts_right = |at: usize| {
+            let rest = skip_space(&bytes[at + CONFIGURATION.len()..]);
+            let Some(rest) = rest.strip_prefix(b"{") else {
+                return false;
+            };
+            let rest = skip_space(rest);
+            [&b"\"provider_config\""[..], b"\"root_module\""]
+                .iter()
+                .any(|key| {
+                    rest.strip_prefix(*key)
+                        .is_some_and(|r| skip_space(r).starts_with(b":"))
+                })
+        };
+        if let Some(at) = from_the_end(CONFIGURATION, &starts_right) {
+            configuration = Some(value(at, CONFIGURATION)?.0);
+        }
+    }
+    // A sorted plan's last member: the key's last occurrence, when nothing
+    // but the closing `}` follows its value (nested ones, a module's
+    // declarations or a Lambda function's environment, are followed by more).
+    if variables.is_none() && !terraforms_order {
+        if let Some(at) = from_the_end(VARIABLES, &|_| true) {
+            let (raw, last) = value(at, VARIABLES)?;
+            variables = last.then_some(raw);
+        }
+    }
     Some(Guess {
         configuration,
         variables,
     })
+}
+
+/// `bytes` from its first byte that is not JSON white space.
+fn skip_space(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+        .unwrap_or(bytes.len());
+    &bytes[start..]
 }
 
 /// Fewer bytes than any entry that becomes a resource takes.
@@ -683,6 +721,45 @@ mod tests {
         );
     }
 
+    /// Every plan of the fixtures (most written by Terraform itself) is
+    /// read configuration first, and reads as with the entries kept: a
+    /// guess that stops being taken would read every plan twice.
+    #[test]
+    fn the_fixtures_plans_are_read_configuration_first() {
+        let mut plans = 0;
+        for entry in walkdir::WalkDir::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures")) {
+            let path = entry.unwrap().into_path();
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if path.extension().is_none_or(|e| e != "json")
+                || !text.contains("\"resource_changes\"")
+                || !text.contains("\"terraform_version\"")
+            {
+                continue;
+            }
+            plans += 1;
+            let (first, kept) = walk(&text, 1).both_ways();
+            assert_eq!(first.as_ref(), Some(&kept), "{}", path.display());
+        }
+        assert!(plans >= 40, "{plans} plans");
+    }
+
+    /// An indented plan (`jq .`, editors) is read configuration first too.
+    #[test]
+    fn an_indented_plan_is_read_configuration_first() {
+        // In Terraform's order (serde_json would sort the keys).
+        let compact =
+            format!(r#"{{"format_version":"1.2",{VARIABLES},{VALUES},{CHANGES},{CONFIG}}}"#);
+        let indented = compact
+            .replace("\":", "\": ")
+            .replace("{\"", "{\n  \"")
+            .replace(",\"", ",\n  \"");
+        assert!(indented.contains("\"configuration\": {\n  \"provider_config\": "));
+        serde_json::from_str::<serde_json::Value>(&indented).unwrap();
+        check(&indented, true);
+    }
+
     #[test]
     fn a_wrong_guess_is_not_taken() {
         // Root variables in neither place they are looked for.
@@ -700,11 +777,18 @@ mod tests {
             ),
             false,
         );
-        // The same inside the planned values of a sorted plan.
+        // Inside the planned values, before the changes: never looked for
+        // there, and the configuration after them is found.
         check(
             &format!(
                 r#"{{"applyable":true,"planned_values":{{"configuration":{{"root_module":{{}}}}}},{CHANGES},{CONFIG},{VARIABLES}}}"#
             ),
+            true,
+        );
+        // Root variables followed by another member, in a plan not in
+        // Terraform's order: not the last member, so not taken for them.
+        check(
+            &format!(r#"{{"applyable":true,{CONFIG},{VALUES},{CHANGES},{VARIABLES},"zz":1}}"#),
             false,
         );
     }
