@@ -386,16 +386,20 @@ fn skip_space(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-/// Fewer bytes than any entry that becomes a resource takes.
-const LEAST_ENTRY: usize = 64;
+/// Fewer bytes than an entry that becomes a resource takes in the plans
+/// Terraform writes (its address, type, provider, actions, values before and
+/// after, and their unknown and sensitive marks: a few hundred bytes for
+/// the least resource, kilobytes for most).
+const ENTRY_TAKES: usize = 512;
 
-/// A vector with room for the resources of entries spanning `bytes`: an
-/// upper bound, never grown and copied while entries are read. Room not
-/// filled is address space only (its pages are never touched); where the
-/// system will not lend that much, the vector grows as it fills.
+/// A vector with room for the resources of entries spanning `bytes`, so
+/// that it is not regrown and copied while entries are read. Room not
+/// filled is address space only (its pages are never touched: about 0.7
+/// times the bytes); past it, or where the system will not lend that much,
+/// the vector grows as it fills.
 fn room_for<'a>(bytes: usize) -> Vec<Resource<'a>> {
     let mut resources = Vec::new();
-    let _ = resources.try_reserve_exact(bytes / LEAST_ENTRY);
+    let _ = resources.try_reserve_exact(bytes / ENTRY_TAKES);
     resources
 }
 
