@@ -5,7 +5,10 @@
 //! slices, then only the parts the rule needs (`resource_changes`, or the
 //! value trees when there are no changes; `configuration`; `variables`)
 //! into small structs that keep `&str` slices of the input ([`views`]).
-//! Nothing is copied into a DOM. This module owns what is particular to
+//! Nothing is copied into a DOM. The configuration is read first, from
+//! where its key is found, so that each entry of `resource_changes` becomes
+//! a resource as it is parsed; the walk checks that guess, and reads the
+//! document again keeping the entries when it was wrong ([`Walk`]). This module owns what is particular to
 //! plans: which instances survive (rule S4), `tags_all` and `after_unknown`
 //! (S3), `provider_config_key`, aliases, module scopes, variables and the
 //! pre-1.2 key shapes (S8.2, in [`configuration`]). The model decides
