@@ -120,7 +120,6 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// An object's key, after white space (a `"` must follow).
     /// The next value when it is one of `known` (objects parsed already,
     /// slices of the same text), taken without parsing it again.
     pub(crate) fn known(&mut self, known: &[&'a RawValue]) -> Option<&'a RawValue> {
@@ -133,6 +132,7 @@ impl<'a> Cursor<'a> {
         Some(raw)
     }
 
+    /// An object's key, after white space (a `"` must follow).
     pub(crate) fn key(&mut self) -> Result<std::borrow::Cow<'a, str>, CursorError> {
         match self.peek() {
             Some(b'"') => {
