@@ -175,6 +175,13 @@ pub(crate) struct TagMap<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 /// Which tag keys the rules read; implemented by the run's tiers.
 pub(crate) trait TagKeys: Sync {
     fn reads(&self, key: &str) -> bool;
+
+    /// Whether the rules may read any resource whatever its tags (the
+    /// JSONPath selectors of `tierkey.toml` do): then no resource is inert
+    /// ([`Resource::is_inert`]).
+    fn reads_every_resource(&self) -> bool {
+        false
+    }
 }
 
 type TagRef<'b, 'a> = (&'b Cow<'a, str>, &'b Cow<'a, str>);
@@ -192,6 +199,10 @@ impl<'a> TagMap<'a> {
     pub(crate) fn get(&self, key: &str) -> Option<&Cow<'a, str>> {
         let at = self.0.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok()?;
         Some(&self.0[at].1)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// Drops the tags under keys the rules do not read, and the room they
@@ -774,6 +785,25 @@ impl Resource<'_> {
 }
 
 impl<'a> Resource<'a> {
+    /// Whether no rule can read this resource, nor another resource through
+    /// it, once its tags are only those the rules read
+    /// ([`TagMap::keep_read`]): it is no key or alias, and points at nothing
+    /// (an S3 encryption configuration points at its bucket); no tag the
+    /// rules read is known or may be unknown, so it is in no tier, near
+    /// none, and says nothing of a tier's tags (a bucket's name is read only
+    /// for a tier bucket); and no ARN settles its region, which could settle
+    /// others' (S8). Most resources of a plan are inert: a reader keeps only
+    /// their addresses ([`Held`]), unless the tiers have selectors
+    /// ([`TagKeys::reads_every_resource`]).
+    pub(crate) fn is_inert(&self) -> bool {
+        !aws::is_key_type(&self.rtype)
+            && self.rtype != "aws_kms_alias"
+            && self.names().target.is_none()
+            && self.tags.known.is_empty()
+            && self.tags.unknown == TagsUnknown::None
+            && self.settled != Settled::ByArn
+    }
+
     /// Decides region, tags, usability and extra regions of an instance.
     pub(crate) fn new(instance: Instance<'a, '_>, providers: &[ProviderSettings]) -> Self {
         let attrs = instance.attributes;
@@ -1062,12 +1092,41 @@ pub(crate) struct Note {
     pub focus: Span,
 }
 
+/// The resources a reader hands over: those the rules read, and only the
+/// addresses of the inert ones ([`Resource::is_inert`]).
+#[derive(Debug, Default)]
+pub(crate) struct Held<'a> {
+    pub resources: Vec<Resource<'a>>,
+    pub inert: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Held<'a> {
+    /// Keeps a resource, or only its address when it is inert and `keys`
+    /// read resources by their tags alone.
+    pub(crate) fn hold(&mut self, resource: Resource<'a>, keys: &dyn TagKeys) {
+        if resource.is_inert() && !keys.reads_every_resource() {
+            self.inert.push(resource.address);
+        } else {
+            self.resources.push(resource);
+        }
+    }
+
+    /// The resources of a later part of the input after these.
+    pub(crate) fn append(&mut self, later: Held<'a>) {
+        self.resources.extend(later.resources);
+        self.inert.extend(later.inert);
+    }
+}
+
 /// Everything one input says, in the form the rules read.
 #[derive(Debug, Default)]
 pub(crate) struct Inventory<'a> {
     /// The text of every file the input's sites point into.
     pub texts: Vec<(FileId, &'a str)>,
     pub resources: Vec<Resource<'a>>,
+    /// The addresses of resources no rule reads ([`Resource::is_inert`]):
+    /// what a reference to one of them comes to is told by its address.
+    pub inert: Vec<Cow<'a, str>>,
     pub providers: Vec<ProviderSettings>,
     pub notes: Vec<Note>,
     /// The whole document (a plan, or a root module's first file), for
@@ -1077,6 +1136,14 @@ pub(crate) struct Inventory<'a> {
     /// resource's full address), so that another input reading this one's
     /// state (`terraform_remote_state`) can be followed to it.
     pub outputs: Vec<(String, String)>,
+}
+
+impl<'a> Inventory<'a> {
+    /// Takes the resources a reader read.
+    pub(crate) fn hold(&mut self, held: Held<'a>) {
+        self.resources = held.resources;
+        self.inert = held.inert;
+    }
 }
 
 impl Inventory<'_> {

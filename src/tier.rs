@@ -271,6 +271,11 @@ impl TagKeys for Vec<Tier> {
             .flat_map(|t| &t.pairs)
             .any(|pair| key == pair.key || near(key, &pair.key))
     }
+
+    fn reads_every_resource(&self) -> bool {
+        self.iter()
+            .any(|t| !t.selectors.include.is_empty() || !t.selectors.exclude.is_empty())
+    }
 }
 
 /// Whether two strings differ only in case, surrounding spaces, or by at

@@ -46,6 +46,20 @@ pub(crate) fn parse_in<'a, T: Deserialize<'a>>(
     })
 }
 
+/// A JSON string in `whole`, borrowed when it has no escapes (serde's own
+/// `Cow<str>` is always owned).
+pub(crate) fn string_in<'a>(
+    whole: &str,
+    part: &'a str,
+) -> Result<std::borrow::Cow<'a, str>, (String, Range<usize>)> {
+    match part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+        // Valid JSON (a `RawValue`): a string without a backslash is its
+        // text between the quotes.
+        Some(plain) if !plain.contains('\\') => Ok(std::borrow::Cow::Borrowed(plain)),
+        _ => parse_in::<String>(whole, part).map(std::borrow::Cow::Owned),
+    }
+}
+
 /// A `serde_json` error message without its " at line L column C" suffix
 /// (the caller reports the position itself).
 pub(crate) fn strip_position(err: &serde_json::Error) -> String {
@@ -288,6 +302,20 @@ fn invalid_json(message: &str, eof: bool, at: usize) -> InputError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A string without escapes is borrowed; any other is read by serde.
+    #[test]
+    fn strings_are_borrowed_unless_escaped() {
+        use std::borrow::Cow;
+        let whole = r#"["aws_s3_bucket.b", "a\"b", "\u0061", "", 1]"#;
+        let parts: Vec<&serde_json::value::RawValue> = serde_json::from_str(whole).unwrap();
+        let read: Vec<_> = parts.iter().map(|p| string_in(whole, p.get())).collect();
+        assert!(matches!(&read[0], Ok(Cow::Borrowed("aws_s3_bucket.b"))));
+        assert!(matches!(&read[1], Ok(Cow::Owned(s)) if s == "a\"b"));
+        assert!(matches!(&read[2], Ok(Cow::Owned(s)) if s == "a"));
+        assert!(matches!(&read[3], Ok(Cow::Borrowed(""))));
+        assert!(read[4].is_err());
+    }
 
     /// The quick scan gives the spans a full parse gives, whatever hides in
     /// strings; a text it cannot cross falls back to the parser.

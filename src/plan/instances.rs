@@ -17,8 +17,8 @@ use super::views::{
 };
 use crate::aws::is_aws_provider;
 use crate::json::lenient::{LenientMap, LenientStr, UnknownMark};
-use crate::json::{object_start, parse_in, Located};
-use crate::model::{Instance, KmsRefs, ProviderLink, Resource, Site, TagKeys, Values};
+use crate::json::{object_start, parse_in, string_in, Located};
+use crate::model::{Held, Instance, KmsRefs, ProviderLink, Resource, Site, TagKeys, Values};
 use crate::source::{range_in, FileId};
 use crate::value::{Attributes, Unknown, Value};
 
@@ -99,7 +99,7 @@ impl<'t> Reader<'t, '_> {
             .end
             .and_then(|end| end.checked_sub(self.text.as_ptr() as usize))
             .filter(|&end| end > start && end <= self.text.len());
-        let address: Cow<'t, str> = parse_in(self.text, rc.address.get())?;
+        let address = string_in(self.text, rc.address.get())?;
         let module = match rc.module_address.0.as_deref() {
             Some(m) => module_path(m),
             None => module_path(&address),
@@ -146,7 +146,7 @@ impl<'t> Reader<'t, '_> {
         &self,
         module: Option<ValuesModule<'t>>,
         providers: &[crate::model::ProviderSettings],
-        out: &mut Vec<Resource<'t>>,
+        out: &mut Held<'t>,
     ) -> Result<(), Failed> {
         let mut stack: Vec<ValuesModule<'t>> = module.into_iter().collect();
         while let Some(module) = stack.pop() {
@@ -161,8 +161,8 @@ impl<'t> Reader<'t, '_> {
                     continue;
                 }
                 let (start, focus) = self.locate(located.first_key, vr.address);
-                let address: Cow<'t, str> = parse_in(self.text, vr.address.get())?;
-                out.push(self.resource(
+                let address = string_in(self.text, vr.address.get())?;
+                let resource = self.resource(
                     Found {
                         start,
                         end: None,
@@ -180,11 +180,12 @@ impl<'t> Reader<'t, '_> {
                         values_at: &["values"],
                     },
                     providers,
-                ));
+                );
+                out.hold(resource, self.keys);
             }
             stack.extend(module.child_modules.into_iter().rev());
         }
-        out.sort_by_key(|r| r.site.start);
+        out.resources.sort_by_key(|r| r.site.start);
         Ok(())
     }
 
@@ -192,7 +193,7 @@ impl<'t> Reader<'t, '_> {
     pub(super) fn raw_state(
         &self,
         r: RawStateResource<'t>,
-        out: &mut Vec<Resource<'t>>,
+        out: &mut Held<'t>,
     ) -> Result<(), Failed> {
         {
             if r.mode.0.as_deref() != Some("managed") {
@@ -222,7 +223,7 @@ impl<'t> Reader<'t, '_> {
                     .index_key
                     .map(|k| format!("[{}]", k.get()))
                     .unwrap_or_default();
-                out.push(self.resource(
+                let resource = self.resource(
                     Found {
                         start,
                         end: None,
@@ -241,7 +242,8 @@ impl<'t> Reader<'t, '_> {
                         values_at: &["attributes"],
                     },
                     &[],
-                ));
+                );
+                out.hold(resource, self.keys);
             }
         }
         Ok(())

@@ -32,7 +32,7 @@ use crate::json::cursor::Cursor;
 use crate::json::lenient::LenientObject;
 use crate::json::Located;
 use crate::json::{cursor_error, parse_in, syntax_error};
-use crate::model::{Inventory, Note, ProviderSettings, Resource, TagKeys};
+use crate::model::{Held, Inventory, Note, ProviderSettings, Resource, TagKeys};
 use crate::source::{clip, range_in, FileId, Span};
 use configuration::Configuration;
 use instances::Reader;
@@ -142,7 +142,7 @@ struct Walk<'a, 'k> {
 /// resources, or resources already (or the first entry that could not be).
 enum Entries<'a> {
     Kept(Changes<'a>),
-    Converted(Result<Vec<Resource<'a>>, InputError>),
+    Converted(Result<Held<'a>, InputError>),
 }
 
 impl<'a> Walk<'a, '_> {
@@ -190,7 +190,10 @@ impl<'a> Walk<'a, '_> {
         let sink = |bytes| Converted {
             reader: &reader,
             providers,
-            resources: room_for(bytes),
+            held: Held {
+                resources: room_for(bytes),
+                inert: Vec::new(),
+            },
             error: None,
         };
         // The walk takes the members found as they are, without parsing
@@ -211,7 +214,7 @@ impl<'a> Walk<'a, '_> {
         let top = top.map_changes(|c| {
             Entries::Converted(match c.error {
                 Some(e) => Err(structure_error(e)),
-                None => Ok(c.resources),
+                None => Ok(c.held),
             })
         });
         Ok(Some((top, config)))
@@ -238,8 +241,8 @@ impl Walk<'_, '_> {
                     )
                 });
                 format!(
-                    "{read:?} {:?} {:?}",
-                    inventory.resources, inventory.providers
+                    "{read:?} {:?} {:?} {:?}",
+                    inventory.resources, inventory.inert, inventory.providers
                 )
             };
         let first = match self.configuration_first() {
@@ -410,7 +413,7 @@ fn room_for<'a>(bytes: usize) -> Vec<Resource<'a>> {
 struct Converted<'a, 'r> {
     reader: &'r Reader<'a, 'r>,
     providers: &'r [ProviderSettings],
-    resources: Vec<Resource<'a>>,
+    held: Held<'a>,
     /// The first entry that could not be (nothing after it is converted).
     error: Option<(String, Range<usize>)>,
 }
@@ -421,7 +424,7 @@ impl<'a> Sink<'a> for Converted<'a, '_> {
             return;
         }
         match self.reader.change(entry, self.providers) {
-            Ok(Some(r)) => self.resources.push(r),
+            Ok(Some(r)) => self.held.hold(r, self.reader.keys),
             Ok(None) => {}
             Err(e) => self.error = Some(e),
         }
@@ -429,7 +432,7 @@ impl<'a> Sink<'a> for Converted<'a, '_> {
 
     fn append(&mut self, later: Self) {
         if self.error.is_none() {
-            self.resources.extend(later.resources);
+            self.held.append(later.held);
             self.error = later.error;
         }
     }
@@ -455,18 +458,16 @@ fn read_plan_or_state<'a>(
         || top.prior_state.is_some();
     if !is_plan {
         if let Some(values) = top.values {
+            let mut held = Held::default();
             Reader {
                 text,
                 file,
                 config: None,
                 keys,
             }
-            .values_tree(
-                values.0.map(|v| v.root_module),
-                &[],
-                &mut inventory.resources,
-            )
+            .values_tree(values.0.map(|v| v.root_module), &[], &mut held)
             .map_err(structure_error)?;
+            inventory.hold(held);
         }
         return Ok((InputKind::State, BTreeMap::new()));
     }
@@ -485,20 +486,18 @@ fn read_plan_or_state<'a>(
     };
     let providers = config.as_ref().map_or(&[][..], |c| &c.settings[..]);
     if let Some(changes) = top.resource_changes {
-        inventory.resources = match changes {
+        inventory.hold(match changes {
             Entries::Kept(changes) => convert(&reader, changes.kept, providers, threads)?,
-            Entries::Converted(resources) => resources?,
-        };
+            Entries::Converted(held) => held?,
+        });
     } else if let Some(raw) = top.planned_values {
         let values: LenientObject<ValuesRoot<'_>> =
             parse_in(text, raw.get()).map_err(structure_error)?;
+        let mut held = Held::default();
         reader
-            .values_tree(
-                values.0.map(|v| v.root_module),
-                providers,
-                &mut inventory.resources,
-            )
+            .values_tree(values.0.map(|v| v.root_module), providers, &mut held)
             .map_err(structure_error)?;
+        inventory.hold(held);
     }
     let mut variables = BTreeMap::new();
     if let Some(config) = config {
@@ -522,18 +521,22 @@ fn convert<'a>(
     mut changes: Vec<Located<Box<ResourceChange<'a>>>>,
     providers: &[ProviderSettings],
     threads: usize,
-) -> Result<Vec<Resource<'a>>, InputError> {
-    let each = |changes: Vec<_>, out: &mut Vec<Resource<'a>>| -> Result<(), InputError> {
+) -> Result<Held<'a>, InputError> {
+    let each = |changes: Vec<_>, out: &mut Held<'a>| -> Result<(), InputError> {
         for change in changes {
             if let Some(r) = reader.change(change, providers).map_err(structure_error)? {
-                out.push(r);
+                out.hold(r, reader.keys);
             }
         }
         Ok(())
     };
-    // Most entries become a resource: one allocation, not a doubling
-    // growth that holds twice the memory while it copies.
-    let mut out = Vec::with_capacity(changes.len());
+    // Room for every entry's resource: one allocation, not a doubling
+    // growth that holds twice the memory while it copies (the room inert
+    // resources leave is address space only).
+    let mut out = Held {
+        resources: Vec::with_capacity(changes.len()),
+        inert: Vec::new(),
+    };
     if threads < 2 || changes.len() < TWO_THREADS_FROM {
         each(changes, &mut out)?;
         return Ok(out);
@@ -544,14 +547,14 @@ fn convert<'a>(
     let (send, batches) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
         s.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH);
+            let mut batch = Held::default();
             for change in second {
                 match reader.change(change, providers) {
                     Ok(None) => {}
                     Ok(Some(r)) => {
-                        batch.push(r);
-                        if batch.len() == BATCH {
-                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        batch.hold(r, reader.keys);
+                        if batch.resources.len() + batch.inert.len() == BATCH {
+                            let full = std::mem::take(&mut batch);
                             if send.send(Ok(full)).is_err() {
                                 return;
                             }
@@ -568,7 +571,7 @@ fn convert<'a>(
         // The first error in the document's order.
         each(changes, &mut out)?;
         for batch in batches {
-            out.extend(batch?);
+            out.append(batch?);
         }
         Ok(out)
     })
@@ -641,13 +644,15 @@ fn read_raw_state<'a>(
             config: None,
             keys,
         };
+        let mut held = Held::default();
         for raw in resources {
             let resource: RawStateResource<'_> =
                 parse_in(text, raw.get()).map_err(structure_error)?;
             reader
-                .raw_state(resource, &mut inventory.resources)
+                .raw_state(resource, &mut held)
                 .map_err(structure_error)?;
         }
+        inventory.hold(held);
     }
     Ok(())
 }
@@ -801,13 +806,14 @@ mod tests {
     }
 
     /// Large enough to be read on two threads, each converting its part:
-    /// the same resources, and the same first error when an entry in the
-    /// second part is malformed.
+    /// the same resources (and addresses of inert ones: every third), and
+    /// the same first error when an entry in the second part is malformed.
     #[test]
     fn a_large_plan_reads_alike_both_ways_on_two_threads() {
         let entry = |i: usize| {
+            let tag = if i % 3 == 0 { "env" } else { "tier" };
             format!(
-                r#"{{"address":"aws_db_instance.r{i}","mode":"managed","type":"aws_db_instance","name":"r{i}","change":{{"actions":["create"],"after":{{"tags":{{"tier":"database"}},"tags_all":{{"tier":"database"}},"identifier":"a-database-instance-with-a-long-name-{i}"}},"after_unknown":{{}}}}}}"#
+                r#"{{"address":"aws_db_instance.r{i}","mode":"managed","type":"aws_db_instance","name":"r{i}","change":{{"actions":["create"],"after":{{"tags":{{"{tag}":"database"}},"tags_all":{{"{tag}":"database"}},"identifier":"a-database-instance-with-a-long-name-{i}"}},"after_unknown":{{}}}}}}"#
             )
         };
         let entries: Vec<String> = (0..24_000).map(entry).collect();
@@ -867,6 +873,115 @@ mod tests {
             if let Some(first) = first {
                 assert_eq!(first, kept);
             }
+        }
+    }
+
+    /// Tiers with JSONPath selectors: every resource may be read.
+    struct Selecting;
+
+    impl TagKeys for Selecting {
+        fn reads(&self, key: &str) -> bool {
+            key == "tier"
+        }
+
+        fn reads_every_resource(&self) -> bool {
+            true
+        }
+    }
+
+    /// The addresses of the resources held, and of those kept as an
+    /// address only.
+    fn held(json: &str, keys: &dyn TagKeys, threads: usize) -> (Vec<String>, Vec<String>) {
+        let walk = Walk {
+            keys,
+            threads,
+            ..walk(json, threads)
+        };
+        let top = walk.entries_kept().unwrap();
+        let mut inventory = Inventory::default();
+        read_plan_or_state(json, FileId(0), top, None, keys, &mut inventory, threads).unwrap();
+        (
+            inventory
+                .resources
+                .iter()
+                .map(|r| r.address.to_string())
+                .collect(),
+            inventory.inert.iter().map(ToString::to_string).collect(),
+        )
+    }
+
+    /// Only resources no rule can read are kept as an address: not keys,
+    /// aliases, what points at a bucket, resources with a tag the rules
+    /// read or tags that may be unknown, nor one whose ARN may settle
+    /// others' regions; and none at all when the tiers have selectors.
+    #[test]
+    fn only_inert_resources_are_kept_as_addresses() {
+        let entry = |address: &str, actions: &str, values: &str, unknown: &str| {
+            let (rtype, name) = address.split_once('.').unwrap();
+            format!(
+                r#"{{"address":"{address}","mode":"managed","type":"{rtype}","name":"{name}","provider_name":"registry.terraform.io/hashicorp/aws","change":{{"actions":[{actions}],"before":{values},"after":{values},"after_unknown":{unknown}}}}}"#
+            )
+        };
+        let create = r#""create""#;
+        let entries = [
+            entry("aws_db_instance.untagged", create, "{}", "{}"),
+            entry(
+                "aws_db_instance.other_tags",
+                create,
+                r#"{"tags_all":{"env":"prod"}}"#,
+                "{}",
+            ),
+            entry(
+                "aws_db_instance.tier",
+                create,
+                r#"{"tags_all":{"tier":"web"}}"#,
+                "{}",
+            ),
+            entry(
+                "aws_db_instance.unknown_tags",
+                create,
+                "{}",
+                r#"{"tags":true,"tags_all":true}"#,
+            ),
+            entry("aws_kms_key.untagged", create, "{}", "{}"),
+            entry("aws_kms_alias.a", create, r#"{"name":"alias/a"}"#, "{}"),
+            entry("aws_s3_bucket.b", create, r#"{"bucket":"b"}"#, "{}"),
+            entry(
+                "aws_s3_bucket_server_side_encryption_configuration.b",
+                create,
+                r#"{"bucket":"b"}"#,
+                "{}",
+            ),
+            entry(
+                "aws_sqs_queue.by_arn",
+                r#""update""#,
+                r#"{"arn":"arn:aws:sqs:eu-west-1:123456789012:q"}"#,
+                "{}",
+            ),
+            entry("google_storage_bucket.g", create, "{}", "{}"),
+        ];
+        let json = format!(
+            r#"{{"format_version":"1.2","planned_values":{{}},"resource_changes":[{}]}}"#,
+            entries.join(",")
+        );
+        let every: Vec<String> = entries
+            .iter()
+            .map(|e| e.split('"').nth(3).unwrap().to_string())
+            .collect();
+        for threads in [1, 2] {
+            let (resources, inert) = held(&json, &Tier, threads);
+            assert_eq!(
+                inert,
+                [
+                    "aws_db_instance.untagged",
+                    "aws_db_instance.other_tags",
+                    "aws_s3_bucket.b",
+                    "google_storage_bucket.g"
+                ]
+            );
+            assert_eq!(resources.len() + inert.len(), every.len());
+            assert!(resources.iter().all(|r| !inert.contains(r)));
+            assert_eq!(held(&json, &Selecting, threads), (every.clone(), vec![]));
         }
     }
 }

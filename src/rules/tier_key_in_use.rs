@@ -89,6 +89,8 @@ struct Index<'i> {
     /// come to. Every other resource only when a reference names one.
     key_addresses: Addresses<'i>,
     other_addresses: std::cell::OnceCell<Addresses<'i>>,
+    /// The inert resources, whose addresses are all the input keeps of them.
+    inert_addresses: std::cell::OnceCell<Addresses<'i>>,
     keys_by_arn: HashMap<String, usize>,
     keys_by_id: HashMap<String, usize>,
     aliases: HashMap<String, usize>,
@@ -108,13 +110,23 @@ struct Addresses<'i> {
 impl<'i> Addresses<'i> {
     /// The resources `which` picks, by index.
     fn of(inventory: &'i Inventory<'_>, which: impl Fn(&Resource<'_>) -> bool) -> Self {
+        Self::index(
+            inventory
+                .resources
+                .iter()
+                .map(|r| (which(r), r.address.as_ref())),
+        )
+    }
+
+    /// The addresses `picked`, by position.
+    fn index(picked: impl Iterator<Item = (bool, &'i str)>) -> Self {
         let mut addresses = Addresses::default();
-        for (i, r) in inventory.resources.iter().enumerate() {
-            if which(r) {
-                addresses.by_address.entry(r.address.as_ref()).or_insert(i);
+        for (i, (pick, address)) in picked.enumerate() {
+            if pick {
+                addresses.by_address.entry(address).or_insert(i);
                 addresses
                     .by_block
-                    .entry(block_address(&r.address))
+                    .entry(block_address(address))
                     .or_insert(i);
             }
         }
@@ -139,6 +151,7 @@ impl<'i> Index<'i> {
         let mut index = Index {
             key_addresses: Addresses::of(inventory, names_a_key),
             other_addresses: std::cell::OnceCell::new(),
+            inert_addresses: std::cell::OnceCell::new(),
             keys_by_arn: HashMap::new(),
             keys_by_id: HashMap::new(),
             aliases: HashMap::new(),
@@ -378,10 +391,29 @@ impl Rule<'_, '_> {
                 .get_or_init(|| Addresses::of(self.inventory, |r| !names_a_key(r)))
                 .get(address, &block)
         });
+        let inert = || {
+            self.index
+                .inert_addresses
+                .get_or_init(|| {
+                    Addresses::index(self.inventory.inert.iter().map(|a| (true, a.as_ref())))
+                })
+                .get(address, &block)
+                .is_some()
+        };
+        let not_a_key = || {
+            Found::Verdict(InUse::Unknown(format!(
+                "it comes from `{address}.{attribute}`, which is not a KMS key"
+            )))
+        };
         let Some(k) = found else {
-            return Found::Verdict(InUse::Unknown(format!(
-                "it refers to `{address}`, which this input does not hold"
-            )));
+            // No key or alias is inert.
+            return if inert() {
+                not_a_key()
+            } else {
+                Found::Verdict(InUse::Unknown(format!(
+                    "it refers to `{address}`, which this input does not hold"
+                )))
+            };
         };
         let r = &resources[k];
         if crate::aws::is_key_type(&r.rtype) {
@@ -395,9 +427,7 @@ impl Rule<'_, '_> {
                 ))),
             };
         }
-        Found::Verdict(InUse::Unknown(format!(
-            "it comes from `{address}.{attribute}`, which is not a KMS key"
-        )))
+        not_a_key()
     }
 
     /// A key of the input, for data in `region`: nothing when it is a

@@ -215,6 +215,8 @@ pub(crate) fn read<'w>(
     Inventory {
         texts,
         resources,
+        // A configuration's resources carry every tag: none is inert.
+        inert: Vec::new(),
         providers: ev.providers.into_inner(),
         notes: ev.notes.into_inner(),
         document,
