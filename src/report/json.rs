@@ -18,9 +18,20 @@ use crate::source::Sources;
 struct Report<'a> {
     version: u32,
     inputs: Vec<Input<'a>>,
-    findings: Vec<Finding<'a>>,
+    findings: Findings<'a>,
     checks: Vec<Check<'a>>,
     summary: Summary,
+}
+
+/// The findings, each turned into its JSON form only as it is written: a
+/// run may have thousands.
+struct Findings<'a>(&'a Outcome);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let sources = &self.0.sources;
+        serializer.collect_seq(self.0.findings.iter().map(|f| finding(sources, f)))
+    }
 }
 
 /// `error` is the message (null when the input was checked); the other
@@ -145,37 +156,6 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             }
         })
         .collect();
-    let findings = outcome
-        .findings
-        .iter()
-        .map(|f| Finding {
-            code: f.code.as_str(),
-            input: &f.input,
-            severity: f.severity.as_str(),
-            tier: &f.tier,
-            region: f.region.as_deref(),
-            resources: &f.resources,
-            address: f.address.as_deref(),
-            message: &f.message,
-            help: &f.help,
-            location: location(sources, &f.primary, false),
-            related: f
-                .related
-                .iter()
-                .map(|l| location(sources, l, true))
-                .collect(),
-            source: f.source.as_ref().map(|l| location(sources, l, false)),
-            module_chain: f
-                .module_chain
-                .iter()
-                .map(|l| location(sources, l, true))
-                .collect(),
-            waiver: f.waiver.as_ref().map(|w| Waiver {
-                reason: &w.reason,
-                expires: w.expires.as_deref(),
-            }),
-        })
-        .collect();
     let checks = outcome
         .checks
         .iter()
@@ -190,7 +170,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
     let report = Report {
         version: 1,
         inputs,
-        findings,
+        findings: Findings(outcome),
         checks,
         summary: Summary {
             inputs: outcome.inputs.len(),
@@ -205,4 +185,35 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     out.write_all(b"\n")
+}
+
+/// One finding in its JSON form.
+fn finding<'a>(sources: &'a Sources, f: &'a crate::finding::Finding) -> Finding<'a> {
+    Finding {
+        code: f.code.as_str(),
+        input: &f.input,
+        severity: f.severity.as_str(),
+        tier: &f.tier,
+        region: f.region.as_deref(),
+        resources: &f.resources,
+        address: f.address.as_deref(),
+        message: &f.message,
+        help: &f.help,
+        location: location(sources, &f.primary, false),
+        related: f
+            .related
+            .iter()
+            .map(|l| location(sources, l, true))
+            .collect(),
+        source: f.source.as_ref().map(|l| location(sources, l, false)),
+        module_chain: f
+            .module_chain
+            .iter()
+            .map(|l| location(sources, l, true))
+            .collect(),
+        waiver: f.waiver.as_ref().map(|w| Waiver {
+            reason: &w.reason,
+            expires: w.expires.as_deref(),
+        }),
+    }
 }

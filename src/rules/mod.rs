@@ -149,39 +149,39 @@ pub(crate) fn check(
     input: &str,
     shared: &[SharedKey],
 ) -> (Vec<Finding>, Vec<RegionCheck>) {
-    let mut parts = Vec::new();
     let mut checks = Vec::new();
     let all = classify_all(inventory, tiers);
-    for (tier, classified) in tiers.iter().zip(all) {
+    // One vector, not one per rule copied into it: room for a finding per
+    // tier resource (the in-use rule may make that many), the membership
+    // findings, a few per tier of each other rule, the notes and the note
+    // about the source. A plan of many tier resources has thousands of
+    // findings; room beyond is never touched.
+    let room = all
+        .iter()
+        .map(|c| {
+            c.roles
+                .iter()
+                .filter(|r| **r == membership::Role::Member)
+                .count()
+                + c.findings.len()
+                + 8
+        })
+        .sum::<usize>()
+        + inventory.notes.len()
+        + 1;
+    let mut findings = Vec::with_capacity(room);
+    for (tier, mut classified) in tiers.iter().zip(all) {
         let shared: Vec<&SharedKey> = shared.iter().filter(|k| k.tier == tier.name).collect();
         let (found, checked) = tier_key_per_region::check(inventory, tier, &classified, &shared);
-        let in_use = tier_key_in_use::check(inventory, tier, &classified, &shared);
-        parts.push(
-            suspicious_tier::check(inventory, tier, &classified)
-                .into_iter()
-                .collect(),
-        );
-        parts.push(classified.findings);
-        parts.push(found);
-        parts.push(in_use);
+        findings.extend(suspicious_tier::check(inventory, tier, &classified));
+        findings.append(&mut classified.findings);
+        findings.extend(found);
+        tier_key_in_use::check(inventory, tier, &classified, &shared, &mut findings);
         checks.extend(checked);
     }
     // Notes about the input do not depend on the tier: report them once.
     if let Some(tier) = tiers.first() {
-        parts.push(
-            inventory
-                .notes
-                .iter()
-                .map(|n| diags::input_note(tier, n))
-                .collect(),
-        );
-    }
-    // One vector of the right size (and room for the note about the
-    // source), not one regrown and copied per part: a plan of many tier
-    // resources has thousands of findings.
-    let mut findings = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + 1);
-    for part in parts {
-        findings.extend(part);
+        findings.extend(inventory.notes.iter().map(|n| diags::input_note(tier, n)));
     }
     if options.strict {
         for f in &mut findings {

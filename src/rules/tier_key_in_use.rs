@@ -24,15 +24,19 @@ use super::SharedKey;
 /// How many aliases may lead to another before the chain is given up.
 const MAX_HOPS: usize = 8;
 
-/// Applies the rule to one input and one tier.
+/// Applies the rule to one input and one tier, adding its findings to
+/// `findings` (a plan of many tier resources may have one for each: they go
+/// straight to the input's findings, not to a vector of their own copied
+/// there at the end).
 pub(super) fn check(
     inventory: &Inventory<'_>,
     tier: &Tier,
     classified: &Classified,
     shared: &[&SharedKey],
-) -> Vec<Finding> {
+    findings: &mut Vec<Finding>,
+) {
     let Some(severity) = tier.in_use else {
-        return Vec::new();
+        return;
     };
     let rule = Rule {
         inventory,
@@ -43,7 +47,7 @@ pub(super) fn check(
         index: Index::of(inventory, &classified.roles),
     };
     // The instances of one block that fail alike make one finding.
-    let mut findings: Vec<Finding> = Vec::new();
+    let first = findings.len();
     let mut alike: HashMap<(Cow<'_, str>, String, String), usize> = HashMap::new();
     for (i, r) in inventory.resources.iter().enumerate() {
         if classified.roles[i] != Role::Member {
@@ -71,7 +75,7 @@ pub(super) fn check(
             }
         }
     }
-    for f in &mut findings {
+    for f in &mut findings[first..] {
         if f.resources.len() > 1 {
             let more = f.resources.len() - 1;
             f.message.push_str(&format!(
@@ -80,7 +84,6 @@ pub(super) fn check(
             ));
         }
     }
-    findings
 }
 
 /// The input's keys, aliases and resources by what names them, built once.
