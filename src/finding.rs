@@ -7,6 +7,7 @@
 //! statements of the rule reference (`docs/rule.md`) behind it.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::source::Span;
 
@@ -262,8 +263,10 @@ pub struct Label {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub code: Code,
-    /// The input's path, as the report lists it.
-    pub input: String,
+    /// The input's path, as the report lists it (shared by the input's
+    /// findings, as are the tier and most help texts: an input may have
+    /// thousands of findings).
+    pub input: Arc<str>,
     /// What the finding is about, stable across edits of the input (a
     /// region, a resource address, a provider configuration): with the code,
     /// tier and input it identifies the finding across runs.
@@ -274,22 +277,22 @@ pub struct Finding {
     /// about one resource rather than a region.
     pub address: Option<String>,
     pub severity: Severity,
-    pub tier: String,
+    pub tier: Arc<str>,
     pub region: Option<String>,
     pub message: String,
-    pub help: String,
+    pub help: Arc<str>,
     /// Where it is in the input (for a plan, the resource's object in the
     /// plan).
     pub primary: Label,
     /// For a plan or state whose configuration is known, where the same
     /// thing is declared in the `.tf` files: what code review shows.
-    pub source: Option<Label>,
+    pub source: Option<Box<Label>>,
     /// The `module` calls that reach the resource, outermost first.
     pub module_chain: Vec<Label>,
     pub related: Vec<Label>,
     /// The waiver that suppresses it, if any: a suppressed finding is kept
     /// and reported as such, but never fails the run.
-    pub waiver: Option<Suppression>,
+    pub waiver: Option<Box<Suppression>>,
 }
 
 /// One region (or unknown-region group) a rule decided, for summaries and
@@ -323,23 +326,23 @@ impl Finding {
     pub(crate) fn new(
         code: Code,
         severity: Severity,
-        tier: String,
+        tier: impl Into<Arc<str>>,
         region: Option<String>,
         message: String,
-        help: String,
+        help: impl Into<Arc<str>>,
         primary: Label,
     ) -> Self {
         Finding {
             code,
-            input: String::new(),
+            input: "".into(),
             subject: String::new(),
             resources: Vec::new(),
             address: None,
             severity,
-            tier,
+            tier: tier.into(),
             region,
             message,
-            help,
+            help: help.into(),
             primary,
             source: None,
             module_chain: Vec::new(),
@@ -361,7 +364,7 @@ impl Finding {
     /// The location code review shows: the declaring source, when a plan
     /// finding has one, else the primary location.
     pub fn review_primary(&self) -> &Label {
-        self.source.as_ref().unwrap_or(&self.primary)
+        self.source.as_deref().unwrap_or(&self.primary)
     }
 
     /// The other locations, as code review lists them: the plan location

@@ -391,7 +391,7 @@ fn finish(options: &Options, outcome: &mut Outcome) {
     for tier in &options.tiers {
         if !outcome.checks.iter().any(|c| c.tier == tier.name) {
             for f in &mut outcome.findings {
-                if f.code == Code::TierMatchesNothing && f.tier == tier.name {
+                if f.code == Code::TierMatchesNothing && *f.tier == tier.name {
                     f.severity = Severity::Warning;
                 }
             }

@@ -93,7 +93,7 @@ impl Outcome {
         }
         for f in &mut self.findings {
             if let Some(p) = rebased(&f.input) {
-                f.input = p;
+                f.input = p.into();
             }
         }
         for c in &mut self.checks {
@@ -195,14 +195,22 @@ impl Outcome {
             }
             self.inputs.push(input);
         }
-        for mut finding in part.findings {
+        let mut findings = part.findings;
+        for finding in &mut findings {
             shift_label(&mut finding.primary);
-            let others = finding.source.iter_mut();
+            let others = finding.source.as_deref_mut().into_iter();
             let others = others
                 .chain(&mut finding.module_chain)
                 .chain(&mut finding.related);
             others.for_each(shift_label);
-            self.findings.push(finding);
+        }
+        // A large input may have thousands: its vector is taken as it is
+        // when the run has none yet (one input checked on another thread),
+        // never pushed into a second one that doubles as it fills.
+        if self.findings.is_empty() {
+            self.findings = findings;
+        } else {
+            self.findings.append(&mut findings);
         }
         self.checks.extend(part.checks);
         for (group, inputs) in part.groups {

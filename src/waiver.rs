@@ -26,10 +26,10 @@ pub(crate) fn apply(settings: &Settings, today: &str, outcome: &mut Outcome) {
             matched[i] += 1;
             let expired = waiver.expires.as_deref().is_some_and(|e| e < today);
             if !expired && finding.waiver.is_none() {
-                finding.waiver = Some(Suppression {
+                finding.waiver = Some(Box::new(Suppression {
                     reason: waiver.reason.clone(),
                     expires: waiver.expires.clone(),
-                });
+                }));
             }
         }
     }
@@ -77,11 +77,11 @@ pub(crate) fn apply(settings: &Settings, today: &str, outcome: &mut Outcome) {
             waiver.tier.clone(),
             waiver.region.clone(),
             message,
-            help.into(),
+            help,
             primary,
         )
         .about(&describe(waiver));
-        finding.input = settings.path.display().to_string();
+        finding.input = settings.path.display().to_string().into();
         outcome.findings.push(finding);
     }
 }
@@ -89,7 +89,7 @@ pub(crate) fn apply(settings: &Settings, today: &str, outcome: &mut Outcome) {
 /// Whether a waiver names a finding: its tier, and its region and/or one
 /// of its resources.
 fn applies(waiver: &Waiver, finding: &Finding) -> bool {
-    waiver.tier == finding.tier
+    *waiver.tier == *finding.tier
         && waiver
             .region
             .as_ref()

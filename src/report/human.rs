@@ -216,7 +216,7 @@ fn finding<'a>(sources: &'a Sources, f: &Finding, width: usize) -> Shown<'a> {
             related: Vec::new(),
         })
         .collect();
-    let mut help = f.help.clone();
+    let mut help = f.help.to_string();
     if alike > SHOWN_ALIKE {
         help.push_str(&format!(
             " ({} more {}-tier resources here are not shown; --format json lists them all)",

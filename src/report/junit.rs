@@ -92,7 +92,7 @@ fn suites<'o>(outcome: &'o Outcome, tiers: &[Tier]) -> Vec<(&'o str, Vec<Case>)>
         let findings: Vec<&Finding> = outcome
             .findings
             .iter()
-            .filter(|f| f.input == input.path)
+            .filter(|f| *f.input == input.path)
             .collect();
         let mut claimed = vec![false; findings.len()];
         for tier in tiers {
@@ -103,7 +103,7 @@ fn suites<'o>(outcome: &'o Outcome, tiers: &[Tier]) -> Vec<(&'o str, Vec<Case>)>
             {
                 let mut about = Vec::new();
                 for (i, f) in findings.iter().enumerate() {
-                    if f.tier == check.tier
+                    if *f.tier == check.tier
                         && f.subject == check.subject
                         && f.region == check.region
                     {

@@ -68,8 +68,8 @@ pub(super) fn write(
             } else {
                 let missing = outcome.findings.iter().any(|f| {
                     f.code == Code::MissingTierKey
-                        && f.input == c.input
-                        && f.tier == c.tier
+                        && *f.input == c.input
+                        && *f.tier == c.tier
                         && f.subject == c.subject
                 });
                 if missing {

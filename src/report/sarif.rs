@@ -96,7 +96,7 @@ fn result(sources: &Sources, f: &Finding) -> Value {
             "message": { "text": f.review_primary().message },
         }],
         "partialFingerprints": { "tierkey/v1": f.fingerprint() },
-        "properties": { "tier": f.tier, "region": f.region },
+        "properties": { "tier": &*f.tier, "region": f.region },
     });
     let related: Vec<&Label> = f.review_related().collect();
     if !related.is_empty() {

@@ -68,11 +68,11 @@ impl OfResource for Finding {
         self.resources = vec![r.address.to_string()];
         self.address = Some(r.address.to_string());
         self.source = r.declared().map(|d| {
-            label(
+            Box::new(label(
                 inventory,
                 declared_at.unwrap_or(&d.site),
                 self.primary.message.clone(),
-            )
+            ))
         });
         self.module_chain = module_chain(inventory, r);
         self
@@ -154,7 +154,7 @@ pub(crate) fn source_note(
         first.tier.clone(),
         None,
         message,
-        help.into(),
+        help,
         Label {
             focus,
             span,

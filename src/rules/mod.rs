@@ -14,6 +14,8 @@ mod tier_key_per_region;
 
 pub(crate) use diags::source_note;
 
+use std::sync::Arc;
+
 use crate::finding::{Finding, RegionCheck, Severity};
 use crate::model::Inventory;
 use crate::tier::Tier;
@@ -140,6 +142,28 @@ pub(crate) fn shared_keys(
     out
 }
 
+/// One copy of each text the findings of an input repeat: their input,
+/// tier and help texts (thousands of findings may say the same).
+#[derive(Default)]
+pub(super) struct Texts(std::collections::HashSet<Arc<str>>);
+
+impl Texts {
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = text.into();
+        self.0.insert(shared.clone());
+        shared
+    }
+
+    /// Makes a finding's tier and help the shared copies.
+    pub(super) fn share(&mut self, f: &mut Finding) {
+        f.tier = self.get(&f.tier);
+        f.help = self.get(&f.help);
+    }
+}
+
 /// Applies every rule for every tier to one input; `input` names it in the
 /// findings; `shared`: the keys of the other inputs of its group (S17).
 pub(crate) fn check(
@@ -170,13 +194,21 @@ pub(crate) fn check(
         + inventory.notes.len()
         + 1;
     let mut findings = Vec::with_capacity(room);
+    let mut texts = Texts::default();
     for (tier, mut classified) in tiers.iter().zip(all) {
         let shared: Vec<&SharedKey> = shared.iter().filter(|k| k.tier == tier.name).collect();
         let (found, checked) = tier_key_per_region::check(inventory, tier, &classified, &shared);
         findings.extend(suspicious_tier::check(inventory, tier, &classified));
         findings.append(&mut classified.findings);
         findings.extend(found);
-        tier_key_in_use::check(inventory, tier, &classified, &shared, &mut findings);
+        tier_key_in_use::check(
+            inventory,
+            tier,
+            &classified,
+            &shared,
+            &mut findings,
+            &mut texts,
+        );
         checks.extend(checked);
     }
     // Notes about the input do not depend on the tier: report them once.
@@ -190,8 +222,10 @@ pub(crate) fn check(
             }
         }
     }
+    let input = texts.get(input);
     for f in &mut findings {
-        f.input = input.to_string();
+        f.input = input.clone();
+        texts.share(f);
     }
     for c in &mut checks {
         c.input = input.to_string();

@@ -19,7 +19,7 @@ use crate::tier::Tier;
 
 use super::diags::{self, InUse, NotInUse};
 use super::membership::{Classified, KeyRole, Role};
-use super::SharedKey;
+use super::{SharedKey, Texts};
 
 /// How many aliases may lead to another before the chain is given up.
 const MAX_HOPS: usize = 8;
@@ -34,6 +34,7 @@ pub(super) fn check(
     classified: &Classified,
     shared: &[&SharedKey],
     findings: &mut Vec<Finding>,
+    texts: &mut Texts,
 ) {
     let Some(severity) = tier.in_use else {
         return;
@@ -57,6 +58,7 @@ pub(super) fn check(
             let Some(mut f) = rule.judge(r, &encryption) else {
                 continue;
             };
+            texts.share(&mut f);
             let key = (
                 block_address(&r.address),
                 encryption.attribute.clone(),

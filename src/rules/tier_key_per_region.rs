@@ -321,7 +321,7 @@ impl Rule<'_, '_> {
                     .map(|s| self.address(s.resource).to_string())
                     .collect(),
             );
-        finding.source = labels.source;
+        finding.source = labels.source.map(Box::new);
         finding.module_chain = labels.chain;
         finding.related = related;
         finding

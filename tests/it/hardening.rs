@@ -402,7 +402,7 @@ fn locations_never_split_a_character() {
         for f in &outcome.findings {
             let labels = std::iter::once(&f.primary)
                 .chain(&f.related)
-                .chain(&f.source);
+                .chain(f.source.as_deref());
             for label in labels {
                 for span in [&label.span, &label.focus] {
                     let text = outcome.sources.get(span.file).text();
