@@ -426,6 +426,17 @@ mod tests {
         assert!(statement_url("S11").ends_with("docs/rule.md#s11-one-verdict-per-region"));
     }
 
+    /// A plan of many tier resources may have a finding for each: what
+    /// few findings have stays out of line.
+    #[test]
+    fn a_finding_stays_small() {
+        assert!(
+            std::mem::size_of::<Finding>() <= 320,
+            "{}",
+            std::mem::size_of::<Finding>()
+        );
+    }
+
     #[test]
     fn codes_are_unique_kebab_case_and_documented() {
         let names: BTreeSet<_> = Code::ALL.iter().map(|c| c.as_str()).collect();
