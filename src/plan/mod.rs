@@ -32,7 +32,7 @@ use crate::json::cursor::Cursor;
 use crate::json::lenient::LenientObject;
 use crate::json::Located;
 use crate::json::{cursor_error, parse_in, syntax_error};
-use crate::model::{Held, Inventory, Note, ProviderSettings, Resource, TagKeys};
+use crate::model::{Held, Inventory, Note, ProviderSettings, TagKeys};
 use crate::source::{clip, range_in, FileId, Span};
 use configuration::Configuration;
 use instances::Reader;
@@ -190,10 +190,7 @@ impl<'a> Walk<'a, '_> {
         let sink = |bytes| Converted {
             reader: &reader,
             providers,
-            held: Held {
-                resources: room_for(bytes),
-                inert: Vec::new(),
-            },
+            held: room_for(bytes),
             error: None,
         };
         // The walk takes the members found as they are, without parsing
@@ -398,15 +395,16 @@ fn skip_space(bytes: &[u8]) -> &[u8] {
 /// the least resource, kilobytes for most).
 const ENTRY_TAKES: usize = 512;
 
-/// A vector with room for the resources of entries spanning `bytes`, so
-/// that it is not regrown and copied while entries are read. Room not
-/// filled is address space only (its pages are never touched: about 0.7
-/// times the bytes); past it, or where the system will not lend that much,
-/// the vector grows as it fills.
-fn room_for<'a>(bytes: usize) -> Vec<Resource<'a>> {
-    let mut resources = Vec::new();
-    let _ = resources.try_reserve_exact(bytes / ENTRY_TAKES);
-    resources
+/// Vectors with room for the resources (and the addresses of inert ones)
+/// of entries spanning `bytes`, so that they are not regrown and copied
+/// while entries are read. Room not filled is address space only (its
+/// pages are never touched: about 0.75 times the bytes); past it, or where
+/// the system will not lend that much, a vector grows as it fills.
+fn room_for<'a>(bytes: usize) -> Held<'a> {
+    let mut held = Held::default();
+    let _ = held.resources.try_reserve_exact(bytes / ENTRY_TAKES);
+    let _ = held.inert.try_reserve_exact(bytes / ENTRY_TAKES);
+    held
 }
 
 /// Turns each entry into a resource as it is parsed, until one cannot be.

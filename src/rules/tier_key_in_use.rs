@@ -47,9 +47,13 @@ pub(super) fn check(
         shared,
         index: Index::of(inventory, &classified.roles),
     };
-    // The instances of one block that fail alike make one finding.
+    // The instances of one block that fail alike make one finding: the
+    // same attribute (so the same subject), region and message but for the
+    // instance's address. Findings are found by block; the few of a block
+    // are compared in full (a key holding each message would take as much
+    // memory again as the findings of a plan of many tier resources).
     let first = findings.len();
-    let mut alike: HashMap<(Cow<'_, str>, String, String), usize> = HashMap::new();
+    let mut by_block: HashMap<Cow<'_, str>, Vec<usize>> = HashMap::new();
     for (i, r) in inventory.resources.iter().enumerate() {
         if classified.roles[i] != Role::Member {
             continue;
@@ -59,20 +63,21 @@ pub(super) fn check(
                 continue;
             };
             texts.share(&mut f);
-            let key = (
-                block_address(&r.address),
-                encryption.attribute.clone(),
-                format!(
-                    "{:?} {}",
-                    f.region,
-                    f.message.replace(r.address.as_ref(), "")
-                ),
-            );
-            if let Some(&at) = alike.get(&key) {
+            let block = block_address(&r.address);
+            f.subject = format!("{block}#{}", encryption.attribute.replace('`', ""));
+            let unaddressed = |g: &Finding, address: &str| g.message.replace(address, "");
+            let of_block = by_block.entry(block).or_default();
+            let same = of_block.iter().copied().find(|&at| {
+                let g = &findings[at];
+                g.subject == f.subject
+                    && g.region == f.region
+                    && unaddressed(g, g.address.as_deref().unwrap_or_default())
+                        == unaddressed(&f, &r.address)
+            });
+            if let Some(at) = same {
                 findings[at].resources.push(r.address.to_string());
             } else {
-                f.subject = format!("{}#{}", key.0, encryption.attribute.replace('`', ""));
-                alike.insert(key, findings.len());
+                of_block.push(findings.len());
                 findings.push(f);
             }
         }
