@@ -810,7 +810,7 @@ fn in_use_is_configurable_per_tier() {
     };
     let (status, report) = check_json(&dir, &["plan.json"]);
     assert_eq!(status, 1);
-    assert_eq!(not_used(&report), vec!["error"; 7]);
+    assert_eq!(not_used(&report), vec!["error"; 9]);
     let (status, report) = check_json(&dir, &["--no-in-use", "plan.json"]);
     assert_eq!(status, 0);
     assert!(not_used(&report).is_empty());
@@ -828,7 +828,7 @@ fn in_use_is_configurable_per_tier() {
     };
     let (status, report) = tier("warning");
     assert_eq!(status, 0);
-    assert_eq!(not_used(&report), vec!["warning"; 7]);
+    assert_eq!(not_used(&report), vec!["warning"; 9]);
     let (status, report) = tier("off");
     assert_eq!(status, 0);
     assert!(not_used(&report).is_empty());
