@@ -333,3 +333,54 @@ fn mutated_hcl_never_panics() {
         check(&bytes);
     }
 }
+
+/// What a run finds, with every resource kept: tiers with a selector (one
+/// that matches nothing) read any resource, so no plan reader drops the
+/// inert ones.
+fn keeping_every_resource(mut options: Options) -> Options {
+    for tier in &mut options.tiers {
+        let query = "$[?@.type == 'no_such_type']";
+        let parsed = jsonpath_rust::parser::parse_json_path(query).expect("a JSONPath");
+        tier.selectors.include.push((query.to_string(), parsed));
+    }
+    options
+}
+
+/// The findings of a run, and of the same run keeping every resource,
+/// must be the same, and about something.
+fn inert_resources_change_nothing(options: Options, at_least: usize) {
+    let dropped = tierkey::run(&options);
+    let kept = tierkey::run(&keeping_every_resource(options));
+    assert!(
+        dropped.findings.len() >= at_least,
+        "{} findings",
+        dropped.findings.len()
+    );
+    assert_eq!(dropped.inputs.len(), kept.inputs.len());
+    for (a, b) in dropped.findings.iter().zip(&kept.findings) {
+        assert_eq!(a, b);
+    }
+    assert_eq!(dropped.findings.len(), kept.findings.len());
+    assert_eq!(dropped.checks, kept.checks);
+}
+
+/// Readers keep only the addresses of resources no rule can read: every
+/// fixture (plans, states, configurations) gives the same findings as when
+/// every resource is kept.
+#[test]
+fn inert_resources_change_no_finding_of_the_fixtures() {
+    inert_resources_change_nothing(tagged("tier", "database", root().join("fixtures")), 100);
+}
+
+/// The same over the corpus of real inputs, for its two tag conventions.
+#[test]
+#[cfg_attr(
+    tierkey_no_corpus,
+    ignore = "../shared/corpus is not beside this checkout"
+)]
+fn inert_resources_change_no_finding_of_the_corpus() {
+    let corpus = root().join("../shared/corpus");
+    assert!(corpus.is_dir(), "{}", corpus.display());
+    inert_resources_change_nothing(options(corpus.clone()), 10);
+    inert_resources_change_nothing(tagged("tier", "database", corpus), 10);
+}
