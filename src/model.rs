@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
@@ -61,7 +62,7 @@ pub(crate) enum Basis {
     /// Its own `region` argument (AWS provider v6).
     OwnArgument,
     /// The provider configuration serving it.
-    Provider { key: String },
+    Provider { key: Arc<str> },
     /// Every provider configuration its module could use (plans before
     /// Terraform 1.2) is in the same region.
     Candidates { keys: Vec<String> },
@@ -115,14 +116,13 @@ impl Basis {
 /// An instance's region (S8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Region {
-    Known {
-        name: String,
-        basis: Basis,
-    },
+    /// `name` is shared by the instances of a provider configuration, as
+    /// is `group` (a plan may hold a million instances).
+    Known { name: Arc<str>, basis: Basis },
     /// `group` names the provider configuration when every instance it
     /// serves shares this unknown region (S8's last sentence).
     Unknown {
-        group: Option<String>,
+        group: Option<Arc<str>>,
         why: String,
     },
 }
@@ -369,11 +369,11 @@ impl IgnoreTags {
 #[derive(Debug, Clone)]
 pub(crate) struct ProviderSettings {
     /// How messages name it: `aws.west`, `module.db:aws`.
-    pub key: String,
+    pub key: Arc<str>,
     pub is_aws: bool,
     /// The region, or why it is unknown and whether every instance it
     /// serves still shares that unknown region.
-    pub region: Result<String, (String, bool)>,
+    pub region: Result<Arc<str>, (String, bool)>,
     pub default_tags: Tags<'static>,
     pub ignore_tags: IgnoreTags,
     /// Its block or object in the input, when it has one.
@@ -425,7 +425,7 @@ impl ProviderSettings {
                 keys: strings(arguments.ignore_keys),
                 key_prefixes: strings(arguments.ignore_key_prefixes),
             },
-            key,
+            key: key.into(),
             is_aws,
             site,
             region_site: None,
@@ -455,14 +455,14 @@ fn provider_region(
     key: &str,
     region: Option<Value<'_>>,
     iterated: bool,
-) -> Result<String, (String, bool)> {
+) -> Result<Arc<str>, (String, bool)> {
     let from_environment = "(it comes from AWS_REGION or a profile at run time)";
     match region {
         None => Err((
             format!("provider configuration `{key}` sets no region {from_environment}"),
             true,
         )),
-        Some(Value::String(r)) if !r.is_empty() => Ok(r.into_owned()),
+        Some(Value::String(r)) if !r.is_empty() => Ok(r.as_ref().into()),
         Some(Value::Null) => Err((
             format!("provider configuration `{key}` sets region = null {from_environment}"),
             true,
@@ -604,7 +604,7 @@ pub(crate) struct Resource<'a> {
     pub settled: Settled,
     /// The provider configuration serving it, when instances under it
     /// share a region.
-    pub group: Option<String>,
+    pub group: Option<Arc<str>>,
     /// Its provider configuration (an index into [`Inventory::providers`]).
     pub provider: Option<usize>,
     pub tags: Tags<'a>,
@@ -827,7 +827,7 @@ impl<'a> Resource<'a> {
             .into_iter()
             .map(|extra| match extra.region {
                 Ok(name) => Region::Known {
-                    name,
+                    name: name.into(),
                     basis: Basis::Extra {
                         what: extra.what,
                         of: instance.address.to_string(),
@@ -879,7 +879,7 @@ impl<'a> Resource<'a> {
 struct Placement {
     region: Region,
     settled: Settled,
-    group: Option<String>,
+    group: Option<Arc<str>>,
     provider: Option<usize>,
 }
 
@@ -904,7 +904,7 @@ fn place(
     if let Some(r) = arn.and_then(aws::arn_region) {
         return Placement {
             region: Region::Known {
-                name: r.to_string(),
+                name: r.into(),
                 basis: Basis::Arn,
             },
             settled: Settled::ByArn,
@@ -927,7 +927,7 @@ fn place(
 fn own_placement(own_region: Option<Value<'_>>) -> Option<Placement> {
     let region = match own_region? {
         Value::String(r) if !r.is_empty() => Region::Known {
-            name: r.into_owned(),
+            name: r.as_ref().into(),
             basis: Basis::OwnArgument,
         },
         Value::Unknown(u) => Region::Unknown {
@@ -948,7 +948,7 @@ fn own_placement(own_region: Option<Value<'_>>) -> Option<Placement> {
 /// share a region, which configuration it is, and why its region is
 /// unknown.
 struct Unsettled {
-    group: Option<String>,
+    group: Option<Arc<str>>,
     provider: Option<usize>,
     why: String,
 }
@@ -993,7 +993,7 @@ fn provider_placement(
                         region: Region::Known {
                             name: first.clone(),
                             basis: Basis::Candidates {
-                                keys: found.iter().map(|p| p.key.clone()).collect(),
+                                keys: found.iter().map(|p| p.key.to_string()).collect(),
                             },
                         },
                         settled: Settled::Yes,
@@ -1008,7 +1008,7 @@ fn provider_placement(
                     format!(
                         "`{}` ({})",
                         p.key,
-                        p.region.as_ref().map_or("unknown", String::as_str)
+                        p.region.as_deref().unwrap_or("unknown")
                     )
                 })
                 .collect::<Vec<_>>()
@@ -1020,14 +1020,14 @@ fn provider_placement(
             })
         }
         ProviderLink::Implicit(key) => Err(Unsettled {
-            group: Some(key.clone()),
+            group: Some(key.as_str().into()),
             provider: None,
             why: format!(
                 "provider configuration `{key}` has no block in the configuration (its region comes from AWS_REGION or a profile at run time)"
             ),
         }),
         ProviderLink::Unrecorded { group, why } => Err(Unsettled {
-            group: group.clone(),
+            group: group.as_deref().map(Arc::from),
             provider: None,
             why: why.clone(),
         }),
@@ -1272,7 +1272,7 @@ impl Inventory<'_> {
     /// same provider configuration show, then `--default-region`, else it
     /// stays unknown.
     pub(crate) fn settle_regions(&mut self, default_region: Option<&str>) {
-        let mut by_group: BTreeMap<String, Option<(String, String)>> = BTreeMap::new();
+        let mut by_group: BTreeMap<Arc<str>, Option<(Arc<str>, String)>> = BTreeMap::new();
         for r in &self.resources {
             if let (Settled::ByArn, Some(group), Region::Known { name, .. }) =
                 (r.settled, &r.group, &r.region)
@@ -1301,7 +1301,7 @@ impl Inventory<'_> {
                 };
             } else if let Some(name) = default_region {
                 r.region = Region::Known {
-                    name: name.to_string(),
+                    name: name.into(),
                     basis: Basis::Default,
                 };
             }
@@ -1341,8 +1341,8 @@ mod tests {
     /// out of line ([`More`]).
     #[test]
     fn a_resource_record_stays_small() {
-        assert!(std::mem::size_of::<Resource<'_>>() <= 360);
-        assert!(std::mem::size_of::<More>() <= 224);
+        assert!(std::mem::size_of::<Resource<'_>>() <= 344);
+        assert!(std::mem::size_of::<More>() <= 216);
     }
 
     #[test]

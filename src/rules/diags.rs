@@ -439,7 +439,7 @@ fn in_use_text(
     let address = &n.resource.address;
     let attribute = &n.encryption.attribute;
     let place = match n.region {
-        crate::model::Region::Known { name, .. } => name.clone(),
+        crate::model::Region::Known { name, .. } => name.to_string(),
         crate::model::Region::Unknown { .. } => "its region".into(),
     };
     let name_key = |k: usize| inventory.resources[k].address.to_string();
@@ -528,7 +528,7 @@ pub(super) fn in_use(
         Code::TierKeyUnverified
     };
     let region = match n.region {
-        crate::model::Region::Known { name, .. } => Some(name.clone()),
+        crate::model::Region::Known { name, .. } => Some(name.to_string()),
         crate::model::Region::Unknown { .. } => None,
     };
     let site = r.key_site().unwrap_or(&r.site);

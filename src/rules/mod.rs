@@ -125,7 +125,7 @@ pub(crate) fn shared_keys(
                 input: input.to_string(),
                 address: r.address.to_string(),
                 region: match &r.region {
-                    Region::Known { name, .. } => Some(name.clone()),
+                    Region::Known { name, .. } => Some(name.to_string()),
                     Region::Unknown { .. } => None,
                 },
                 arn: r.names().arn.clone(),

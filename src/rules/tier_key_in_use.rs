@@ -179,7 +179,7 @@ impl<'i> Index<'i> {
                 if let (Role::Key(KeyRole::Tier), Region::Known { name, .. }) =
                     (&roles[i], &r.region)
                 {
-                    index.tier_keys.entry(name.clone()).or_insert(i);
+                    index.tier_keys.entry(name.to_string()).or_insert(i);
                 }
             }
             if r.rtype == "aws_kms_alias" {
@@ -275,7 +275,9 @@ impl Rule<'_, '_> {
                     key: format!("{} of {}", key.address, key.input),
                     why: why.clone(),
                 },
-                (Ok(()), Some(key_region), Region::Known { name, .. }) if key_region != name => {
+                (Ok(()), Some(key_region), Region::Known { name, .. })
+                    if key_region.as_str() != &**name =>
+                {
                     InUse::OtherRegion {
                         key: format!("{} of {}", key.address, key.input),
                         key_region: key_region.clone(),
@@ -284,7 +286,7 @@ impl Rule<'_, '_> {
                 _ => return None,
             },
             Found::External(arn) => match (arn_region(&arn), region) {
-                (Some(key_region), Region::Known { name, .. }) if key_region != name => {
+                (Some(key_region), Region::Known { name, .. }) if key_region != &**name => {
                     InUse::OtherRegion {
                         key: arn.clone(),
                         key_region: key_region.to_string(),
@@ -469,7 +471,7 @@ impl Rule<'_, '_> {
                 Region::Known { name, .. },
             ) => (key_region != name).then(|| InUse::OtherRegion {
                 key: key.address.to_string(),
-                key_region: key_region.clone(),
+                key_region: key_region.to_string(),
             }),
             // The same provider configuration: the same region, whatever it is.
             _ if key.group.is_some() && key.group == r.group => None,
@@ -489,7 +491,7 @@ impl Rule<'_, '_> {
         };
         self.index
             .tier_keys
-            .get(name)
+            .get(&**name)
             .map(|&k| self.inventory.resources[k].address.to_string())
     }
 }

@@ -42,8 +42,8 @@ enum Place {
 impl Place {
     fn of(region: &Region, resource: usize, nth: usize) -> Place {
         match region {
-            Region::Known { name, .. } => Place::Known(name.clone()),
-            Region::Unknown { group: Some(g), .. } => Place::Group(g.clone()),
+            Region::Known { name, .. } => Place::Known(name.to_string()),
+            Region::Unknown { group: Some(g), .. } => Place::Group(g.to_string()),
             Region::Unknown { group: None, .. } => Place::Alone(resource, nth),
         }
     }
