@@ -49,11 +49,13 @@ pub(super) fn check(
     };
     // The instances of one block that fail alike make one finding: the
     // same attribute (so the same subject), region and message but for the
-    // instance's address. Findings are found by block; the few of a block
-    // are compared in full (a key holding each message would take as much
-    // memory again as the findings of a plan of many tier resources).
+    // instance's address. The findings of a subject are found by its hash,
+    // each pointing at the one before it, and compared in full: a map
+    // holding each block or message would take as much memory again as
+    // the findings of a plan of many tier resources.
     let first = findings.len();
-    let mut by_block: HashMap<Cow<'_, str>, Vec<usize>> = HashMap::new();
+    let mut last_of: HashMap<u64, usize> = HashMap::new();
+    let mut before: Vec<Option<usize>> = Vec::new();
     for (i, r) in inventory.resources.iter().enumerate() {
         if classified.roles[i] != Role::Member {
             continue;
@@ -63,21 +65,29 @@ pub(super) fn check(
                 continue;
             };
             texts.share(&mut f);
-            let block = block_address(&r.address);
-            f.subject = format!("{block}#{}", encryption.attribute.replace('`', ""));
+            f.subject = format!(
+                "{}#{}",
+                block_address(&r.address),
+                encryption.attribute.replace('`', "")
+            );
+            let hash = crate::finding::fnv64(&[&f.subject]);
             let unaddressed = |g: &Finding, address: &str| g.message.replace(address, "");
-            let of_block = by_block.entry(block).or_default();
-            let same = of_block.iter().copied().find(|&at| {
-                let g = &findings[at];
-                g.subject == f.subject
+            let mut at = last_of.get(&hash).copied();
+            while let Some(k) = at {
+                let g = &findings[k];
+                if g.subject == f.subject
                     && g.region == f.region
                     && unaddressed(g, g.address.as_deref().unwrap_or_default())
                         == unaddressed(&f, &r.address)
-            });
-            if let Some(at) = same {
-                findings[at].resources.push(r.address.to_string());
+                {
+                    break;
+                }
+                at = before[k - first];
+            }
+            if let Some(k) = at {
+                findings[k].resources.push(r.address.to_string());
             } else {
-                of_block.push(findings.len());
+                before.push(last_of.insert(hash, findings.len()));
                 findings.push(f);
             }
         }
