@@ -49,9 +49,10 @@ pub(super) fn check(
     };
     // The instances of one block that fail alike make one finding: the
     // same attribute (so the same subject), region and message but for the
-    // instance's address. The findings of a subject are found by its hash,
-    // each pointing at the one before it, and compared in full: a map
-    // holding each block or message would take as much memory again as
+    // instance's address. A finding is found by the hash of those three
+    // (thousands of instances of one block may each fail differently), each
+    // pointing at the one before it with the same hash, and compared in
+    // full: a map holding each message would take as much memory again as
     // the findings of a plan of many tier resources.
     let first = findings.len();
     let mut last_of: HashMap<u64, usize> = HashMap::new();
@@ -70,16 +71,16 @@ pub(super) fn check(
                 block_address(&r.address),
                 encryption.attribute.replace('`', "")
             );
-            let hash = crate::finding::fnv64(&[&f.subject]);
-            let unaddressed = |g: &Finding, address: &str| g.message.replace(address, "");
+            let unaddressed = |g: &Finding| {
+                g.message
+                    .replace(g.address.as_deref().unwrap_or_default(), "")
+            };
+            let alike = (f.region.as_deref(), unaddressed(&f));
+            let hash = crate::finding::fnv64(&[&f.subject, alike.0.unwrap_or_default(), &alike.1]);
             let mut at = last_of.get(&hash).copied();
             while let Some(k) = at {
                 let g = &findings[k];
-                if g.subject == f.subject
-                    && g.region == f.region
-                    && unaddressed(g, g.address.as_deref().unwrap_or_default())
-                        == unaddressed(&f, &r.address)
-                {
+                if g.subject == f.subject && (g.region.as_deref(), unaddressed(g)) == alike {
                     break;
                 }
                 at = before[k - first];
