@@ -21,9 +21,10 @@
 //! `Inventory`, so each rule is written once. Each input is read, checked
 //! and dropped as a whole (plans, states and JSON documents on every core,
 //! `--jobs`; configuration roots on the run's thread, which holds the
-//! modules discovery read); only the text of inputs that findings point
-//! into is kept for the report, and results are merged in the order the
-//! inputs were found, so the output never depends on the threads.
+//! modules discovery read and parsed on every core to find the roots);
+//! only the text of inputs that findings point into is kept for the
+//! report, and results are merged in the order the inputs were found, so
+//! the output never depends on the threads.
 
 pub mod aws;
 pub mod cli;
@@ -116,9 +117,10 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
     let mut outcome = Outcome::default();
     let mut workspace = Workspace::default();
     let excluded = |path: &Path| options.settings.as_ref().is_some_and(|s| s.excludes(path));
+    let jobs = jobs(options);
     let candidates = {
         let sources = &mut outcome.sources;
-        let mut calls = |dir: &Path| workspace.called_dirs(dir, sources);
+        let mut calls = |dirs: &[PathBuf]| workspace.called_dirs(dirs, sources, jobs);
         input::discover(&options.paths, &excluded, &mut calls)
     };
     let groups: Vec<Option<String>> = candidates
@@ -202,7 +204,6 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
             input: &names[i],
         });
     };
-    let jobs = jobs(options);
     let results = schedule(total, jobs, &local, &mut here, &alone, &mut tell);
     let walked_something = merge(results, &origins, options.paths.len(), &mut outcome);
     report_unread_directories(options, &walked_something, &mut outcome);

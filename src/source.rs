@@ -190,17 +190,28 @@ impl SourceFile {
 /// All files read in one run, addressed by [`FileId`].
 #[derive(Debug, Default)]
 pub struct Sources {
+    /// The id of the first file: files read on another thread are numbered
+    /// from where they will stand once appended to the run's.
+    first: usize,
     files: Vec<SourceFile>,
 }
 
 impl Sources {
+    /// No files yet; the first one added gets id `first`.
+    pub(crate) fn starting_at(first: usize) -> Self {
+        Sources {
+            first,
+            files: Vec::new(),
+        }
+    }
+
     pub(crate) fn add(&mut self, path: String, text: impl Into<Text>) -> FileId {
         self.files.push(SourceFile::new(path, text));
-        FileId(self.files.len() - 1)
+        FileId(self.len() - 1)
     }
 
     pub fn get(&self, id: FileId) -> &SourceFile {
-        &self.files[id.0]
+        &self.files[id.0 - self.first]
     }
 
     /// Every file, to rename (report paths relative to a base directory).
@@ -208,20 +219,30 @@ impl Sources {
         self.files.iter_mut()
     }
 
-    /// How many files there are (the next file's index).
+    /// The next file's id (how many files there are, with those before
+    /// `first`).
     pub(crate) fn len(&self) -> usize {
-        self.files.len()
+        self.first + self.files.len()
     }
 
-    /// Moves the files of `other` to the end, in order: a file of `other`
-    /// with index `i` gets index `i + self.len()` (before the move).
+    /// Moves the files of `other` (numbered from 0) to the end, in order: a
+    /// file of `other` with index `i` gets index `i + self.len()` (before
+    /// the move).
     pub(crate) fn append(&mut self, other: Sources) {
+        debug_assert_eq!(other.first, 0, "appended sources are numbered from 0");
+        self.files.extend(other.files);
+    }
+
+    /// Moves the files of `other` to the end, where they were numbered to
+    /// stand ([`Sources::starting_at`] this one's length): their ids stay.
+    pub(crate) fn append_numbered(&mut self, other: Sources) {
+        debug_assert_eq!(other.first, self.len(), "sources numbered elsewhere");
         self.files.extend(other.files);
     }
 
     /// Frees the text of a file no finding points into (its path stays).
     pub(crate) fn release_text(&mut self, id: FileId) {
-        let file = &mut self.files[id.0];
+        let file = &mut self.files[id.0 - self.first];
         file.text = Text::default();
         file.index = OnceLock::new();
         file.shown = OnceLock::new();

@@ -150,41 +150,92 @@ impl Workspace {
         self.modules.get(key)
     }
 
-    /// The directories (canonical) the module in `dir` calls.
-    pub(crate) fn called_dirs(&mut self, dir: &Path, sources: &mut Sources) -> Vec<PathBuf> {
-        let key = self.read_dir(dir, sources);
-        self.modules
-            .get(&key)
-            .map(|m| m.calls.iter().map(|(dir, _)| dir.clone()).collect())
-            .unwrap_or_default()
+    /// For each of `dirs`, the directories (canonical) its module calls.
+    /// Modules not read yet are read and parsed on up to `jobs` threads;
+    /// their files are numbered in the order of `dirs`, whatever the
+    /// threads, so every id is the same as when read one by one.
+    pub(crate) fn called_dirs(
+        &mut self,
+        dirs: &[PathBuf],
+        sources: &mut Sources,
+        jobs: usize,
+    ) -> Vec<Vec<PathBuf>> {
+        self.read_dirs(dirs, sources, jobs);
+        dirs.iter()
+            .map(|dir| {
+                let key = self.read_dir(dir, sources);
+                self.modules
+                    .get(&key)
+                    .map(|m| m.calls.iter().map(|(dir, _)| dir.clone()).collect())
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     /// Reads and parses the configuration files of a directory, once.
     fn read_dir(&mut self, dir: &Path, sources: &mut Sources) -> ModuleKey {
         let key = ModuleKey::Dir(canonical(dir));
-        if self.modules.contains_key(&key) {
-            return key;
+        if !self.modules.contains_key(&key) {
+            let module = Module::read(dir, &config_files(dir), sources);
+            self.modules.insert(key.clone(), module);
         }
-        let mut module = Module::new(dir);
-        let mut overrides = Vec::new();
-        for path in config_files(dir) {
-            let shown = tidy(&path);
-            match read_file(&path, &shown, sources) {
-                Ok(id) => {
-                    if let Some(file) = module.parse(id, &shown, sources) {
-                        if is_override(&path) {
-                            overrides.push(file);
-                        } else {
-                            module.files.push(file);
-                        }
+        key
+    }
+
+    /// Reads the modules of `dirs` not read yet, on up to `jobs` threads.
+    /// Each directory's files are listed here and given their ids before
+    /// any is read: a thread reads them into sources numbered from there,
+    /// appended here in order.
+    fn read_dirs(&mut self, dirs: &[PathBuf], sources: &mut Sources, jobs: usize) {
+        let mut planned: Vec<(ModuleKey, &Path, Vec<PathBuf>, usize)> = Vec::new();
+        let mut next = sources.len();
+        for dir in dirs {
+            let key = ModuleKey::Dir(canonical(dir));
+            if self.modules.contains_key(&key) || planned.iter().any(|p| p.0 == key) {
+                continue;
+            }
+            let files = config_files(dir);
+            let first = next;
+            next += files.len();
+            planned.push((key, dir, files, first));
+        }
+        if jobs <= 1 || planned.len() < 2 {
+            for (key, dir, files, _) in planned {
+                let module = Module::read(dir, &files, sources);
+                self.modules.insert(key, module);
+            }
+            return;
+        }
+        let taken = std::sync::atomic::AtomicUsize::new(0);
+        let mut read: Vec<Option<(Module, Sources)>> = Vec::new();
+        read.resize_with(planned.len(), || None);
+        std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::channel();
+            for _ in 0..jobs.min(planned.len()) {
+                let (sender, planned, taken) = (sender.clone(), &planned, &taken);
+                scope.spawn(move || loop {
+                    let i = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((_, dir, files, first)) = planned.get(i) else {
+                        break;
+                    };
+                    let mut own = Sources::starting_at(*first);
+                    let module = Module::read(dir, files, &mut own);
+                    if sender.send((i, module, own)).is_err() {
+                        break;
                     }
-                }
-                Err(error) => module.errors.push(error),
+                });
+            }
+            drop(sender);
+            for (i, module, own) in receiver {
+                read[i] = Some((module, own));
+            }
+        });
+        for ((key, ..), done) in planned.into_iter().zip(read) {
+            if let Some((module, own)) = done {
+                sources.append_numbered(own);
+                self.modules.insert(key, module);
             }
         }
-        module.finish(overrides, sources);
-        self.modules.insert(key.clone(), module);
-        key
     }
 
     /// Loads a root configuration and every module it calls.
@@ -255,6 +306,30 @@ impl Workspace {
 }
 
 impl Module {
+    /// Reads and parses `files`, the configuration files of `dir`: one
+    /// source each, in order, whether it could be read or not.
+    fn read(dir: &Path, files: &[PathBuf], sources: &mut Sources) -> Module {
+        let mut module = Module::new(dir);
+        let mut overrides = Vec::new();
+        for path in files {
+            let shown = tidy(path);
+            match read_file(path, &shown, sources) {
+                Ok(id) => {
+                    if let Some(file) = module.parse(id, &shown, sources) {
+                        if is_override(path) {
+                            overrides.push(file);
+                        } else {
+                            module.files.push(file);
+                        }
+                    }
+                }
+                Err(error) => module.errors.push(error),
+            }
+        }
+        module.finish(overrides, sources);
+        module
+    }
+
     /// Parses one file of the module (recording its error).
     fn parse(&mut self, id: FileId, shown: &Path, sources: &Sources) -> Option<File> {
         let text = sources.get(id).text();
@@ -692,6 +767,58 @@ mod tests {
         assert_eq!(tidy(Path::new("./a/./b")), PathBuf::from("./a/b"));
         assert_eq!(tidy(Path::new("../a/./b")), PathBuf::from("../a/b"));
         assert_eq!(tidy(Path::new("./../../m")), PathBuf::from("../../m"));
+    }
+
+    /// Every directory of configuration files under `fixtures/`, a parse
+    /// error, override files and OpenTofu files among them.
+    fn fixture_dirs() -> Vec<PathBuf> {
+        let top = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut dirs: Vec<PathBuf> = walkdir::WalkDir::new(top)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_str().is_some_and(input::is_config_name))
+            .filter_map(|e| e.path().parent().map(Path::to_path_buf))
+            .collect();
+        dirs.dedup();
+        dirs
+    }
+
+    #[test]
+    fn modules_read_on_several_threads_are_numbered_as_when_read_in_turn() {
+        let dirs = fixture_dirs();
+        assert!(dirs.len() > 40, "{} fixture directories", dirs.len());
+        let read = |jobs: usize| {
+            let mut sources = Sources::default();
+            sources.add("before".into(), String::from("{}"));
+            let mut workspace = Workspace::default();
+            // Some read first, one by one, and asked for again.
+            let calls = workspace.called_dirs(&dirs[..3], &mut sources, 1);
+            let more = workspace.called_dirs(&dirs, &mut sources, jobs);
+            assert_eq!(calls, more[..3]);
+            let files: Vec<(String, String)> = (0..sources.len())
+                .map(|i| {
+                    let file = sources.get(FileId(i));
+                    (file.path.clone(), file.text().to_string())
+                })
+                .collect();
+            (format!("{:?}", workspace.modules), files, more)
+        };
+        let one = read(1);
+        assert!(
+            one.0.contains("h10-parse-error"),
+            "a module that does not parse"
+        );
+        assert!(
+            one.2.iter().any(|c| !c.is_empty()),
+            "no module calls another"
+        );
+        for jobs in [2, 3, 64] {
+            let many = read(jobs);
+            assert_eq!(one.1, many.1, "files with {jobs} jobs");
+            assert!(one.0 == many.0, "modules differ with {jobs} jobs");
+            assert_eq!(one.2, many.2, "calls with {jobs} jobs");
+        }
     }
 
     #[test]

@@ -25,9 +25,10 @@ use crate::error::{ErrorCode, InputError};
 /// file, which the caller knows how to match).
 pub(crate) type Excluded<'e> = dyn Fn(&Path) -> bool + 'e;
 
-/// The directories (canonical) that the module in a directory calls as
-/// local modules.
-pub(crate) type Calls<'c> = dyn FnMut(&Path) -> Vec<PathBuf> + 'c;
+/// For each of some directories, the directories (canonical) that its
+/// module calls as local modules (asked for many at once, so the reader
+/// can read them on every core).
+pub(crate) type Calls<'c> = dyn FnMut(&[PathBuf]) -> Vec<Vec<PathBuf>> + 'c;
 
 /// One input found, or a path that could not be read (as shown, why).
 pub(crate) type Found = Result<Candidate, (String, InputError)>;
@@ -164,7 +165,7 @@ impl Discovery<'_, '_> {
                 }
             }
         }
-        let called: Vec<PathBuf> = config_dirs.iter().flat_map(|d| (self.calls)(d)).collect();
+        let called: Vec<PathBuf> = (self.calls)(&config_dirs).into_iter().flatten().collect();
         for dir in config_dirs {
             let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
             if !called.contains(&key) {
@@ -391,12 +392,8 @@ fn local_roots(
     }
     let known: Vec<(PathBuf, Vec<PathBuf>)> = dirs
         .iter()
-        .map(|d| {
-            (
-                std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()),
-                calls(d),
-            )
-        })
+        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+        .zip(calls(&dirs))
         .collect();
     let called: Vec<&PathBuf> = known.iter().flat_map(|(_, c)| c).collect();
     let mut roots = Vec::new();
@@ -407,10 +404,10 @@ fn local_roots(
         let mut closure = vec![key.clone()];
         let mut i = 0;
         while i < closure.len() {
-            let next: Vec<PathBuf> = known
-                .iter()
-                .find(|(k, _)| *k == closure[i])
-                .map_or_else(|| calls(&closure[i]), |(_, c)| c.clone());
+            let next: Vec<PathBuf> = known.iter().find(|(k, _)| *k == closure[i]).map_or_else(
+                || calls(std::slice::from_ref(&closure[i])).concat(),
+                |(_, c)| c.clone(),
+            );
             for n in next {
                 if !closure.contains(&n) {
                     closure.push(n);
