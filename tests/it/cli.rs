@@ -3,14 +3,11 @@
 use std::fs;
 use std::path::PathBuf;
 
-use crate::{check_json, inputs_with, root, tierkey, transcript};
+use crate::{check_json, inputs_with, root, tierkey, transcript, Scratch};
 
 /// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tierkey-it-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+fn scratch(name: &str) -> Scratch {
+    Scratch::new("it", name)
 }
 
 /// The first finding of a code in a JSON report.

@@ -3,15 +3,11 @@
 //! nothing was overwritten or leaked.
 
 use std::fs;
-use std::path::PathBuf;
 
-use crate::{check_json, root, tierkey};
+use crate::{check_json, root, tierkey, Scratch};
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tierkey-hard-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+fn scratch(name: &str) -> Scratch {
+    Scratch::new("hard", name)
 }
 
 fn plan() -> serde_json::Value {

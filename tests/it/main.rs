@@ -30,6 +30,46 @@ pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A fresh directory for one test under the system's temporary directory,
+/// removed again when the test ends (passed or failed).
+pub(crate) struct Scratch(PathBuf);
+
+impl Scratch {
+    /// `tierkey-{kind}-{pid}-{name}`, emptied if a run before left it.
+    pub(crate) fn new(kind: &str, name: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("tierkey-{kind}-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Runs the binary in `dir` with a fixed terminal width, no colour, and no
 /// `TF_VAR_` variables but those of `dir/env` (`NAME=VALUE` lines), if any.
 pub(crate) fn tierkey<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Output {

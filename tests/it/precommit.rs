@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::root;
+use crate::{root, Scratch};
 
 /// pre-commit, installed once into `target/pre-commit/venv`.
 fn pre_commit() -> PathBuf {
@@ -70,8 +70,7 @@ fn git(dir: &Path, args: &[&str]) {
 )]
 fn hooks_run_under_pre_commit() {
     let pre_commit = pre_commit();
-    let repo = std::env::temp_dir().join(format!("tierkey-precommit-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&repo);
+    let repo = Scratch::new("precommit", "repo");
     let case = root().join("fixtures/c08-monorepo-walk");
     for dir in ["envs/prod", "envs/stage", "modules/db", "plans"] {
         fs::create_dir_all(repo.join(dir)).expect("dirs");
@@ -162,5 +161,4 @@ fn hooks_run_under_pre_commit() {
     assert_eq!(status, Some(1), "{text}");
     assert!(text.contains("read 1 of 1 input (1 tf)"), "{text}");
     assert!(text.contains("us-west-2"), "{text}");
-    let _ = fs::remove_dir_all(&repo);
 }
