@@ -14,6 +14,7 @@
 #   bench/run.sh              # everything: plans of N = 3000 30000 100000
 #   bench/run.sh 30000        # plans of one size only
 #   BENCH_LARGE=1 bench/run.sh  # plans also of N = 300000 (~1.8 GB)
+#   BENCH_PART=monorepo bench/run.sh  # one part: plans, findings, monorepo, hcl
 #
 # Needs GNU time (/usr/bin/time; `apt-get install time` if missing). Writes
 # its inputs to bench/out (about 2 GB; 4 GB more with BENCH_LARGE).
@@ -32,6 +33,8 @@ if [ ${#sizes[@]} -eq 0 ]; then
 fi
 runs=${RUNS:-5}
 tk=target/release/tierkey
+# part NAME: whether the part NAME runs (all of them without BENCH_PART).
+part() { [ -z "${BENCH_PART:-}" ] || [ "$BENCH_PART" = "$1" ]; }
 
 # median_of CMD...: prints "SECONDS KB": the median wall time and the median
 # peak resident memory of $runs runs (GNU time).
@@ -69,6 +72,7 @@ medians_of_pair() {
     "$(printf '%s\n' "${bm[@]}" | sort -g | sed -n "${mid}p")"
 }
 
+if part plans; then
 echo "Plans (\`--format json\`):"
 echo
 echo "| shape | N | file MiB | floor s | floor peak MiB | tierkey s | tierkey peak MiB | time / floor | peak / file |"
@@ -85,8 +89,10 @@ for shape in db mixed; do
         s, n, b/1048576, ft, fm/1024, tt, tm/1024, tt/ft, tm*1024/b }'
   done
 done
+fi
 [ "$all" = 1 ] || exit 0
 
+if part findings; then
 echo
 echo "Many findings: 30 000 resources over 6 regions, with tier keys in 5 of them and in none"
 echo "(\`--no-in-use\`: the keys the instances name are outside the plan):"
@@ -101,7 +107,9 @@ for shape in db nokeys; do
   read -r tt tm <<<"$(median_of $tk check --no-in-use --tag tier=database --format json "$plan")"
   echo "| $shape | $count | $related | $tt | $((tm / 1024)) |"
 done
+fi
 
+if part monorepo; then
 echo
 echo "A monorepo: 2000 plans (50 resources each) and 500 \`.tf\` roots (40 resources each):"
 echo
@@ -114,13 +122,22 @@ if [ ! -d "$mono" ]; then
   for i in $(seq 500); do mkdir -p "$mono/roots" && cp -r "$mono.tmp/tf" "$mono/roots/r$i"; done
   rm -rf "$mono.tmp"
 fi
-mb=$(du -sm "$mono" | cut -f1)
 echo "| inputs | MiB | --jobs 1 s | --jobs 2 s | speed-up |"
-echo "|---:|---:|---:|---:|---:|"
-read -r t1 _ t2 _ <<<"$(medians_of_pair "$tk check --jobs 1 --tag tier=database --format json $mono" \
-  "$tk check --jobs 2 --tag tier=database --format json $mono")"
-awk -v mb="$mb" -v a="$t1" -v b="$t2" 'BEGIN { printf "| 2500 | %d | %.2f | %.2f | %.2f× |\n", mb, a, b, a/b }'
+echo "|---|---:|---:|---:|---:|"
+for which in plans roots all; do
+  case $which in
+    plans) dir="$mono/plans" label="2000 plans" ;;
+    roots) dir="$mono/roots" label="500 roots" ;;
+    all) dir="$mono" label="all 2500" ;;
+  esac
+  mb=$(du -sm "$dir" | cut -f1)
+  read -r t1 _ t2 _ <<<"$(medians_of_pair "$tk check --jobs 1 --tag tier=database --format json $dir" \
+    "$tk check --jobs 2 --tag tier=database --format json $dir")"
+  awk -v l="$label" -v mb="$mb" -v a="$t1" -v b="$t2" 'BEGIN { printf "| %s | %d | %.2f | %.2f | %.2f× |\n", l, mb, a, b, a/b }'
+done
+fi
 
+if part hcl; then
 echo
 echo "Terraform configurations (\`.tf\`), parsed and evaluated:"
 echo
@@ -136,3 +153,4 @@ for n in 2000 20000; do
     printf "| %d | %.1f | %.2f | %.0f | %.2f | %.0f | %.1f | %.2f× | %.2f× |\n",
       n, b/1048576, ft, fm/1024, tt, tm/1024, b/1e6/tt, tt/ft, tm*1024/b }'
 done
+fi

@@ -18,13 +18,15 @@
 //! AWS), `model` (resources with an effective region and effective tags),
 //! `tier` (the user's tiers), `finding` (plain data), `source` (files and
 //! spans), `settings` (`tierkey.toml`). Every input family becomes the same
-//! `Inventory`, so each rule is written once. Each input is read, checked
-//! and dropped as a whole (plans, states and JSON documents on every core,
-//! `--jobs`; configuration roots on the run's thread, which holds the
-//! modules discovery read and parsed on every core to find the roots);
-//! only the text of inputs that findings point into is kept for the
-//! report, and results are merged in the order the inputs were found, so
-//! the output never depends on the threads.
+//! `Inventory`, so each rule is written once. Work is spread over every
+//! core (`--jobs`): discovery reads and parses the modules of the walked
+//! directories (to find the roots), the roots are then loaded on the run's
+//! thread, and every input is checked on any thread: a plan, state or JSON
+//! document is read, checked and dropped as a whole, with files of its
+//! own; a root is checked over the modules and files loaded before, shared
+//! read-only. Only the text of documents that findings point into is kept
+//! for the report, and results are merged in the order the inputs were
+//! found, so the output never depends on the threads.
 
 pub mod aws;
 pub mod cli;
@@ -127,7 +129,7 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
         .iter()
         .map(|c| c.as_ref().ok().and_then(|c| group_of(&c.display, options)))
         .collect();
-    let shared = shared_keys(&candidates, &groups, options, &mut outcome);
+    let shared_keys = shared_keys(&candidates, &groups, options, &mut outcome);
     let total = candidates.len();
     let origins: Vec<Option<usize>> = candidates
         .iter()
@@ -140,14 +142,33 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
             Err((path, _)) => path.clone(),
         })
         .collect();
-    // One input, checked: what it gave, and (from a thread) its own files.
-    let check_one =
-        |i: usize, workspace: &mut Workspace, outcome: &mut Outcome| match &candidates[i] {
+    // Roots are loaded here, in order: their modules were read by
+    // discovery on every core, the modules `terraform init` downloaded are
+    // read now, on every core too, then each root's variable files.
+    // Every module and file of every root is then in place, and shared
+    // read-only by the threads that check them.
+    let loaded = load_roots(
+        &candidates,
+        options,
+        &mut workspace,
+        &mut outcome.sources,
+        jobs,
+    );
+    let (workspace, shared) = (&workspace, std::mem::take(&mut outcome.sources));
+    // One input, checked on any thread: what it gave, and its own outcome.
+    // A document's files are its own (numbered from 0); a root's findings
+    // point into the files read above, and it reads none of its own.
+    // A large document's memory is several times its size: two of them are
+    // never checked at once, whatever the number of jobs.
+    let large = std::sync::Mutex::new(());
+    let check_one = |i: usize| {
+        let mut part = Outcome::default();
+        let reports = match &candidates[i] {
             Err((path, error)) => vec![InputReport::failed(path.clone(), error.clone())],
             Ok(candidate) => {
                 let others: Vec<rules::SharedKey> = groups[i]
                     .as_ref()
-                    .and_then(|g| shared.get(g))
+                    .and_then(|g| shared_keys.get(g))
                     .into_iter()
                     .flatten()
                     .filter(|k| k.input != candidate.display)
@@ -157,43 +178,32 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
                     shared: &others,
                     collect: None,
                 };
-                check_candidate(candidate, options, workspace, outcome, &mut judging)
+                if let Some(loaded) = &loaded[i] {
+                    part.sources = Sources::starting_at(shared.len());
+                    let (reports, findings, checks) = check_loaded(
+                        loaded,
+                        &candidate.display,
+                        options,
+                        workspace,
+                        &shared,
+                        &mut judging,
+                    );
+                    (part.findings, part.checks) = (findings, checks);
+                    reports
+                } else {
+                    let size = std::fs::metadata(&candidate.path).map_or(0, |m| m.len());
+                    let _one_at_a_time = (size >= LARGE_INPUT).then(|| large.lock());
+                    check_candidate(
+                        candidate,
+                        options,
+                        &mut Workspace::default(),
+                        &mut part,
+                        &mut judging,
+                    )
+                }
             }
         };
-    // Configuration roots are checked here, with the modules discovery
-    // read already; documents (plans, states, JSON files of their own) are
-    // independent and checked on every core, each with its own files.
-    let local = |i: usize| {
-        candidates[i]
-            .as_ref()
-            .is_ok_and(|c| c.target == Target::ConfigDir)
-    };
-    // Checked here: the region checks it adds are set aside, to be put
-    // back in the order the inputs were found.
-    let mut here = |i: usize| {
-        let before = outcome.checks.len();
-        let reports = check_one(i, &mut workspace, &mut outcome);
-        Checked {
-            reports,
-            part: Err(outcome.checks.split_off(before)),
-        }
-    };
-    // A large document's memory is several times its size: two of them are
-    // never checked at once, whatever the number of jobs.
-    let large = std::sync::Mutex::new(());
-    let alone = |i: usize| {
-        let size = candidates[i]
-            .as_ref()
-            .ok()
-            .and_then(|c| std::fs::metadata(&c.path).ok())
-            .map_or(0, |m| m.len());
-        let _one_at_a_time = (size >= LARGE_INPUT).then(|| large.lock());
-        let mut part = Outcome::default();
-        let reports = check_one(i, &mut Workspace::default(), &mut part);
-        Checked {
-            reports,
-            part: Ok(part),
-        }
+        (reports, part)
     };
     let mut done = 0;
     let mut tell = |i: usize| {
@@ -204,11 +214,43 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
             input: &names[i],
         });
     };
-    let results = schedule(total, jobs, &local, &mut here, &alone, &mut tell);
+    let results = schedule(total, jobs, &check_one, &mut tell);
+    outcome.sources = shared;
     let walked_something = merge(results, &origins, options.paths.len(), &mut outcome);
     report_unread_directories(options, &walked_something, &mut outcome);
     finish(options, &mut outcome);
     outcome
+}
+
+/// Loads the roots among `candidates`, in order (nothing for the other
+/// inputs): first the modules `terraform init` downloaded for them, read
+/// on `jobs` threads, then each root's modules and variable files.
+fn load_roots(
+    candidates: &[input::Found],
+    options: &Options,
+    workspace: &mut Workspace,
+    sources: &mut Sources,
+    jobs: usize,
+) -> Vec<Option<configuration::Loaded>> {
+    let root_dirs: Vec<PathBuf> = candidates
+        .iter()
+        .filter_map(|c| c.as_ref().ok())
+        .filter(|c| c.target == Target::ConfigDir)
+        .map(|c| c.path.clone())
+        .collect();
+    workspace.read_downloaded(&root_dirs, sources, jobs);
+    candidates
+        .iter()
+        .map(|c| match c {
+            Ok(c) if c.target == Target::ConfigDir => Some(workspace.load(
+                &Root::Dir(c.path.clone()),
+                &options.vars,
+                &options.environment,
+                sources,
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Puts what each input gave into the run's outcome, in the order the
@@ -224,22 +266,14 @@ fn merge(
 ) -> Vec<bool> {
     let mut walked_something = vec![false; paths];
     for (checked, origin) in results.into_iter().zip(origins) {
-        let Some(Checked { reports, part }) = checked else {
+        let Some((reports, mut part)) = checked else {
             continue;
         };
         if let (Some(o), false) = (origin, reports.is_empty()) {
             walked_something[*o] = true;
         }
-        match part {
-            Ok(mut part) => {
-                part.inputs.extend(reports);
-                outcome.absorb(part);
-            }
-            Err(checks) => {
-                outcome.inputs.extend(reports);
-                outcome.checks.extend(checks);
-            }
-        }
+        part.inputs.extend(reports);
+        outcome.absorb(part);
     }
     walked_something
 }
@@ -248,27 +282,18 @@ fn merge(
 /// (its parsed form takes about half its size again; see BENCHMARKS.md).
 const LARGE_INPUT: u64 = 256 << 20;
 
-/// What one input gave when it was checked.
-struct Checked {
-    reports: Vec<InputReport>,
-    /// Its own files and findings (checked in a thread), or the region
-    /// checks it added to the run's outcome (checked on the run's thread).
-    part: Result<Outcome, Vec<RegionCheck>>,
-}
+/// What one input gave when it was checked: its reports, and its own
+/// outcome (findings, region checks, its files).
+type Checked = (Vec<InputReport>, Outcome);
 
-/// Checks inputs `0..total` with `jobs` threads, the run's own included.
-/// With one job, `here` checks every input in order. Otherwise the inputs
-/// `local` names (configuration roots, which share the modules discovery
-/// read) are checked by `here` on this thread, in order, while the others
-/// (independent documents) are checked by `alone` on the other threads,
-/// and on this one once its own are done. `tell` hears of each input as it
-/// is taken here or comes back from a thread. Results are in input order.
+/// Checks inputs `0..total` with `check` on `jobs` threads, the run's own
+/// included, each taking the next input not taken yet. `tell` hears of
+/// each input as it is taken (one job) or comes back from a thread.
+/// Results are in input order.
 fn schedule(
     total: usize,
     jobs: usize,
-    local: &dyn Fn(usize) -> bool,
-    here: &mut dyn FnMut(usize) -> Checked,
-    alone: &(dyn Fn(usize) -> Checked + Sync),
+    check: &(dyn Fn(usize) -> Checked + Sync),
     tell: &mut dyn FnMut(usize),
 ) -> Vec<Option<Checked>> {
     let mut results: Vec<Option<Checked>> = Vec::new();
@@ -276,16 +301,13 @@ fn schedule(
     if jobs <= 1 {
         for (i, result) in results.iter_mut().enumerate() {
             tell(i);
-            *result = Some(here(i));
+            *result = Some(check(i));
         }
         return results;
     }
-    let documents: Vec<usize> = (0..total).filter(|&i| !local(i)).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let take = || {
-        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        documents.get(k).copied()
-    };
+    let take =
+        || Some(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)).filter(|&i| i < total);
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::channel::<(usize, Checked)>();
         for _ in 1..jobs {
@@ -293,24 +315,20 @@ fn schedule(
             let take = &take;
             scope.spawn(move || {
                 while let Some(i) = take() {
-                    if sender.send((i, alone(i))).is_err() {
+                    if sender.send((i, check(i))).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(sender);
-        let mut mine = (0..total).filter(|&i| local(i));
-        loop {
+        while let Some(i) = take() {
             for (i, checked) in receiver.try_iter() {
                 tell(i);
                 results[i] = Some(checked);
             }
-            let Some(i) = mine.next().or_else(take) else {
-                break;
-            };
             tell(i);
-            results[i] = Some(if local(i) { here(i) } else { alone(i) });
+            results[i] = Some(check(i));
         }
         for (i, checked) in receiver {
             tell(i);
@@ -767,6 +785,29 @@ fn check_configuration(
         &options.environment,
         &mut outcome.sources,
     );
+    let (reports, findings, checks) = check_loaded(
+        &loaded,
+        display,
+        options,
+        workspace,
+        &outcome.sources,
+        judging,
+    );
+    outcome.findings.extend(findings);
+    outcome.checks.extend(checks);
+    reports
+}
+
+/// Checks a loaded root configuration, whose files are in `sources`: its
+/// report, findings and region checks.
+fn check_loaded(
+    loaded: &configuration::Loaded,
+    display: &str,
+    options: &Options,
+    workspace: &Workspace,
+    sources: &Sources,
+    judging: &mut Judging<'_>,
+) -> (Vec<InputReport>, Vec<Finding>, Vec<RegionCheck>) {
     let mut report = InputReport::new(display);
     report.kind = Some(loaded.kind);
     let read_options = ReadOptions {
@@ -775,7 +816,7 @@ fn check_configuration(
             .iter()
             .any(|t| !t.selectors.include.is_empty() || !t.selectors.exclude.is_empty()),
     };
-    let mut inventory = configuration::read(workspace, &outcome.sources, &loaded, read_options);
+    let mut inventory = configuration::read(workspace, sources, loaded, read_options);
     inventory.settle_regions(options.default_region.as_deref());
     report.file = inventory.texts.first().map(|(id, _)| *id);
     if let Some(collect) = judging.collect.as_deref_mut() {
@@ -788,16 +829,15 @@ fn check_configuration(
         display,
         judging.shared,
     );
-    outcome.findings.extend(findings);
-    outcome.checks.extend(checks);
     // The first broken file is the input's error, located; the others are
     // named in its message.
-    let mut errors = loaded.errors.into_iter();
-    if let Some((mut error, file)) = errors.next() {
+    let mut errors = loaded.errors.iter();
+    if let Some((error, file)) = errors.next() {
+        let mut error = error.clone();
         let more: Vec<String> = errors
             .map(|(e, f)| match (f, &e.span) {
                 (Some(f), Some(span)) => {
-                    let file = outcome.sources.get(f);
+                    let file = sources.get(*f);
                     let at = file.line_col(span.start);
                     format!("{}:{}:{}", file.path, at.line, at.column)
                 }
@@ -810,9 +850,9 @@ fn check_configuration(
                 .push_str(&format!(" (and {} more: {})", more.len(), more.join(", ")));
         }
         report.error = Some(error);
-        report.file = file;
+        report.file = *file;
     }
-    vec![report]
+    (vec![report], findings, checks)
 }
 
 /// In a walk, whether a file that failed to parse was meant as a plan or

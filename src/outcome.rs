@@ -180,10 +180,15 @@ impl Outcome {
     /// output).
     /// Takes in what one input gave when it was checked on its own (in a
     /// thread, with its own sources): its files follow ours, and every
-    /// reference to them is moved along.
+    /// reference to them is moved along. Ids before its first file are
+    /// ours already (a root checked over the run's files) and stay.
     pub(crate) fn absorb(&mut self, part: Outcome) {
-        let offset = self.sources.len();
-        let shift = |id: &mut FileId| id.0 += offset;
+        let (first, offset) = (part.sources.first(), self.sources.len());
+        let shift = |id: &mut FileId| {
+            if id.0 >= first {
+                id.0 = id.0 - first + offset;
+            }
+        };
         let shift_label = |label: &mut crate::finding::Label| {
             shift(&mut label.span.file);
             shift(&mut label.focus.file);

@@ -225,11 +225,15 @@ impl Sources {
         self.first + self.files.len()
     }
 
-    /// Moves the files of `other` (numbered from 0) to the end, in order: a
-    /// file of `other` with index `i` gets index `i + self.len()` (before
-    /// the move).
+    /// The id of the first file (ids before it are another's).
+    pub(crate) fn first(&self) -> usize {
+        self.first
+    }
+
+    /// Moves the files of `other` to the end, in order: the file of `other`
+    /// with id `other.first() + i` gets id `self.len() + i` (before the
+    /// move).
     pub(crate) fn append(&mut self, other: Sources) {
-        debug_assert_eq!(other.first, 0, "appended sources are numbered from 0");
         self.files.extend(other.files);
     }
 

@@ -172,6 +172,22 @@ impl Workspace {
             .collect()
     }
 
+    /// Reads the modules `terraform init` downloaded for each root of
+    /// `roots` on up to `jobs` threads, ahead of loading the roots.
+    pub(crate) fn read_downloaded(
+        &mut self,
+        roots: &[PathBuf],
+        sources: &mut Sources,
+        jobs: usize,
+    ) {
+        let dirs: Vec<PathBuf> = roots
+            .iter()
+            .flat_map(|root| downloaded_modules(root))
+            .map(|(_, dir)| dir)
+            .collect();
+        self.read_dirs(&dirs, sources, jobs);
+    }
+
     /// Reads and parses the configuration files of a directory, once.
     fn read_dir(&mut self, dir: &Path, sources: &mut Sources) -> ModuleKey {
         let key = ModuleKey::Dir(canonical(dir));
@@ -188,10 +204,11 @@ impl Workspace {
     /// appended here in order.
     fn read_dirs(&mut self, dirs: &[PathBuf], sources: &mut Sources, jobs: usize) {
         let mut planned: Vec<(ModuleKey, &Path, Vec<PathBuf>, usize)> = Vec::new();
+        let mut seen = BTreeSet::new();
         let mut next = sources.len();
         for dir in dirs {
             let key = ModuleKey::Dir(canonical(dir));
-            if self.modules.contains_key(&key) || planned.iter().any(|p| p.0 == key) {
+            if self.modules.contains_key(&key) || !seen.insert(key.clone()) {
                 continue;
             }
             let files = config_files(dir);

@@ -11,7 +11,7 @@
 //! ([`Calls`]), so discovery only walks the file system.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -46,7 +46,7 @@ pub(crate) fn discover(
     let mut discovery = Discovery {
         exclude,
         calls,
-        roots_seen: Vec::new(),
+        roots_seen: HashSet::new(),
         roots_here: None,
         origin: None,
     };
@@ -90,7 +90,7 @@ struct Discovery<'a, 'c> {
     exclude: &'a Excluded<'a>,
     calls: &'a mut Calls<'c>,
     /// Canonical directories of the roots listed so far.
-    roots_seen: Vec<PathBuf>,
+    roots_seen: HashSet<PathBuf>,
     /// The roots under `.`, each with every module directory it loads.
     roots_here: Option<Vec<(PathBuf, Vec<PathBuf>)>>,
     /// The command-line path being walked (its index).
@@ -101,8 +101,7 @@ impl Discovery<'_, '_> {
     /// Lists a root configuration directory once.
     fn add_root(&mut self, out: &mut Vec<Found>, dir: PathBuf, explicit: bool) {
         let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-        if !self.roots_seen.contains(&key) {
-            self.roots_seen.push(key);
+        if self.roots_seen.insert(key) {
             out.push(Ok(Candidate {
                 display: dir.display().to_string(),
                 path: dir,
@@ -118,6 +117,7 @@ impl Discovery<'_, '_> {
     fn directory(&mut self, path: &Path, display: &str) -> Vec<Found> {
         let mut found: Vec<Found> = Vec::new();
         let mut config_dirs: Vec<PathBuf> = Vec::new();
+        let mut config_seen: HashSet<PathBuf> = HashSet::new();
         let exclude = self.exclude;
         let top = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         for entry in walk(path, exclude) {
@@ -140,7 +140,7 @@ impl Discovery<'_, '_> {
                     }
                     if is_config_name(&name) {
                         let dir = e.path().parent().map(Path::to_path_buf).unwrap_or_default();
-                        if !config_dirs.contains(&dir) {
+                        if config_seen.insert(dir.clone()) {
                             config_dirs.push(dir);
                         }
                     } else if is_candidate_name(e.path()) || is_binary_plan(e.path()) {
@@ -165,7 +165,7 @@ impl Discovery<'_, '_> {
                 }
             }
         }
-        let called: Vec<PathBuf> = (self.calls)(&config_dirs).into_iter().flatten().collect();
+        let called: HashSet<PathBuf> = (self.calls)(&config_dirs).into_iter().flatten().collect();
         for dir in config_dirs {
             let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
             if !called.contains(&key) {
