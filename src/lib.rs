@@ -154,7 +154,7 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
         &mut outcome.sources,
         jobs,
     );
-    let (workspace, shared) = (&workspace, std::mem::take(&mut outcome.sources));
+    let (modules, shared) = (&workspace, std::mem::take(&mut outcome.sources));
     // One input, checked on any thread: what it gave, and its own outcome.
     // A document's files are its own (numbered from 0); a root's findings
     // point into the files read above, and it reads none of its own.
@@ -184,7 +184,7 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
                         loaded,
                         &candidate.display,
                         options,
-                        workspace,
+                        modules,
                         &shared,
                         &mut judging,
                     );
@@ -217,9 +217,39 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
     let results = schedule(total, jobs, &check_one, &mut tell);
     outcome.sources = shared;
     let walked_something = merge(results, &origins, options.paths.len(), &mut outcome);
+    ready_for_report(&outcome, workspace, jobs);
     report_unread_directories(options, &walked_something, &mut outcome);
     finish(options, &mut outcome);
     outcome
+}
+
+/// What is left after the checks is the report, on one thread: the line
+/// index of every file a finding points into is built now on every core,
+/// while another thread frees the modules of the configurations.
+fn ready_for_report(outcome: &Outcome, workspace: Workspace, jobs: usize) {
+    if jobs <= 1 {
+        return;
+    }
+    let mut files: Vec<FileId> = outcome
+        .findings
+        .iter()
+        .map(|f| f.primary.span.file)
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let index = || {
+        while let Some(&id) = files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+            outcome.sources.get(id).index_lines();
+        }
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(move || drop(workspace));
+        for _ in 2..jobs {
+            scope.spawn(index);
+        }
+        index();
+    });
 }
 
 /// Loads the roots among `candidates`, in order (nothing for the other

@@ -60,9 +60,12 @@ impl From<Vec<u8>> for Bytes {
     }
 }
 
-/// Files from this size on are mapped rather than read: below it, reading
-/// is as cheap as setting up a mapping.
-const MAP_FROM: u64 = 1 << 20;
+/// Files from this size on are mapped rather than read (no buffer zeroed
+/// and copied into: 2000 plans of 300 KB took 0.25 s of system time
+/// mapped, 0.65 s read); below it, reading is as cheap as setting up a
+/// mapping. A file that cannot be mapped (the process's mappings at the
+/// system's limit) is read.
+const MAP_FROM: u64 = 64 << 10;
 
 /// Maps a regular file read-only: the one use of `unsafe` in tierkey.
 ///

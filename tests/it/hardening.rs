@@ -547,7 +547,9 @@ fn many_instances_of_one_block_are_judged_in_linear_time() {
 fn large_mapped_files_read_as_small_ones() {
     let dir = scratch("mapped");
     let small = serde_json::to_string_pretty(&plan()).expect("json");
-    // The same plan with 2 MiB of padding in front: mapped (from 1 MiB).
+    assert!(small.len() < 64 << 10, "the small plan is read, not mapped");
+    // The same plan with 2 MiB of padding in front: mapped (from 64 KiB;
+    // the plan alone is smaller, and read).
     let pad = format!("{{\"padding\": \"{}\",", "p".repeat(2 << 20));
     let large = small.replacen('{', &pad, 1);
     fs::write(dir.join("small.json"), &small).expect("write");
