@@ -244,9 +244,17 @@ fn ready_for_report(outcome: &Outcome, workspace: Workspace, jobs: usize) {
         }
     };
     std::thread::scope(|scope| {
-        scope.spawn(move || drop(workspace));
-        for _ in 2..jobs {
-            scope.spawn(index);
+        let free = move || drop(workspace);
+        // Fewer helpers when the system lends no more threads (with none,
+        // the modules are freed here).
+        let _ = std::thread::Builder::new().spawn_scoped(scope, free);
+        for _ in 2..jobs.min(files.len() + 1) {
+            if std::thread::Builder::new()
+                .spawn_scoped(scope, index)
+                .is_err()
+            {
+                break;
+            }
         }
         index();
     });
@@ -340,16 +348,23 @@ fn schedule(
         || Some(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)).filter(|&i| i < total);
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::channel::<(usize, Checked)>();
-        for _ in 1..jobs {
+        for _ in 1..jobs.min(total) {
             let sender = sender.clone();
             let take = &take;
-            scope.spawn(move || {
+            let helper = move || {
                 while let Some(i) = take() {
                     if sender.send((i, check(i))).is_err() {
                         break;
                     }
                 }
-            });
+            };
+            // Fewer helpers when the system lends no more threads.
+            if std::thread::Builder::new()
+                .spawn_scoped(scope, helper)
+                .is_err()
+            {
+                break;
+            }
         }
         drop(sender);
         while let Some(i) = take() {

@@ -224,25 +224,39 @@ impl Workspace {
             return;
         }
         let taken = std::sync::atomic::AtomicUsize::new(0);
+        // The next directory not taken yet, read into sources of its own.
+        let next = || {
+            let i = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let (_, dir, files, first) = planned.get(i)?;
+            let mut own = Sources::starting_at(*first);
+            let module = Module::read(dir, files, &mut own);
+            Some((i, module, own))
+        };
         let mut read: Vec<Option<(Module, Sources)>> = Vec::new();
         read.resize_with(planned.len(), || None);
         std::thread::scope(|scope| {
             let (sender, receiver) = std::sync::mpsc::channel();
-            for _ in 0..jobs.min(planned.len()) {
-                let (sender, planned, taken) = (sender.clone(), &planned, &taken);
-                scope.spawn(move || loop {
-                    let i = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((_, dir, files, first)) = planned.get(i) else {
-                        break;
-                    };
-                    let mut own = Sources::starting_at(*first);
-                    let module = Module::read(dir, files, &mut own);
-                    if sender.send((i, module, own)).is_err() {
-                        break;
+            for _ in 1..jobs.min(planned.len()) {
+                let (sender, next) = (sender.clone(), &next);
+                let helper = move || {
+                    while let Some(done) = next() {
+                        if sender.send(done).is_err() {
+                            break;
+                        }
                     }
-                });
+                };
+                // Fewer helpers when the system lends no more threads.
+                if std::thread::Builder::new()
+                    .spawn_scoped(scope, helper)
+                    .is_err()
+                {
+                    break;
+                }
             }
             drop(sender);
+            while let Some((i, module, own)) = next() {
+                read[i] = Some((module, own));
+            }
             for (i, module, own) in receiver {
                 read[i] = Some((module, own));
             }

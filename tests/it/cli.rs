@@ -1044,6 +1044,22 @@ fn a_large_plan_reads_the_same_on_one_thread_and_two() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// `--jobs` far above the work starts no more threads than there is work
+/// for: 65 535 jobs on a few inputs once started 65 534 threads, 23 s for
+/// a check that takes a hundredth of one. The bound is a hang guard.
+#[test]
+fn jobs_beyond_the_work_start_no_idle_threads() {
+    let start = std::time::Instant::now();
+    let many = with_jobs("65535", "json", "fixtures");
+    let took = start.elapsed();
+    assert_eq!(code(&many), 2, "the fixtures hold unreadable inputs");
+    assert!(
+        many.stdout == with_jobs("1", "json", "fixtures").stdout,
+        "--jobs 65535 changed the output"
+    );
+    assert!(took.as_secs() < 10, "--jobs 65535 took {took:?}");
+}
+
 /// `--jobs` changes how many inputs are checked at once, never the output:
 /// every fixture in one run, in each machine format and the human one.
 #[test]
