@@ -93,11 +93,53 @@ pub struct Options {
     pub jobs: usize,
 }
 
-/// S17: the keys of the other inputs of an input's group, and where to
-/// collect its own (the first pass over a group).
+/// What an input is judged with besides itself: S17, the keys of the
+/// other inputs of its group, and where to collect its own (the first pass
+/// over a group); S16, the roots the run loaded, which a plan made from
+/// one of them is joined to.
 struct Judging<'s> {
     shared: &'s [rules::SharedKey],
     collect: Option<&'s mut Vec<rules::SharedKey>>,
+    roots: Option<&'s Roots<'s>>,
+}
+
+/// The root configurations a run loaded, shared read-only by the threads
+/// that check its inputs: a plan made from one of them is joined to it
+/// without reading its files again.
+struct Roots<'s> {
+    workspace: &'s Workspace,
+    sources: &'s Sources,
+    /// Each root's canonical directory.
+    by_dir: std::collections::HashMap<PathBuf, &'s configuration::Loaded>,
+}
+
+impl<'s> Roots<'s> {
+    /// The roots among `candidates`, as `loaded`.
+    fn new(
+        candidates: &[input::Found],
+        loaded: &'s [Option<configuration::Loaded>],
+        workspace: &'s Workspace,
+        sources: &'s Sources,
+    ) -> Self {
+        let by_dir = candidates
+            .iter()
+            .zip(loaded)
+            .filter_map(|(candidate, loaded)| {
+                let dir = std::fs::canonicalize(&candidate.as_ref().ok()?.path).ok()?;
+                Some((dir, loaded.as_ref()?))
+            })
+            .collect();
+        Roots {
+            workspace,
+            sources,
+            by_dir,
+        }
+    }
+
+    fn get(&self, dir: &Path) -> Option<&'s configuration::Loaded> {
+        let dir = std::fs::canonicalize(dir).ok()?;
+        self.by_dir.get(&dir).copied()
+    }
 }
 
 /// Reads every input, checks each on its own, and collects the findings.
@@ -154,10 +196,11 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
         &mut outcome.sources,
         jobs,
     );
-    let (modules, shared) = (&workspace, std::mem::take(&mut outcome.sources));
+    let shared = std::mem::take(&mut outcome.sources);
+    let roots = Roots::new(&candidates, &loaded, &workspace, &shared);
     // One input, checked on any thread: what it gave, and its own outcome.
-    // A document's files are its own (numbered from 0); a root's findings
-    // point into the files read above, and it reads none of its own.
+    // Its files are numbered after the files read above, which a root's
+    // findings (and those of a plan made from a root) point into.
     // A large document's memory is several times its size: two of them are
     // never checked at once, whatever the number of jobs.
     let large = std::sync::Mutex::new(());
@@ -177,15 +220,16 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
                 let mut judging = Judging {
                     shared: &others,
                     collect: None,
+                    roots: Some(&roots),
                 };
+                part.sources = Sources::starting_at(shared.len());
                 if let Some(loaded) = &loaded[i] {
-                    part.sources = Sources::starting_at(shared.len());
                     let (reports, findings, checks) = check_loaded(
                         loaded,
                         &candidate.display,
                         options,
-                        modules,
-                        &shared,
+                        roots.workspace,
+                        roots.sources,
                         &mut judging,
                     );
                     (part.findings, part.checks) = (findings, checks);
@@ -401,6 +445,7 @@ fn shared_keys(
         let mut judging = Judging {
             shared: &[],
             collect: Some(&mut keys),
+            roots: None,
         };
         let read = check_candidate(
             candidate,
@@ -511,6 +556,7 @@ pub fn check_bytes(path: &str, bytes: Vec<u8>, options: &Options) -> Outcome {
     let mut judging = Judging {
         shared: &[],
         collect: None,
+        roots: None,
     };
     let dir = Path::new(path)
         .parent()
@@ -582,6 +628,28 @@ fn check_file(
     }
 }
 
+/// S16: the configuration in `dir` a plan was made from, loaded: the root
+/// the run loaded already, as it is (with the run's roots, where its files
+/// are), or else read now into `workspace` and `sources`.
+fn load_source<'r>(
+    dir: PathBuf,
+    options: &Options,
+    workspace: &mut Workspace,
+    sources: &mut Sources,
+    roots: Option<&'r Roots<'r>>,
+) -> (PathBuf, configuration::Loaded, Option<&'r Roots<'r>>) {
+    if let Some((roots, loaded)) = roots.and_then(|r| Some((r, r.get(&dir)?))) {
+        return (dir, loaded.clone(), Some(roots));
+    }
+    let loaded = workspace.load(
+        &Root::Dir(dir.clone()),
+        &options.vars,
+        &options.environment,
+        sources,
+    );
+    (dir, loaded, None)
+}
+
 /// S16: joins a plan's instances to the configuration it was made from,
 /// evaluated as the plan was made (with its root variable values).
 fn join_source(
@@ -589,8 +657,8 @@ fn join_source(
     mut loaded: configuration::Loaded,
     variables: &BTreeMap<String, serde_json::Value>,
     inventory: &mut model::Inventory<'_>,
-    workspace: &mut Workspace,
-    outcome: &Outcome,
+    workspace: &Workspace,
+    sources: &Sources,
 ) -> Unmapped {
     for (name, value) in variables {
         loaded.variables.insert(
@@ -600,7 +668,7 @@ fn join_source(
     }
     let configuration = configuration::read(
         workspace,
-        &outcome.sources,
+        sources,
         &loaded,
         ReadOptions { keep_values: false },
     );
@@ -683,15 +751,8 @@ fn check_document(
     };
     // S16: the configuration the plan was made from, loaded before the
     // plan's text is borrowed for reading.
-    let source = source_of(path, options).map(|dir| {
-        let loaded = workspace.load(
-            &Root::Dir(dir.clone()),
-            &options.vars,
-            &options.environment,
-            &mut outcome.sources,
-        );
-        (dir, loaded)
-    });
+    let source = source_of(path, options)
+        .map(|dir| load_source(dir, options, workspace, &mut outcome.sources, judging.roots));
     let text = outcome.sources.get(file).text();
     let read = match plan::read(
         document,
@@ -708,14 +769,19 @@ fn check_document(
     report.kind = Some(read.kind);
     let mut inventory = read.inventory;
     let unmapped = match source {
-        Some((dir, loaded)) => join_source(
-            dir,
-            loaded,
-            &read.variables,
-            &mut inventory,
-            workspace,
-            outcome,
-        ),
+        Some((dir, loaded, roots)) => {
+            let (modules, sources) = roots.map_or((&*workspace, &outcome.sources), |r| {
+                (r.workspace, r.sources)
+            });
+            join_source(
+                dir,
+                loaded,
+                &read.variables,
+                &mut inventory,
+                modules,
+                sources,
+            )
+        }
         None => Unmapped::NoSource,
     };
     inventory.settle_regions(options.default_region.as_deref());
@@ -919,4 +985,62 @@ fn looks_like_ours(path: &str, text: Option<&str>) -> bool {
         &t[..end]
     });
     head.contains("\"format_version\"") || head.contains("\"terraform_version\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plan beside the root it was made from, in one walk: the plan is
+    /// joined to the root the run loaded, whose files are read once.
+    #[test]
+    fn a_plan_is_joined_to_the_root_the_run_loaded() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/s16-source-mapping");
+        for jobs in [1, 2] {
+            let options = Options {
+                paths: vec![fixture.clone()],
+                tiers: vec![Tier::new(
+                    "database",
+                    vec![TagPair {
+                        key: "tier".into(),
+                        value: TagValue::Exact("database".into()),
+                    }],
+                )],
+                default_region: None,
+                vars: Vec::new(),
+                environment: Vec::new(),
+                rule: RuleOptions::default(),
+                settings: None,
+                source: None,
+                base_dir: None,
+                together: false,
+                jobs,
+            };
+            let outcome = run(&options);
+            let paths: Vec<&str> = (0..outcome.sources.len())
+                .map(|i| outcome.sources.get(FileId(i)).path.as_str())
+                .collect();
+            let mut once = paths.clone();
+            once.sort_unstable();
+            once.dedup();
+            assert_eq!(once.len(), paths.len(), "a file read twice: {paths:?}");
+            let tf = |p: &str| Path::new(p).extension().is_some_and(|e| e == "tf");
+            assert!(paths.iter().filter(|p| tf(p)).count() >= 4);
+            let plan = FileId(
+                paths
+                    .iter()
+                    .position(|p| p.ends_with("plan.json"))
+                    .expect("plan"),
+            );
+            let mapped = outcome
+                .findings
+                .iter()
+                .filter(|f| f.primary.span.file == plan)
+                .filter_map(|f| f.source.as_deref())
+                .map(|s| outcome.sources.get(s.span.file).path.as_str())
+                .collect::<Vec<_>>();
+            assert!(!mapped.is_empty(), "plan findings placed on the .tf lines");
+            assert!(mapped.iter().all(|p| tf(p)), "{mapped:?}");
+        }
+    }
 }

@@ -81,7 +81,7 @@ pub(crate) enum RootValue {
 }
 
 /// A root configuration, loaded.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Loaded {
     pub root: ModuleKey,
     /// Every module the root reaches, itself first.
