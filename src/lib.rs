@@ -38,6 +38,7 @@ mod json;
 mod model;
 pub mod outcome;
 mod plan;
+mod pool;
 pub mod report;
 mod rules;
 pub mod settings;
@@ -281,26 +282,12 @@ fn ready_for_report(outcome: &Outcome, workspace: Workspace, jobs: usize) {
         .collect();
     files.sort_unstable();
     files.dedup();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let index = || {
-        while let Some(&id) = files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-            outcome.sources.get(id).index_lines();
-        }
-    };
+    let index = |i: usize| outcome.sources.get(files[i]).index_lines();
     std::thread::scope(|scope| {
         let free = move || drop(workspace);
-        // Fewer helpers when the system lends no more threads (with none,
-        // the modules are freed here).
+        // With no thread to lend, the modules are freed here.
         let _ = std::thread::Builder::new().spawn_scoped(scope, free);
-        for _ in 2..jobs.min(files.len() + 1) {
-            if std::thread::Builder::new()
-                .spawn_scoped(scope, index)
-                .is_err()
-            {
-                break;
-            }
-        }
-        index();
+        pool::each(jobs - 1, files.len(), &index, &mut |_, _| {});
     });
 }
 
@@ -370,7 +357,7 @@ type Checked = (Vec<InputReport>, Outcome);
 
 /// Checks inputs `0..total` with `check` on `jobs` threads, the run's own
 /// included, each taking the next input not taken yet. `tell` hears of
-/// each input as it is taken (one job) or comes back from a thread.
+/// each input as this thread takes it, or as it comes back from another.
 /// Results are in input order.
 fn schedule(
     total: usize,
@@ -380,47 +367,12 @@ fn schedule(
 ) -> Vec<Option<Checked>> {
     let mut results: Vec<Option<Checked>> = Vec::new();
     results.resize_with(total, || None);
-    if jobs <= 1 {
-        for (i, result) in results.iter_mut().enumerate() {
+    let mut told = vec![false; total];
+    pool::each(jobs, total, check, &mut |i, checked| {
+        if !std::mem::replace(&mut told[i], true) {
             tell(i);
-            *result = Some(check(i));
         }
-        return results;
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let take =
-        || Some(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)).filter(|&i| i < total);
-    std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::channel::<(usize, Checked)>();
-        for _ in 1..jobs.min(total) {
-            let sender = sender.clone();
-            let take = &take;
-            let helper = move || {
-                while let Some(i) = take() {
-                    if sender.send((i, check(i))).is_err() {
-                        break;
-                    }
-                }
-            };
-            // Fewer helpers when the system lends no more threads.
-            if std::thread::Builder::new()
-                .spawn_scoped(scope, helper)
-                .is_err()
-            {
-                break;
-            }
-        }
-        drop(sender);
-        while let Some(i) = take() {
-            for (i, checked) in receiver.try_iter() {
-                tell(i);
-                results[i] = Some(checked);
-            }
-            tell(i);
-            results[i] = Some(check(i));
-        }
-        for (i, checked) in receiver {
-            tell(i);
+        if let Some(checked) = checked {
             results[i] = Some(checked);
         }
     });

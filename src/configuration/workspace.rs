@@ -216,49 +216,16 @@ impl Workspace {
             next += files.len();
             planned.push((key, dir, files, first));
         }
-        if jobs <= 1 || planned.len() < 2 {
-            for (key, dir, files, _) in planned {
-                let module = Module::read(dir, &files, sources);
-                self.modules.insert(key, module);
-            }
-            return;
-        }
-        let taken = std::sync::atomic::AtomicUsize::new(0);
-        // The next directory not taken yet, read into sources of its own.
-        let next = || {
-            let i = taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let (_, dir, files, first) = planned.get(i)?;
+        let read_one = |i: usize| {
+            let (_, dir, files, first) = &planned[i];
             let mut own = Sources::starting_at(*first);
-            let module = Module::read(dir, files, &mut own);
-            Some((i, module, own))
+            (Module::read(dir, files, &mut own), own)
         };
         let mut read: Vec<Option<(Module, Sources)>> = Vec::new();
         read.resize_with(planned.len(), || None);
-        std::thread::scope(|scope| {
-            let (sender, receiver) = std::sync::mpsc::channel();
-            for _ in 1..jobs.min(planned.len()) {
-                let (sender, next) = (sender.clone(), &next);
-                let helper = move || {
-                    while let Some(done) = next() {
-                        if sender.send(done).is_err() {
-                            break;
-                        }
-                    }
-                };
-                // Fewer helpers when the system lends no more threads.
-                if std::thread::Builder::new()
-                    .spawn_scoped(scope, helper)
-                    .is_err()
-                {
-                    break;
-                }
-            }
-            drop(sender);
-            while let Some((i, module, own)) = next() {
-                read[i] = Some((module, own));
-            }
-            for (i, module, own) in receiver {
-                read[i] = Some((module, own));
+        crate::pool::each(jobs, planned.len(), &read_one, &mut |i, done| {
+            if done.is_some() {
+                read[i] = done;
             }
         });
         for ((key, ..), done) in planned.into_iter().zip(read) {
