@@ -94,6 +94,26 @@ pub struct Options {
     pub jobs: usize,
 }
 
+impl Options {
+    /// A run over `paths` for `tiers`, with everything else as the command
+    /// line has it when not given (one job per core).
+    pub fn new(paths: Vec<PathBuf>, tiers: Vec<Tier>) -> Self {
+        Options {
+            paths,
+            tiers,
+            default_region: None,
+            vars: Vec::new(),
+            environment: Vec::new(),
+            rule: RuleOptions::default(),
+            settings: None,
+            source: None,
+            base_dir: None,
+            together: false,
+            jobs: 0,
+        }
+    }
+}
+
 /// What an input is judged with besides itself: S17, the keys of the
 /// other inputs of its group, and where to collect its own (the first pass
 /// over a group); S16, the roots the run loaded, which a plan made from
@@ -949,24 +969,14 @@ mod tests {
     fn a_plan_is_joined_to_the_root_the_run_loaded() {
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/s16-source-mapping");
         for jobs in [1, 2] {
+            let tier = TagPair {
+                key: "tier".into(),
+                value: TagValue::Exact("database".into()),
+            };
+            let tiers = vec![Tier::new("database", vec![tier])];
             let options = Options {
-                paths: vec![fixture.clone()],
-                tiers: vec![Tier::new(
-                    "database",
-                    vec![TagPair {
-                        key: "tier".into(),
-                        value: TagValue::Exact("database".into()),
-                    }],
-                )],
-                default_region: None,
-                vars: Vec::new(),
-                environment: Vec::new(),
-                rule: RuleOptions::default(),
-                settings: None,
-                source: None,
-                base_dir: None,
-                together: false,
                 jobs,
+                ..Options::new(vec![fixture.clone()], tiers)
             };
             let outcome = run(&options);
             let paths: Vec<&str> = (0..outcome.sources.len())

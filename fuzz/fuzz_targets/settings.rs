@@ -6,7 +6,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     };
     if let Err(error) = tierkey::settings::parse(std::path::Path::new("tierkey.toml"), text) {
         if let Some(span) = error.span {
-            assert!(span.start <= span.end && span.end <= text.len() + 1, "{span:?}");
+            assert!(
+                span.start <= span.end && span.end <= text.len() + 1,
+                "{span:?}"
+            );
         }
     }
 });

@@ -5,27 +5,16 @@
 //! the human, compact or GitHub output.
 
 use tierkey::report::{self, Format, Style};
-use tierkey::{ExitStatus, FailOn, Label, Options, RuleOptions, TagPair, TagValue, Tier};
+use tierkey::{ExitStatus, FailOn, Label, Options, TagPair, TagValue, Tier};
 
 fn options() -> Options {
+    let tier = TagPair {
+        key: "tier".into(),
+        value: TagValue::Exact("database".into()),
+    };
     Options {
-        paths: Vec::new(),
-        tiers: vec![Tier::new(
-            "database",
-            vec![TagPair {
-                key: "tier".into(),
-                value: TagValue::Exact("database".into()),
-            }],
-        )],
-        default_region: None,
-        vars: Vec::new(),
-        environment: Vec::new(),
-        rule: RuleOptions::default(),
-        settings: None,
-        source: None,
-        base_dir: None,
-        together: false,
         jobs: 1,
+        ..Options::new(Vec::new(), vec![Tier::new("database", vec![tier])])
     }
 }
 
@@ -61,9 +50,16 @@ pub fn check(name: &str, data: &[u8]) {
         }
     }
     for input in &outcome.inputs {
-        if let (Some(file), Some(span)) = (input.file, input.error.as_ref().and_then(|e| e.span.as_ref())) {
+        if let (Some(file), Some(span)) = (
+            input.file,
+            input.error.as_ref().and_then(|e| e.span.as_ref()),
+        ) {
             let text = outcome.sources.get(file).text();
-            assert!(span.start <= text.len(), "error at {span:?} outside {} bytes", text.len());
+            assert!(
+                span.start <= text.len(),
+                "error at {span:?} outside {} bytes",
+                text.len()
+            );
         }
     }
     // Every format renders, for one input in sixteen (chosen by the input,
@@ -74,7 +70,14 @@ pub fn check(name: &str, data: &[u8]) {
     }
     for format in Format::ALL {
         let mut out = Vec::new();
-        report::write(*format, &outcome, &options.tiers, Style::default(), &mut out).expect("render");
+        report::write(
+            *format,
+            &outcome,
+            &options.tiers,
+            Style::default(),
+            &mut out,
+        )
+        .expect("render");
         // Without colour, no control character of the input reaches the
         // terminal or a log.
         if matches!(format, Format::Human | Format::Compact | Format::Github) {

@@ -8,35 +8,22 @@ use std::fs;
 use std::path::Path;
 
 use tierkey::report::{self, Format, Style};
-use tierkey::{Options, RuleOptions, TagPair, TagValue, Tier};
+use tierkey::{Options, TagPair, TagValue, Tier};
 
 use crate::root;
 
 fn options(path: std::path::PathBuf) -> Options {
+    let pair = |key: &str, value: &str| TagPair {
+        key: key.into(),
+        value: TagValue::Exact(value.into()),
+    };
+    let tiers = vec![Tier::new(
+        "database",
+        vec![pair("Environment", "dev"), pair("managed_by", "terraform")],
+    )];
     Options {
-        paths: vec![path],
-        tiers: vec![Tier::new(
-            "database",
-            vec![
-                TagPair {
-                    key: "Environment".into(),
-                    value: TagValue::Exact("dev".into()),
-                },
-                TagPair {
-                    key: "managed_by".into(),
-                    value: TagValue::Exact("terraform".into()),
-                },
-            ],
-        )],
-        default_region: None,
-        vars: Vec::new(),
-        environment: Vec::new(),
-        rule: RuleOptions::default(),
-        settings: None,
-        source: None,
-        base_dir: None,
-        together: false,
         jobs: 1,
+        ..Options::new(vec![path], tiers)
     }
 }
 

@@ -371,24 +371,13 @@ fn crlf_and_bom_inputs_are_shown_cleanly() {
 /// boundaries.
 #[test]
 fn locations_never_split_a_character() {
+    let tier = tierkey::TagPair {
+        key: "tier".into(),
+        value: tierkey::TagValue::Exact("database".into()),
+    };
     let options = tierkey::Options {
-        paths: Vec::new(),
-        tiers: vec![tierkey::Tier::new(
-            "database",
-            vec![tierkey::TagPair {
-                key: "tier".into(),
-                value: tierkey::TagValue::Exact("database".into()),
-            }],
-        )],
-        default_region: None,
-        vars: Vec::new(),
-        environment: Vec::new(),
-        rule: tierkey::RuleOptions::default(),
-        settings: None,
-        source: None,
-        base_dir: None,
-        together: false,
         jobs: 1,
+        ..tierkey::Options::new(Vec::new(), vec![tierkey::Tier::new("database", vec![tier])])
     };
     let tf = "\u{feff}resource \"aws_sqs_queue\" \"q\" {\n  tags = { tiar = \"database\" }\n}\n";
     let json = "\u{feff}{\"variable\": {\"x\": {}}, \"resource\": {\"aws_sqs_queue\": {\"q\": {\"tags\": {\"tiar\": \"database\"}}}}}";
