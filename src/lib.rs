@@ -17,7 +17,7 @@
 //! Beneath them: `value` (values with unknown parts), `aws` (facts about
 //! AWS), `model` (resources with an effective region and effective tags),
 //! `tier` (the user's tiers), `finding` (plain data), `source` (files and
-//! spans), `settings` (`tierkey.toml`). Every input family becomes the same
+//! spans), `settings` (`tierkey.toml`), `pool` (work spread over threads). Every input family becomes the same
 //! `Inventory`, so each rule is written once. Work is spread over every
 //! core (`--jobs`): discovery reads and parses the modules of the walked
 //! directories (to find the roots), the roots are then loaded on the run's
