@@ -17,16 +17,17 @@
 //! Beneath them: `value` (values with unknown parts), `aws` (facts about
 //! AWS), `model` (resources with an effective region and effective tags),
 //! `tier` (the user's tiers), `finding` (plain data), `source` (files and
-//! spans), `settings` (`tierkey.toml`), `pool` (work spread over threads). Every input family becomes the same
-//! `Inventory`, so each rule is written once. Work is spread over every
-//! core (`--jobs`): discovery reads and parses the modules of the walked
-//! directories (to find the roots), the roots are then loaded on the run's
-//! thread, and every input is checked on any thread: a plan, state or JSON
-//! document is read, checked and dropped as a whole, with files of its
-//! own; a root is checked over the modules and files loaded before, shared
-//! read-only. Only the text of documents that findings point into is kept
-//! for the report, and results are merged in the order the inputs were
-//! found, so the output never depends on the threads.
+//! spans), `settings` (`tierkey.toml`), `pool` (work spread over threads).
+//! Every input family becomes the same `Inventory`, so each rule is written
+//! once. Work is spread over every core (`--jobs`): discovery reads and
+//! parses the modules of the walked directories (to find the roots), the
+//! roots are then loaded on the run's thread, and every input is checked on
+//! any thread: a plan, state or JSON document is read, checked and dropped
+//! as a whole, with files of its own; a root is checked over the modules
+//! and files loaded before, shared read-only. Only the text of documents
+//! that findings point into is kept for the report, and results are merged
+//! in the order the inputs were found, so the output never depends on the
+//! threads.
 
 pub mod aws;
 pub mod cli;
