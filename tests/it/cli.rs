@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use crate::{check_json, inputs_with, root, tierkey, transcript, Scratch};
+use crate::{check_json, findings_with, inputs_with, root, tierkey, transcript, Scratch};
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> Scratch {
@@ -653,11 +653,7 @@ fn plans_find_their_source_by_option_and_settings() {
     let repo = dir.join("repo");
     fs::remove_file(repo.join("tierkey.toml")).expect("remove");
     let source_of = |report: &serde_json::Value| {
-        report["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .filter(|f| f["code"] == "missing-tier-key")
+        findings_with(report, "missing-tier-key")
             .map(|f| {
                 (
                     f["region"].as_str().unwrap_or("").to_string(),
@@ -684,11 +680,7 @@ fn plans_find_their_source_by_option_and_settings() {
         .expect("findings")
         .iter()
         .any(|f| f["code"] == "region-unknown" && f["source"].is_null()));
-    let notes: Vec<&str> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["code"] == "source-not-found")
+    let notes: Vec<&str> = findings_with(&report, "source-not-found")
         .map(|f| f["message"].as_str().expect("message"))
         .collect();
     assert_eq!(
@@ -797,11 +789,7 @@ fn in_use_is_configurable_per_tier() {
     let dir = scratch("in-use");
     copy_tree(&fixture("s14-in-use"), &dir);
     let not_used = |report: &serde_json::Value| -> Vec<String> {
-        report["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .filter(|f| f["code"] == "tier-key-not-used")
+        findings_with(report, "tier-key-not-used")
             .map(|f| f["severity"].as_str().expect("severity").to_string())
             .collect()
     };

@@ -4,7 +4,7 @@
 
 use std::fs;
 
-use crate::{check_json, root, tierkey, Scratch};
+use crate::{check_json, findings_with, root, tierkey, Scratch};
 
 fn scratch(name: &str) -> Scratch {
     Scratch::new("hard", name)
@@ -470,12 +470,7 @@ fn huge_object_literals_parse_in_linear_time() {
     // Not a timing test: a generous bound that only a hang exceeds.
     assert!(started.elapsed().as_secs() < 20);
     assert_eq!(code, 1, "{}", codes(&report).join(","));
-    let missing: Vec<&serde_json::Value> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["code"] == "missing-tier-key")
-        .collect();
+    let missing: Vec<&serde_json::Value> = findings_with(&report, "missing-tier-key").collect();
     assert_eq!(missing.len(), 1, "{}", codes(&report).join(","));
     assert_eq!(missing[0]["region"], "eu-west-1");
     assert_eq!(missing[0]["resources"][0], "aws_sqs_queue.q");
@@ -508,12 +503,8 @@ fn many_instances_of_one_block_are_judged_in_linear_time() {
     // Not a timing test: a generous bound that only a hang exceeds.
     assert!(started.elapsed().as_secs() < 30);
     assert_eq!(code, 1, "{}", codes(&report).join(","));
-    let unverified: Vec<&serde_json::Value> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["code"] == "tier-key-unverified")
-        .collect();
+    let unverified: Vec<&serde_json::Value> =
+        findings_with(&report, "tier-key-unverified").collect();
     assert_eq!(unverified.len(), n / 2);
     for f in &unverified {
         let resources = f["resources"].as_array().expect("resources");
@@ -642,19 +633,9 @@ fn module_fan_out_is_bounded() {
         fs::write(file, text).expect("write");
     }
     let (_, report) = check_json(&dir, &["."]);
-    let stopped = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["code"] == "module-not-checked")
-        .count();
+    let stopped = findings_with(&report, "module-not-checked").count();
     assert!(stopped >= 1, "{}", codes(&report).join(","));
-    let not_used: Vec<&serde_json::Value> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["code"] == "tier-key-not-used")
-        .collect();
+    let not_used: Vec<&serde_json::Value> = findings_with(&report, "tier-key-not-used").collect();
     // One finding for the block, not one per instance.
     assert_eq!(not_used.len(), 1);
     assert!(

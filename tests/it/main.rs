@@ -100,6 +100,18 @@ pub(crate) fn check_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) 
     (out.status.code().expect("exit code"), report)
 }
 
+/// The findings of one code in a JSON report, in the report's order.
+pub(crate) fn findings_with<'r>(
+    report: &'r serde_json::Value,
+    code: &'r str,
+) -> impl Iterator<Item = &'r serde_json::Value> + 'r {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(move |f| f["code"] == code)
+}
+
 /// `(path, FIELD)` of every input of a JSON report (FIELD null → "").
 pub(crate) fn inputs_with<'r>(
     report: &'r serde_json::Value,
