@@ -2,8 +2,14 @@
 //! template strings of JSON configurations) read into the configuration
 //! [`tree`](super::tree), with the byte span of every node.
 //!
-//! Parsing is hcl-edit's; this module is the only one that knows it, so the
-//! parser can be swapped. Three things valid Terraform files do that
+//! Two readers, one result. The [`direct`] reader reads the HCL nearly
+//! every file is written in, in one pass, straight into the tree; a file
+//! outside its subset (a template directive, a syntax error) is parsed by
+//! hcl-edit instead, which also locates every error. Tests over every
+//! fixture and the corpus, and the fuzzer, hold the two to the same tree.
+//!
+//! hcl-edit is known only to this module, so the parser can be swapped.
+//! Three things valid Terraform files do that
 //! hcl-edit 0.10 rejects are worked around here, keeping every span exact:
 //! a UTF-8 byte order mark (skipped), repeated keys in an object
 //! constructor (`{a = 1, a = 2}`, where the last one wins; the object is
@@ -33,6 +39,7 @@ use crate::error::{ErrorCode, InputError};
 use crate::source::FileId;
 use scan::{is_name_byte, shape, Flaw, Large};
 
+mod direct;
 mod scan;
 
 /// How many times a file is parsed again after working around a known
@@ -43,8 +50,26 @@ const MAX_RETRIES: usize = 256;
 /// whose workarounds would take longer is rejected, never a hang.
 const RETRY_BYTES: usize = 16 << 20;
 
-/// Parses one `.tf` / `.tofu` / `.tfvars` file.
+/// Parses one `.tf` / `.tofu` / `.tfvars` file: by the [`direct`] reader
+/// when the file is in its subset (nearly all are), else by hcl-edit.
 pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    if let Some(body) = direct::body(id, &text[bom..], bom) {
+        let file = File { id, body };
+        #[cfg(fuzzing)]
+        assert_eq!(
+            format!("{:?}", Ok::<_, ()>(&file.body)),
+            format!(
+                "{:?}",
+                parse_scanned(id, text)
+                    .as_ref()
+                    .map(|f| &f.body)
+                    .map_err(|_| ())
+            ),
+            "the direct reader and hcl-edit read {text:?} alike",
+        );
+        return Ok(file);
+    }
     let file = parse_scanned(id, text);
     #[cfg(fuzzing)]
     same_as_whole(id, text, &file);
@@ -768,8 +793,18 @@ mod tests {
     use super::scan::{Shape, CHUNK, PIECE};
     use super::*;
 
+    /// The file read as [`parse`] reads it, which is also what hcl-edit
+    /// makes of it (when the direct reader read it first).
     fn parsed(text: &str) -> File {
-        parse(FileId(0), text).unwrap_or_else(|e| panic!("{text:?}: {}", e.message))
+        let file = parse(FileId(0), text).unwrap_or_else(|e| panic!("{text:?}: {}", e.message));
+        let edit =
+            parse_scanned(FileId(0), text).unwrap_or_else(|e| panic!("{text:?}: {}", e.message));
+        assert_eq!(
+            format!("{:?}", file.body),
+            format!("{:?}", edit.body),
+            "{text:?}"
+        );
+        file
     }
 
     fn attr<'f>(file: &'f File, name: &str) -> &'f Attribute {
