@@ -13,6 +13,7 @@
 //! unsure: under the fuzzer, and in the tests over every fixture and the
 //! corpus, each file it reads is checked to give the tree hcl-edit gives.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use super::super::tree::{
@@ -51,6 +52,28 @@ struct Reader<'t> {
     base: usize,
     id: FileId,
     depth: u32,
+}
+
+/// The attribute names of a long body (a `.tfvars` file may hold
+/// thousands); a short one's are looked up in its list.
+#[derive(Default)]
+struct Names(HashSet<String>);
+
+/// Bodies with more attributes than this look names up in a set.
+const FEW_NAMES: usize = 16;
+
+impl Names {
+    /// Adds `name`; `false` when `attributes`, the body's so far, already
+    /// define it.
+    fn insert(&mut self, name: &str, attributes: &[Attribute]) -> bool {
+        if attributes.len() < FEW_NAMES {
+            return attributes.iter().all(|a| a.name != name);
+        }
+        if self.0.is_empty() {
+            self.0.extend(attributes.iter().map(|a| a.name.clone()));
+        }
+        self.0.insert(name.to_string())
+    }
 }
 
 /// Binary operators by the first bytes of their token: the operator, its
@@ -209,6 +232,7 @@ impl<'t> Reader<'t> {
     fn body(&mut self, top: bool) -> Read<Body> {
         self.deeper()?;
         let mut body = Body::default();
+        let mut names = Names::default();
         loop {
             self.gap()?;
             match self.peek() {
@@ -220,6 +244,11 @@ impl<'t> Reader<'t> {
             self.inline_gap()?;
             if self.peek() == Some(b'=') && self.peek_at(1) != Some(b'=') {
                 self.at += 1;
+                // A name defined twice is an error hcl-edit reports.
+                let key = &self.text[name.clone()];
+                if !names.insert(key, &body.attributes) {
+                    return None;
+                }
                 body.attributes.push(self.attribute(name)?);
             } else {
                 body.blocks.push(self.block(name)?);
@@ -1167,6 +1196,32 @@ mod tests {
         "a = -f(x)\n",
         "a = -\"1\"\n",
         "a = --1\n",
+        "a = 1\na = 2\n",
+        "a = \"x\ty\"\n",
+        "a = \"x\u{1}y\"\n",
+        "a = \"x\u{7f}y\"\n",
+        "a = \"x\u{0}y\"\n",
+        "# x\u{1}y\na = 1\n",
+        "a = <<EOT\nx\u{1}y\nEOT\n",
+        "a = 1\u{c}\n",
+        "a = 1\u{b}\n",
+        "a = \"\u{feff}\"\n",
+        "\u{feff}a = 1\n",
+        "a = \"\u{2028}\"\n",
+        "a\t=\t1\n",
+        "b\t\"x\"\t{\n}\n",
+        "a = [\t1\t]\n",
+        "a = \"\\r\"\n",
+        "a = 1 #\n",
+        "a = 1 //\n",
+        "a = 1 /**/\n",
+        "a = 1 /*/ */\n",
+        "a = 1 /*\n",
+        "a = x # c\n.y\n",
+        "a = [for x in y : x]...\n",
+        "a = f(x...)...\n",
+        "a = \"${x}\" # c\n",
+        "a = \"\\\"${x}\\\"\"\n",
     ];
 
     #[test]
@@ -1186,6 +1241,21 @@ mod tests {
         // Most are read here: a reader that left everything would pass
         // the comparison above.
         assert!(read >= 100, "{read} of {} read directly", cases.len());
+    }
+
+    /// hcl-edit rejects an attribute defined twice in a body; so does
+    /// this reader, in a short body and in a long one (where names are
+    /// looked up in a set), and a name defined in two bodies is no repeat.
+    #[test]
+    fn a_name_defined_twice_is_left_to_hcl_edit() {
+        for n in [2, FEW_NAMES, FEW_NAMES + 1, 3 * FEW_NAMES] {
+            let mut text: String = (1..n).map(|i| format!("a{i} = {i}\n")).collect();
+            let once = format!("{text}b {{\n  a1 = 1\n}}\n");
+            assert!(body(FileId(0), &once, 0).is_some(), "{once}");
+            text.push_str("a1 = 0\n");
+            assert!(body(FileId(0), &text, 0).is_none(), "{text}");
+            assert!(parse_scanned(FileId(0), &text).is_err());
+        }
     }
 
     /// Every `.tf`, `.tofu` and `.tfvars` file under `dir`.
