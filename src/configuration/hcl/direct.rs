@@ -1249,7 +1249,10 @@ mod tests {
     #[test]
     fn a_name_defined_twice_is_left_to_hcl_edit() {
         for n in [2, FEW_NAMES, FEW_NAMES + 1, 3 * FEW_NAMES] {
-            let mut text: String = (1..n).map(|i| format!("a{i} = {i}\n")).collect();
+            let mut text: String = (1..n)
+                .map(|i| format!("a{i} = {i}\n"))
+                .collect::<Vec<_>>()
+                .concat();
             let once = format!("{text}b {{\n  a1 = 1\n}}\n");
             assert!(body(FileId(0), &once, 0).is_some(), "{once}");
             text.push_str("a1 = 0\n");
