@@ -37,6 +37,7 @@ pub(super) fn body(id: FileId, text: &str, base: usize) -> Option<Body> {
         base,
         id,
         depth: 0,
+        skipped: (usize::MAX, false, 0),
     };
     let body = reader.body(true)?;
     (reader.at == reader.bytes.len()).then_some(body)
@@ -52,6 +53,8 @@ struct Reader<'t> {
     base: usize,
     id: FileId,
     depth: u32,
+    /// The last gap [`Self::skip`] crossed: from, in which mode, to.
+    skipped: (usize, bool, usize),
 }
 
 /// The attribute names of a long body (a `.tfvars` file may hold
@@ -93,7 +96,8 @@ fn operator(bytes: &[u8]) -> Option<(BinaryOp, usize, u8)> {
         b'+' => (BinaryOp::Plus, 1, 5),
         b'-' => (BinaryOp::Minus, 1, 5),
         b'*' => (BinaryOp::Mul, 1, 6),
-        b'/' => (BinaryOp::Div, 1, 6),
+        // `//` and `/*` start comments.
+        b'/' if !two(b'/') && !two(b'*') => (BinaryOp::Div, 1, 6),
         b'%' => (BinaryOp::Mod, 1, 6),
         _ => return None,
     })
@@ -131,7 +135,9 @@ impl<'t> Reader<'t> {
     }
 
     /// Skips spaces, tabs and comments on the current line, stopping at its
-    /// end. A `/* */` comment across lines is left to hcl-edit.
+    /// end. It stops at a `/* */` comment across lines too: [`Self::gap`]
+    /// skips it where line ends are spaces; where a line end ends an item,
+    /// the reader gives up there (hcl-edit's to read).
     fn inline_gap(&mut self) -> Read<()> {
         loop {
             match self.peek() {
@@ -166,13 +172,24 @@ impl<'t> Reader<'t> {
         }
     }
 
-    /// Skips a gap in which line ends separate (`lines`) or do not.
+    /// Skips a gap in which line ends separate (`lines`) or do not. The
+    /// expression readers look past the same gap for what follows an
+    /// operand (a step, an operator, a `?`), level after level: the last
+    /// gap skipped is remembered, so a long comment is crossed once.
     fn skip(&mut self, lines: bool) -> Read<()> {
-        if lines {
-            self.inline_gap()
-        } else {
-            self.gap()
+        let (from, was, to) = self.skipped;
+        if from == self.at && was == lines {
+            self.at = to;
+            return Some(());
         }
+        let from = self.at;
+        if lines {
+            self.inline_gap()?;
+        } else {
+            self.gap()?;
+        }
+        self.skipped = (from, lines, self.at);
+        Some(())
     }
 
     fn line_comment(&mut self) {
@@ -318,6 +335,7 @@ impl<'t> Reader<'t> {
             }
         };
         self.expect(b'}')?;
+        labels.shrink_to_fit();
         Some(Block {
             kind: self.text[kind.clone()].to_string(),
             labels,
@@ -910,6 +928,7 @@ impl<'t> Reader<'t> {
                 base: self.base,
                 id: self.id,
                 depth: self.depth,
+                skipped: (usize::MAX, false, 0),
             };
             let mut literal = String::new();
             while reader.at < end {
