@@ -518,8 +518,8 @@ impl<'t> Reader<'t> {
         let expr = match self.peek()? {
             b'"' => self.string()?,
             b'<' if self.peek_at(1) == Some(b'<') => self.heredoc()?,
-            b'[' => self.tuple()?,
-            b'{' => self.object()?,
+            b'[' => self.constructor(false)?,
+            b'{' => self.constructor(true)?,
             b'(' => {
                 self.at += 1;
                 self.gap()?;
@@ -607,62 +607,58 @@ impl<'t> Reader<'t> {
         }
         let name = self.text[start..self.at].to_string();
         self.expect(b'(')?;
-        let mut args = Vec::new();
-        let mut expand = false;
         self.gap()?;
-        while self.peek() != Some(b')') {
-            args.push(self.expr(false)?);
+        let (args, expand) = self.items(b')', true)?;
+        let kind = ExprKind::Call { name, args, expand };
+        Some(Expr::new(kind, self.span(start, self.at)))
+    }
+
+    /// `[...]` or `{...}` (`object`): a tuple, an object, or a `for`
+    /// expression making one.
+    fn constructor(&mut self, object: bool) -> Read<Expr> {
+        let start = self.at;
+        self.at += 1;
+        self.gap()?;
+        if self.at_keyword("for") {
+            return self.for_expr(start, object);
+        }
+        let kind = if object {
+            ExprKind::Object(self.object_items()?)
+        } else {
+            ExprKind::Tuple(self.items(b']', false)?.0)
+        };
+        Some(Expr::new(kind, self.span(start, self.at)))
+    }
+
+    /// Expressions separated by commas (one may follow the last) up to
+    /// `close`, which is consumed; `expandable`: the last may end with
+    /// `...` (a call's arguments), and whether it does.
+    fn items(&mut self, close: u8, expandable: bool) -> Read<(Vec<Expr>, bool)> {
+        let mut items = Vec::new();
+        let mut expand = false;
+        while self.peek() != Some(close) {
+            items.push(self.expr(false)?);
             self.gap()?;
-            if self.rest().starts_with(b"...") {
+            if expandable && self.rest().starts_with(b"...") {
                 self.at += 3;
                 expand = true;
                 self.gap()?;
                 break;
             }
-            if self.peek() == Some(b',') {
-                self.at += 1;
-                self.gap()?;
-            } else {
+            if self.peek() != Some(b',') {
                 break;
             }
-        }
-        self.expect(b')')?;
-        args.shrink_to_fit();
-        let kind = ExprKind::Call { name, args, expand };
-        Some(Expr::new(kind, self.span(start, self.at)))
-    }
-
-    fn tuple(&mut self) -> Read<Expr> {
-        let start = self.at;
-        self.at += 1;
-        self.gap()?;
-        if self.at_keyword("for") {
-            return self.for_expr(start, false);
-        }
-        let mut items = Vec::new();
-        while self.peek() != Some(b']') {
-            items.push(self.expr(false)?);
+            self.at += 1;
             self.gap()?;
-            if self.peek() == Some(b',') {
-                self.at += 1;
-                self.gap()?;
-            } else {
-                break;
-            }
         }
-        self.expect(b']')?;
+        self.expect(close)?;
         items.shrink_to_fit();
-        Some(Expr::new(ExprKind::Tuple(items), self.span(start, self.at)))
+        Some((items, expand))
     }
 
-    /// An object constructor: items separated by commas or line ends.
-    fn object(&mut self) -> Read<Expr> {
-        let start = self.at;
-        self.at += 1;
-        self.gap()?;
-        if self.at_keyword("for") {
-            return self.for_expr(start, true);
-        }
+    /// An object constructor's items, separated by commas or line ends,
+    /// and its `}`.
+    fn object_items(&mut self) -> Read<Vec<(Expr, Expr)>> {
         let mut items = Vec::new();
         while self.peek() != Some(b'}') {
             let key = match self.peek()? {
@@ -701,10 +697,7 @@ impl<'t> Reader<'t> {
         }
         self.at += 1;
         items.shrink_to_fit();
-        Some(Expr::new(
-            ExprKind::Object(items),
-            self.span(start, self.at),
-        ))
+        Some(items)
     }
 
     /// `[for k, v in coll : value if cond]` or the object form, after its
