@@ -142,8 +142,8 @@ impl<'t> Reader<'t> {
         loop {
             match self.peek() {
                 Some(b' ' | b'\t') => self.at += 1,
-                Some(b'#') => self.line_comment(),
-                Some(b'/') if self.peek_at(1) == Some(b'/') => self.line_comment(),
+                Some(b'#') => self.line_comment()?,
+                Some(b'/') if self.peek_at(1) == Some(b'/') => self.line_comment()?,
                 Some(b'/') if self.peek_at(1) == Some(b'*') => {
                     let end = find(&self.rest()[2..], b"*/")? + 2;
                     if self.rest()[..end].contains(&b'\n') {
@@ -192,16 +192,18 @@ impl<'t> Reader<'t> {
         Some(())
     }
 
-    fn line_comment(&mut self) {
+    /// Up to the line end (`\n` or `\r\n`); a `\r` alone is hcl-edit's.
+    fn line_comment(&mut self) -> Read<()> {
         let rest = self.rest();
-        let len = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-        // A `\r` before the `\n` ends the line too.
-        let len = if len > 0 && rest[len - 1] == b'\r' {
-            len - 1
-        } else {
-            len
-        };
+        let len = rest
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .unwrap_or(rest.len());
+        if rest.get(len) == Some(&b'\r') && rest.get(len + 1) != Some(&b'\n') {
+            return None;
+        }
         self.at += len;
+        Some(())
     }
 
     /// The end of an attribute or a block: a line end, or the end of the
@@ -1228,6 +1230,12 @@ mod tests {
         "a = 1 //\n",
         "a = 1 /**/\n",
         "a = 1 /*/ */\n",
+        "# a\rb\na = 1\n",
+        "a = 1 // a\rb\n",
+        "a = 1 /* a\rb */\n",
+        "a = [1 /* a\rb */]\n",
+        "a = \"${1 # a\rb\n}\"\n",
+        "a = 1\r\n# c\r\n",
         "a = 1 /*\n",
         "a = x # c\n.y\n",
         "a = [for x in y : x]...\n",
