@@ -8,8 +8,10 @@
 #   reading the same file and parsing it with serde_json into IgnoredAny;
 # - a plan with many findings against a clean one of the same size;
 # - a monorepo of 2000 plans and 500 `.tf` roots, one job against two;
-# - Terraform configurations of N resources (`.tf`): `tierkey check` (parse
-#   and evaluate) against the floor, parsing the same files with hcl-edit.
+# - Terraform configurations of N resources (`.tf`): `tierkey check --jobs 1`
+#   (parse and evaluate, on one core) against the floor, parsing the same
+#   files with hcl-edit (the parser tierkey leaves files to that its own
+#   direct reader does not read).
 #
 #   bench/run.sh              # everything: plans of N = 3000 30000 100000
 #   bench/run.sh 30000        # plans of one size only
@@ -139,7 +141,7 @@ fi
 
 if part hcl; then
 echo
-echo "Terraform configurations (\`.tf\`), parsed and evaluated:"
+echo "Terraform configurations (\`.tf\`), parsed and evaluated on one core (\`--jobs 1\`):"
 echo
 echo "| N | .tf MiB | floor s | floor peak MiB | tierkey s | tierkey peak MiB | tierkey MB/s | time / floor | peak / file |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -148,7 +150,7 @@ for n in 2000 20000; do
   [ -d "$dir" ] || target/release/examples/gentf "$n" 12 "$dir"
   bytes=$(cat "$dir"/main.tf "$dir"/modules/db/main.tf | wc -c)
   read -r ft fm tt tm <<<"$(medians_of_pair "target/release/examples/floor --hcl $dir" \
-    "$tk check --tag tier=database $dir")"
+    "$tk check --jobs 1 --tag tier=database $dir")"
   awk -v n="$n" -v b="$bytes" -v ft="$ft" -v fm="$fm" -v tt="$tt" -v tm="$tm" 'BEGIN {
     printf "| %d | %.1f | %.2f | %.0f | %.2f | %.0f | %.1f | %.2f× | %.2f× |\n",
       n, b/1048576, ft, fm/1024, tt, tm/1024, b/1e6/tt, tt/ft, tm*1024/b }'
