@@ -414,8 +414,15 @@ impl<'t> Reader<'t> {
         // A negative number is a number, as hcl-edit reads it.
         if op == UnaryOp::Neg && self.peek().is_some_and(|b| b.is_ascii_digit()) {
             let mut number = self.number()?;
+            let integer = self.text[start + 1..self.at]
+                .bytes()
+                .all(|b| b.is_ascii_digit());
             if let ExprKind::Number(n) = &mut number.kind {
-                *n = -*n;
+                // An integer zero stays zero (hcl-edit negates integers as
+                // integers), where a float's sign flips.
+                if !(integer && *n == 0.0) {
+                    *n = -*n;
+                }
             }
             number.span.start = self.base + start;
             return Some(number);
@@ -1236,6 +1243,8 @@ mod tests {
         "a = [1 /* a\rb */]\n",
         "a = \"${1 # a\rb\n}\"\n",
         "a = 1\r\n# c\r\n",
+        "v=------0-------P----------------",
+        "a = -0\nb = -0.0\nc = -0e0\nd = -00\ne = - 0\n",
         "a = <<EOT\n\\n \\\" \\\\ \\${x}\nEOT\n",
         "a = <<EOT\n${x}\n${y}\nEOT\n",
         "a = <<EOT\n%\n$\n$${\nEOT\n",
