@@ -899,6 +899,11 @@ impl<'t> Reader<'t> {
                 self.at += line.len();
                 break end;
             }
+            // hcl-edit ends the heredoc at a line that starts with its
+            // marker, and reads on after it (`EOT)`).
+            if trimmed.starts_with(marker) {
+                return None;
+            }
             self.at += line_end? + 1;
         };
         let text = &self.text[content..end];
@@ -1244,6 +1249,10 @@ mod tests {
         "a = \"${1 # a\rb\n}\"\n",
         "a = 1\r\n# c\r\n",
         "v=------0-------P----------------",
+        "a = <<EOT\nx\nEOT=}\nEOT\n",
+        "a = <<EOT\nx\nEOT \"y\"\nEOT\n",
+        "a = f(<<EOT\nx\nEOT)\n",
+        "a = <<EOT\nEOTX\nEOT\n",
         "a = -0\nb = -0.0\nc = -0e0\nd = -00\ne = - 0\n",
         "a = <<EOT\n\\n \\\" \\\\ \\${x}\nEOT\n",
         "a = <<EOT\n${x}\n${y}\nEOT\n",
