@@ -380,6 +380,8 @@ impl CheckArgs {
             base_dir: self.base_dir.clone(),
             together: self.together,
             jobs: self.jobs.map_or(0, usize::from),
+            // The command line exits once it has written its reports.
+            exits_after: true,
         })
     }
 }
