@@ -816,12 +816,15 @@ impl<'t> Reader<'t> {
     }
 
     /// A `$` or `%` in a template: an interpolation, an escaped `$${` or
-    /// `%%{`, or a plain character. A directive is hcl-edit's to read.
+    /// `%%{`, or plain characters. A directive is hcl-edit's to read, and
+    /// so is a longer run of marks before a `{` (`$$${`), where the two
+    /// readers part ways.
     fn template_mark(&mut self, literal: &mut String, parts: &mut Vec<TemplatePart>) -> Read<()> {
         let mark = self.peek()?;
-        match (self.peek_at(1), self.peek_at(2)) {
-            (Some(b'{'), _) if mark == b'%' => None,
-            (Some(b'{'), _) => {
+        let run = self.rest().iter().take_while(|&&b| b == mark).count();
+        match (run, self.peek_at(run)) {
+            (1, Some(b'{')) if mark == b'%' => None,
+            (1, Some(b'{')) => {
                 self.at += 2;
                 if self.peek() == Some(b'~') {
                     return None;
@@ -836,15 +839,16 @@ impl<'t> Reader<'t> {
                 parts.push(TemplatePart::Interpolation(expr));
                 Some(())
             }
-            (Some(second), Some(b'{')) if second == mark => {
+            (2, Some(b'{')) => {
                 self.at += 3;
                 literal.push(mark as char);
                 literal.push('{');
                 Some(())
             }
+            (_, Some(b'{')) => None,
             _ => {
-                self.at += 1;
-                literal.push(mark as char);
+                self.at += run;
+                literal.extend(std::iter::repeat_n(mark as char, run));
                 Some(())
             }
         }
@@ -1249,6 +1253,8 @@ mod tests {
         "a = \"${1 # a\rb\n}\"\n",
         "a = 1\r\n# c\r\n",
         "v=------0-------P----------------",
+        "a = \"x%%%%%{%%y\"\n",
+        "a = \"$$${x}\"\nb = \"%%%{x}\"\nc = \"$$$$\"\nd = \"$$$${x}\"\n",
         "a = <<EOT\nx\nEOT=}\nEOT\n",
         "a = <<EOT\nx\nEOT \"y\"\nEOT\n",
         "a = f(<<EOT\nx\nEOT)\n",
