@@ -1022,4 +1022,40 @@ mod tests {
             assert!(mapped.iter().all(|p| tf(p)), "{mapped:?}");
         }
     }
+
+    /// A run that leaves its modules to the system (the command line's)
+    /// reports what one that frees them does, over every fixture, on one
+    /// thread and on two.
+    #[test]
+    fn leaving_memory_to_the_system_changes_no_report() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let tier = TagPair {
+            key: "tier".into(),
+            value: TagValue::Exact("database".into()),
+        };
+        let tiers = vec![Tier::new("database", vec![tier])];
+        let report = |jobs: usize, exits_after: bool| {
+            let options = Options {
+                jobs,
+                exits_after,
+                ..Options::new(vec![fixtures.clone()], tiers.clone())
+            };
+            let outcome = run(&options);
+            let mut out = Vec::new();
+            report::write(
+                report::Format::Json,
+                &outcome,
+                &tiers,
+                report::Style::default(),
+                &mut out,
+            )
+            .expect("written");
+            String::from_utf8(out).expect("UTF-8")
+        };
+        for jobs in [1, 2] {
+            let freed = report(jobs, false);
+            assert!(freed.contains("\"findings\""), "{freed:.200}");
+            assert_eq!(freed, report(jobs, true), "{jobs} jobs");
+        }
+    }
 }
