@@ -132,21 +132,25 @@ struct Judging<'s> {
     roots: Option<&'s Roots<'s>>,
 }
 
-/// The root configurations a run loaded, shared read-only by the threads
+/// The root configurations a run loaded (its roots, and the source
+/// directories named for several plans), shared read-only by the threads
 /// that check its inputs: a plan made from one of them is joined to it
 /// without reading its files again.
 struct Roots<'s> {
     workspace: &'s Workspace,
     sources: &'s Sources,
-    /// Each root's canonical directory.
+    /// Each one's canonical directory.
     by_dir: std::collections::HashMap<PathBuf, &'s configuration::Loaded>,
 }
 
 impl<'s> Roots<'s> {
-    /// The roots among `candidates`, as `loaded`.
+    /// The roots among `candidates`, as `loaded`, and the source
+    /// directories loaded for several plans (`named`, by canonical
+    /// directory).
     fn new(
         candidates: &[input::Found],
         loaded: &'s [Option<configuration::Loaded>],
+        named: &'s [(PathBuf, configuration::Loaded)],
         workspace: &'s Workspace,
         sources: &'s Sources,
     ) -> Self {
@@ -157,6 +161,7 @@ impl<'s> Roots<'s> {
                 let dir = std::fs::canonicalize(&candidate.as_ref().ok()?.path).ok()?;
                 Some((dir, loaded.as_ref()?))
             })
+            .chain(named.iter().map(|(dir, loaded)| (dir.clone(), loaded)))
             .collect();
         Roots {
             workspace,
@@ -218,7 +223,7 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
     // read now, on every core too, then each root's variable files.
     // Every module and file of every root is then in place, and shared
     // read-only by the threads that check them.
-    let loaded = load_roots(
+    let (loaded, sources_named) = load_roots(
         &candidates,
         options,
         &mut workspace,
@@ -226,7 +231,7 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
         jobs,
     );
     let shared = std::mem::take(&mut outcome.sources);
-    let roots = Roots::new(&candidates, &loaded, &workspace, &shared);
+    let roots = Roots::new(&candidates, &loaded, &sources_named, &workspace, &shared);
     // One input, checked on any thread: what it gave, and its own outcome.
     // Its files are numbered after the files read above, which a root's
     // findings (and those of a plan made from a root) point into.
@@ -330,14 +335,19 @@ fn ready_for_report(outcome: &Outcome, workspace: Workspace, jobs: usize, exits_
 
 /// Loads the roots among `candidates`, in order (nothing for the other
 /// inputs): first the modules `terraform init` downloaded for them, read
-/// on `jobs` threads, then each root's modules and variable files.
+/// on `jobs` threads, then each root's modules and variable files; and
+/// the source directories named for several plans
+/// ([`load_named_sources`]).
 fn load_roots(
     candidates: &[input::Found],
     options: &Options,
     workspace: &mut Workspace,
     sources: &mut Sources,
     jobs: usize,
-) -> Vec<Option<configuration::Loaded>> {
+) -> (
+    Vec<Option<configuration::Loaded>>,
+    Vec<(PathBuf, configuration::Loaded)>,
+) {
     let root_dirs: Vec<PathBuf> = candidates
         .iter()
         .filter_map(|c| c.as_ref().ok())
@@ -345,7 +355,7 @@ fn load_roots(
         .map(|c| c.path.clone())
         .collect();
     workspace.read_downloaded(&root_dirs, sources, jobs);
-    candidates
+    let loaded: Vec<_> = candidates
         .iter()
         .map(|c| match c {
             Ok(c) if c.target == Target::ConfigDir => Some(workspace.load(
@@ -356,7 +366,9 @@ fn load_roots(
             )),
             _ => None,
         })
-        .collect()
+        .collect();
+    let named = load_named_sources(candidates, &loaded, options, workspace, sources);
+    (loaded, named)
 }
 
 /// Puts what each input gave into the run's outcome, in the order the
@@ -847,25 +859,78 @@ fn fail_document(
 /// (`--source`, a `[[source]]` of the settings), or the document's own
 /// directory when it holds configuration files.
 fn source_of(path: &str, options: &Options) -> Option<PathBuf> {
-    if let Some(dir) = &options.source {
-        return Some(dir.clone());
+    if let Some(dir) = given_source(path, options) {
+        return Some(dir);
     }
     // Standard input lies in no directory.
     if path == input::STDIN {
         return None;
-    }
-    if let Some(dir) = options
-        .settings
-        .as_ref()
-        .and_then(|s| s.source_of(Path::new(path)))
-    {
-        return Some(dir);
     }
     let dir = match Path::new(path).parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
     configuration::has_files(&dir).then_some(dir)
+}
+
+/// S16: the root module directory a plan or state was made from, when the
+/// user named it: `--source`, else the `[[source]]` of the settings that
+/// matches `path`.
+fn given_source(path: &str, options: &Options) -> Option<PathBuf> {
+    if let Some(dir) = &options.source {
+        return Some(dir.clone());
+    }
+    if path == input::STDIN {
+        return None;
+    }
+    options
+        .settings
+        .as_ref()
+        .and_then(|s| s.source_of(Path::new(path)))
+}
+
+/// S16: the source directories the user named for more than one document
+/// of the run (`--source`, a `[[source]]` matching several plans), each
+/// loaded once here for all of them, as the run's roots are; not those that
+/// are roots of the run already (in `loaded`). Each plan made from one is
+/// then joined to it without reading its files again.
+fn load_named_sources(
+    candidates: &[input::Found],
+    loaded: &[Option<configuration::Loaded>],
+    options: &Options,
+    workspace: &mut Workspace,
+    sources: &mut Sources,
+) -> Vec<(PathBuf, configuration::Loaded)> {
+    let ok = |c: &input::Found| c.as_ref().ok().cloned();
+    let roots: std::collections::HashSet<PathBuf> = candidates
+        .iter()
+        .zip(loaded)
+        .filter(|(_, l)| l.is_some())
+        .filter_map(|(c, _)| std::fs::canonicalize(&ok(c)?.path).ok())
+        .collect();
+    // By canonical directory: the directory as named, and how many name it.
+    let mut named: BTreeMap<PathBuf, (PathBuf, usize)> = BTreeMap::new();
+    for candidate in candidates.iter().filter_map(|c| c.as_ref().ok()) {
+        if candidate.target == Target::ConfigDir {
+            continue;
+        }
+        let Some(dir) = given_source(&candidate.display, options) else {
+            continue;
+        };
+        match std::fs::canonicalize(&dir) {
+            Ok(key) if !roots.contains(&key) => named.entry(key).or_insert((dir, 0)).1 += 1,
+            _ => {}
+        }
+    }
+    named
+        .into_iter()
+        .filter(|(_, (_, count))| *count > 1)
+        .map(|(key, (dir, _))| {
+            let root = Root::Dir(dir);
+            let loaded = workspace.load(&root, &options.vars, &options.environment, sources);
+            (key, loaded)
+        })
+        .collect()
 }
 
 /// Loads, evaluates and checks one root configuration. Files that do not
@@ -1021,6 +1086,73 @@ mod tests {
             assert!(!mapped.is_empty(), "plan findings placed on the .tf lines");
             assert!(mapped.iter().all(|p| tf(p)), "{mapped:?}");
         }
+    }
+
+    /// Plans made from one source directory the user named (`--source`),
+    /// none of them beside it: the directory is loaded once for all, its
+    /// files read once, and each plan's findings are placed on its lines.
+    #[test]
+    fn a_named_source_is_loaded_once_for_all_its_plans() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/s16-source-mapping");
+        let plans = std::env::temp_dir().join(format!("tierkey-named-{}", std::process::id()));
+        std::fs::create_dir_all(&plans).expect("scratch");
+        for name in ["a.json", "b.json", "c.json"] {
+            std::fs::copy(fixture.join("plan.json"), plans.join(name)).expect("copied");
+        }
+        let tier = TagPair {
+            key: "tier".into(),
+            value: TagValue::Exact("database".into()),
+        };
+        let tiers = vec![Tier::new("database", vec![tier])];
+        let mut reports = Vec::new();
+        for jobs in [1, 2] {
+            let options = Options {
+                jobs,
+                source: Some(fixture.clone()),
+                ..Options::new(vec![plans.clone()], tiers.clone())
+            };
+            let outcome = run(&options);
+            let paths: Vec<&str> = (0..outcome.sources.len())
+                .map(|i| outcome.sources.get(FileId(i)).path.as_str())
+                .collect();
+            let tf = |p: &&str| Path::new(p).extension().is_some_and(|e| e == "tf");
+            let mut once: Vec<&str> = paths.iter().copied().filter(tf).collect();
+            let read = once.len();
+            once.sort_unstable();
+            once.dedup();
+            assert!(read >= 4, "{paths:?}");
+            assert_eq!(once.len(), read, "a file read twice: {paths:?}");
+            let placed = |plan: &str| {
+                outcome
+                    .findings
+                    .iter()
+                    .filter(|f| {
+                        outcome
+                            .sources
+                            .get(f.primary.span.file)
+                            .path
+                            .ends_with(plan)
+                    })
+                    .filter_map(|f| f.source.as_deref())
+                    .filter(|s| tf(&outcome.sources.get(s.span.file).path.as_str()))
+                    .count()
+            };
+            let counts = ["a.json", "b.json", "c.json"].map(placed);
+            assert!(counts[0] > 0, "findings placed on .tf lines");
+            assert!(counts.iter().all(|&c| c == counts[0]), "{counts:?}");
+            let mut out = Vec::new();
+            report::write(
+                report::Format::Json,
+                &outcome,
+                &tiers,
+                report::Style::default(),
+                &mut out,
+            )
+            .expect("written");
+            reports.push(out);
+        }
+        let _ = std::fs::remove_dir_all(&plans);
+        assert_eq!(reports[0], reports[1], "the same report with 1 and 2 jobs");
     }
 
     /// A run that leaves its modules to the system (the command line's)
