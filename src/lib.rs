@@ -158,8 +158,11 @@ impl<'s> Roots<'s> {
             .iter()
             .zip(loaded)
             .filter_map(|(candidate, loaded)| {
+                // Only roots: a path made canonical costs a system call
+                // per component.
+                let loaded = loaded.as_ref()?;
                 let dir = std::fs::canonicalize(&candidate.as_ref().ok()?.path).ok()?;
-                Some((dir, loaded.as_ref()?))
+                Some((dir, loaded))
             })
             .chain(named.iter().map(|(dir, loaded)| (dir.clone(), loaded)))
             .collect();
@@ -901,27 +904,33 @@ fn load_named_sources(
     workspace: &mut Workspace,
     sources: &mut Sources,
 ) -> Vec<(PathBuf, configuration::Loaded)> {
-    let ok = |c: &input::Found| c.as_ref().ok().cloned();
-    let roots: std::collections::HashSet<PathBuf> = candidates
-        .iter()
-        .zip(loaded)
-        .filter(|(_, l)| l.is_some())
-        .filter_map(|(c, _)| std::fs::canonicalize(&ok(c)?.path).ok())
-        .collect();
-    // By canonical directory: the directory as named, and how many name it.
-    let mut named: BTreeMap<PathBuf, (PathBuf, usize)> = BTreeMap::new();
+    // How many documents name each directory, as named; then by canonical
+    // directory (each made canonical once).
+    let mut counts: BTreeMap<PathBuf, usize> = BTreeMap::new();
     for candidate in candidates.iter().filter_map(|c| c.as_ref().ok()) {
         if candidate.target == Target::ConfigDir {
             continue;
         }
-        let Some(dir) = given_source(&candidate.display, options) else {
-            continue;
-        };
-        match std::fs::canonicalize(&dir) {
-            Ok(key) if !roots.contains(&key) => named.entry(key).or_insert((dir, 0)).1 += 1,
-            _ => {}
+        if let Some(dir) = given_source(&candidate.display, options) {
+            *counts.entry(dir).or_default() += 1;
         }
     }
+    let mut named: BTreeMap<PathBuf, (PathBuf, usize)> = BTreeMap::new();
+    for (dir, count) in counts {
+        if let Ok(key) = std::fs::canonicalize(&dir) {
+            named.entry(key).or_insert((dir, 0)).1 += count;
+        }
+    }
+    if named.is_empty() {
+        return Vec::new();
+    }
+    let roots: std::collections::HashSet<PathBuf> = candidates
+        .iter()
+        .zip(loaded)
+        .filter(|(_, l)| l.is_some())
+        .filter_map(|(c, _)| std::fs::canonicalize(&c.as_ref().ok()?.path).ok())
+        .collect();
+    named.retain(|key, _| !roots.contains(key));
     named
         .into_iter()
         .filter(|(_, (_, count))| *count > 1)
