@@ -126,6 +126,17 @@ if [ ! -d "$mono" ]; then
 fi
 echo "| inputs | MiB | --jobs 1 s | --jobs 2 s | speed-up |"
 echo "|---|---:|---:|---:|---:|"
+# The machine's own ceiling, measured in the same run: the floor over the
+# 2000 plans in one process, against two processes of 1000 plans each at
+# once (no shared work, no thread in common: what two cores give here).
+find "$mono/plans" -name plan.json | sort > "$out/plans.txt"
+head -n 1000 "$out/plans.txt" > "$out/plans-a.txt"
+tail -n +1001 "$out/plans.txt" > "$out/plans-b.txt"
+floor=target/release/examples/floor
+printf '%s\n' "xargs -a $out/plans.txt $floor" > "$out/ceiling1.sh"
+printf '%s\n' "xargs -a $out/plans-a.txt $floor & xargs -a $out/plans-b.txt $floor; wait" > "$out/ceiling2.sh"
+read -r c1 _ c2 _ <<<"$(medians_of_pair "bash $out/ceiling1.sh" "bash $out/ceiling2.sh")"
+awk -v a="$c1" -v b="$c2" 'BEGIN { printf "| the machine: floor over the plans, 1 process / 2 | 594 | %.2f | %.2f | %.2f× |\n", a, b, a/b }'
 for which in plans roots all; do
   case $which in
     plans) dir="$mono/plans" label="2000 plans" ;;

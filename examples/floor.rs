@@ -1,10 +1,11 @@
 //! The benchmark's floors: the cost of merely reading and parsing the same
 //! input, building nothing tierkey does not need.
 //!
-//! - `floor FILE`: read a plan and parse it with `serde_json` into
-//!   `IgnoredAny` (validate, build nothing);
+//! - `floor FILE...`: read each plan and parse it with `serde_json` into
+//!   `IgnoredAny` (validate, build nothing), one after another;
 //! - `floor --hcl DIR`: read every `.tf` file under DIR and parse it with
-//!   `hcl-edit` (the parser tierkey uses), evaluating nothing.
+//!   `hcl-edit` (the parser tierkey leaves the files its own reader does
+//!   not read to), evaluating nothing.
 
 use std::path::Path;
 
@@ -25,7 +26,7 @@ fn tf_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let first = args.next().expect("usage: floor FILE | floor --hcl DIR");
+    let first = args.next().expect("usage: floor FILE... | floor --hcl DIR");
     if first == "--hcl" {
         let dir = args.next().expect("usage: floor --hcl DIR");
         let mut files = Vec::new();
@@ -36,7 +37,9 @@ fn main() {
             std::hint::black_box(body);
         }
     } else {
-        let text = std::fs::read_to_string(&first).expect("read");
-        let _: serde::de::IgnoredAny = serde_json::from_str(&text).expect("valid JSON");
+        for file in std::iter::once(first).chain(args) {
+            let text = std::fs::read_to_string(&file).expect("read");
+            let _: serde::de::IgnoredAny = serde_json::from_str(&text).expect("valid JSON");
+        }
     }
 }
