@@ -1054,17 +1054,36 @@ fn looks_like_ours(path: &str, text: Option<&str>) -> bool {
 mod tests {
     use super::*;
 
+    /// `tier=database`.
+    fn database_tier() -> Vec<Tier> {
+        let tier = TagPair {
+            key: "tier".into(),
+            value: TagValue::Exact("database".into()),
+        };
+        vec![Tier::new("database", vec![tier])]
+    }
+
+    /// The JSON report of an outcome.
+    fn json_report(outcome: &Outcome, tiers: &[Tier]) -> String {
+        let mut out = Vec::new();
+        report::write(
+            report::Format::Json,
+            outcome,
+            tiers,
+            report::Style::default(),
+            &mut out,
+        )
+        .expect("written");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
     /// A plan beside the root it was made from, in one walk: the plan is
     /// joined to the root the run loaded, whose files are read once.
     #[test]
     fn a_plan_is_joined_to_the_root_the_run_loaded() {
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/s16-source-mapping");
         for jobs in [1, 2] {
-            let tier = TagPair {
-                key: "tier".into(),
-                value: TagValue::Exact("database".into()),
-            };
-            let tiers = vec![Tier::new("database", vec![tier])];
+            let tiers = database_tier();
             let options = Options {
                 jobs,
                 ..Options::new(vec![fixture.clone()], tiers)
@@ -1108,11 +1127,7 @@ mod tests {
         for name in ["a.json", "b.json", "c.json"] {
             std::fs::copy(fixture.join("plan.json"), plans.join(name)).expect("copied");
         }
-        let tier = TagPair {
-            key: "tier".into(),
-            value: TagValue::Exact("database".into()),
-        };
-        let tiers = vec![Tier::new("database", vec![tier])];
+        let tiers = database_tier();
         let mut reports = Vec::new();
         for jobs in [1, 2] {
             let options = Options {
@@ -1149,16 +1164,7 @@ mod tests {
             let counts = ["a.json", "b.json", "c.json"].map(placed);
             assert!(counts[0] > 0, "findings placed on .tf lines");
             assert!(counts.iter().all(|&c| c == counts[0]), "{counts:?}");
-            let mut out = Vec::new();
-            report::write(
-                report::Format::Json,
-                &outcome,
-                &tiers,
-                report::Style::default(),
-                &mut out,
-            )
-            .expect("written");
-            reports.push(out);
+            reports.push(json_report(&outcome, &tiers));
         }
         let _ = std::fs::remove_dir_all(&plans);
         assert_eq!(reports[0], reports[1], "the same report with 1 and 2 jobs");
@@ -1170,28 +1176,14 @@ mod tests {
     #[test]
     fn leaving_memory_to_the_system_changes_no_report() {
         let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let tier = TagPair {
-            key: "tier".into(),
-            value: TagValue::Exact("database".into()),
-        };
-        let tiers = vec![Tier::new("database", vec![tier])];
+        let tiers = database_tier();
         let report = |jobs: usize, exits_after: bool| {
             let options = Options {
                 jobs,
                 exits_after,
                 ..Options::new(vec![fixtures.clone()], tiers.clone())
             };
-            let outcome = run(&options);
-            let mut out = Vec::new();
-            report::write(
-                report::Format::Json,
-                &outcome,
-                &tiers,
-                report::Style::default(),
-                &mut out,
-            )
-            .expect("written");
-            String::from_utf8(out).expect("UTF-8")
+            json_report(&run(&options), &tiers)
         };
         for jobs in [1, 2] {
             let freed = report(jobs, false);
