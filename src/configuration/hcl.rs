@@ -50,10 +50,20 @@ const MAX_RETRIES: usize = 256;
 /// whose workarounds would take longer is rejected, never a hang.
 const RETRY_BYTES: usize = 16 << 20;
 
+/// The length of the UTF-8 byte order mark `text` starts with (0 or 3):
+/// it is skipped, and spans still count it.
+fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') {
+        3
+    } else {
+        0
+    }
+}
+
 /// Parses one `.tf` / `.tofu` / `.tfvars` file: by the [`direct`] reader
 /// when the file is in its subset (nearly all are), else by hcl-edit.
 pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
-    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let bom = bom_len(text);
     if let Some(body) = direct::body(id, &text[bom..], bom) {
         let file = File { id, body };
         #[cfg(fuzzing)]
@@ -77,7 +87,7 @@ pub(crate) fn parse(id: FileId, text: &str) -> Result<File, InputError> {
 }
 
 fn parse_scanned(id: FileId, text: &str) -> Result<File, InputError> {
-    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let bom = bom_len(text);
     let scanned = Scanned {
         text: &text[bom..],
         bom,
@@ -126,7 +136,7 @@ fn same_as_whole(id: FileId, text: &str, file: &Result<File, InputError>) {
     if text.contains("%{") {
         return;
     }
-    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let bom = bom_len(text);
     let scanned = Scanned {
         text: &text[bom..],
         bom,

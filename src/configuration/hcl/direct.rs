@@ -1346,7 +1346,7 @@ mod tests {
             let Ok(text) = std::str::from_utf8(&bytes) else {
                 continue;
             };
-            let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+            let bom = super::super::bom_len(text);
             let Some(direct) = body(FileId(0), &text[bom..], bom) else {
                 left.push(path.clone());
                 continue;
