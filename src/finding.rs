@@ -379,6 +379,20 @@ impl Finding {
             .chain(&self.related)
     }
 
+    /// Every location, in code review's order.
+    pub(crate) fn labels(&self) -> impl Iterator<Item = &Label> {
+        std::iter::once(self.review_primary()).chain(self.review_related())
+    }
+
+    /// Every location: the primary one, the declaring source, the `module`
+    /// calls and the related locations.
+    pub(crate) fn labels_mut(&mut self) -> impl Iterator<Item = &mut Label> {
+        std::iter::once(&mut self.primary)
+            .chain(self.source.as_deref_mut())
+            .chain(&mut self.module_chain)
+            .chain(&mut self.related)
+    }
+
     /// A fingerprint that stays the same across runs and edits that do not
     /// change what the finding is about (FNV-1a over code, tier, input and
     /// subject).

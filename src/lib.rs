@@ -120,6 +120,17 @@ impl Options {
             exits_after: false,
         }
     }
+
+    /// The number of threads the run works on: `jobs`, or one per core
+    /// when it is 0.
+    pub fn jobs(&self) -> usize {
+        // Asked once: the answer reads the process's cgroup files.
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        match self.jobs {
+            0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from)),
+            n => n,
+        }
+    }
 }
 
 /// What an input is judged with besides itself: S17, the keys of the
@@ -198,7 +209,7 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
     let mut outcome = Outcome::default();
     let mut workspace = Workspace::default();
     let excluded = |path: &Path| options.settings.as_ref().is_some_and(|s| s.excludes(path));
-    let jobs = jobs(options);
+    let jobs = options.jobs();
     let candidates = {
         let sources = &mut outcome.sources;
         let mut calls = |dirs: &[PathBuf]| workspace.called_dirs(dirs, sources, jobs);
@@ -284,6 +295,7 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
                 }
             }
         };
+        index_lines(&part, &shared);
         (reports, part)
     };
     let mut done = 0;
@@ -298,42 +310,34 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
     let results = schedule(total, jobs, &check_one, &mut tell);
     outcome.sources = shared;
     let walked_something = merge(results, &origins, options.paths.len(), &mut outcome);
-    ready_for_report(&outcome, workspace, jobs, options.exits_after);
+    release(workspace, options.exits_after);
     report_unread_directories(options, &walked_something, &mut outcome);
     finish(options, &mut outcome);
     outcome
 }
 
-/// What is left after the checks is the report, on one thread: the line
-/// index of every file a finding points into is built now on every core,
-/// while another thread frees the modules of the configurations (or they
-/// are left to the system, when the process `exits_after`).
-fn ready_for_report(outcome: &Outcome, workspace: Workspace, jobs: usize, exits_after: bool) {
-    let workspace = if exits_after {
+/// The modules of the configurations, once every input is checked: a
+/// process that exits after its report leaves them to the system rather
+/// than freeing them one by one.
+fn release(workspace: Workspace, exits_after: bool) {
+    if exits_after {
         std::mem::forget(workspace);
-        None
-    } else {
-        Some(workspace)
-    };
-    if jobs <= 1 {
-        return;
     }
-    let mut files: Vec<FileId> = outcome
-        .findings
-        .iter()
-        .map(|f| f.primary.span.file)
-        .collect();
-    files.sort_unstable();
-    files.dedup();
-    let index = |i: usize| outcome.sources.get(files[i]).index_lines();
-    std::thread::scope(|scope| {
-        if let Some(workspace) = workspace {
-            let free = move || drop(workspace);
-            // With no thread to lend, the modules are freed here.
-            let _ = std::thread::Builder::new().spawn_scoped(scope, free);
-        }
-        pool::each(jobs - 1, files.len(), &index, &mut |_, _| {});
-    });
+}
+
+/// Builds, on the thread that checked an input, the line index of every
+/// file its findings point into (its own files, and the run's shared ones):
+/// the report, written on one thread, then only looks lines up.
+fn index_lines(part: &Outcome, shared: &Sources) {
+    for label in part.findings.iter().flat_map(Finding::labels) {
+        let file = label.span.file;
+        let sources = if file.0 < shared.len() {
+            shared
+        } else {
+            &part.sources
+        };
+        sources.get(file).index_lines();
+    }
 }
 
 /// Loads the roots among `candidates`, in order (nothing for the other
@@ -690,16 +694,6 @@ fn join_source(
 /// The smallest document whose line index is built on another thread.
 const INDEX_ASIDE_FROM: usize = 4 << 20;
 
-/// How many threads the run uses (`--jobs`; 0: one per core).
-fn jobs(options: &Options) -> usize {
-    // Asked once: the answer reads the process's cgroup files.
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    match options.jobs {
-        0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from)),
-        n => n,
-    }
-}
-
 /// Decodes, classifies, reads and checks one document; nothing when a walk
 /// skips it as not ours.
 fn check_document(
@@ -765,7 +759,7 @@ fn check_document(
         decoded.body,
         decoded.wrapped,
         &options.tiers,
-        jobs(options),
+        options.jobs(),
     ) {
         Ok(read) => read,
         Err(error) => return fail_document(path, explicit, file, error, outcome, report),
@@ -827,7 +821,7 @@ fn check_rules(
     source: &source::SourceFile,
 ) -> (Vec<Finding>, Vec<RegionCheck>) {
     let check = || rules::check(inventory, &options.tiers, &options.rule, path, shared);
-    if jobs(options) > 1 && source.text().len() >= INDEX_ASIDE_FROM {
+    if options.jobs() > 1 && source.text().len() >= INDEX_ASIDE_FROM {
         std::thread::scope(|s| {
             s.spawn(|| source.index_lines());
             check()
@@ -1053,15 +1047,7 @@ fn looks_like_ours(path: &str, text: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `tier=database`.
-    fn database_tier() -> Vec<Tier> {
-        let tier = TagPair {
-            key: "tier".into(),
-            value: TagValue::Exact("database".into()),
-        };
-        vec![Tier::new("database", vec![tier])]
-    }
+    use crate::tier::database_tier;
 
     /// The JSON report of an outcome.
     fn json_report(outcome: &Outcome, tiers: &[Tier]) -> String {

@@ -211,6 +211,7 @@ fn write_report(
     let format = output.format;
     let to_file = Style {
         min_severity,
+        jobs: options.jobs(),
         ..Style::default()
     };
     if let Some(path) = &output.file {
@@ -248,6 +249,7 @@ fn write_report(
             color,
             width,
             min_severity,
+            jobs: options.jobs(),
         },
         &mut lock,
     )

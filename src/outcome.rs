@@ -202,12 +202,7 @@ impl Outcome {
         }
         let mut findings = part.findings;
         for finding in &mut findings {
-            shift_label(&mut finding.primary);
-            let others = finding.source.as_deref_mut().into_iter();
-            let others = others
-                .chain(&mut finding.module_chain)
-                .chain(&mut finding.related);
-            others.for_each(shift_label);
+            finding.labels_mut().for_each(shift_label);
         }
         // A large input may have thousands: its vector is taken as it is
         // when the run has none yet (one input checked on another thread),

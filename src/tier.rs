@@ -337,6 +337,16 @@ fn levenshtein<T>(a: &[T], b: &[T], same: impl Fn(&T, &T) -> bool) -> usize {
     row[b.len()]
 }
 
+/// `tier=database`, the tier most tests check.
+#[cfg(test)]
+pub(crate) fn database_tier() -> Vec<Tier> {
+    let tier = TagPair {
+        key: "tier".into(),
+        value: TagValue::Exact("database".into()),
+    };
+    vec![Tier::new("database", vec![tier])]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,5 @@
-//! The JSON report, version 1: `{"version", "inputs", "findings", "summary"}`.
+//! The JSON report, version 1: `{"version", "inputs", "findings", "checks",
+//! "summary"}`.
 //!
 //! Written also when some inputs fail, so CI always gets a document it can
 //! parse. Lines and columns are 1-based (columns count characters); offsets
@@ -12,27 +13,8 @@ use super::Loc;
 use crate::finding::{Label, Severity};
 use crate::input::InputKind;
 use crate::outcome::Outcome;
+use crate::pool;
 use crate::source::Sources;
-
-#[derive(Serialize)]
-struct Report<'a> {
-    version: u32,
-    inputs: Vec<Input<'a>>,
-    findings: Findings<'a>,
-    checks: Vec<Check<'a>>,
-    summary: Summary,
-}
-
-/// The findings, each turned into its JSON form only as it is written: a
-/// run may have thousands.
-struct Findings<'a>(&'a Outcome);
-
-impl Serialize for Findings<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let sources = &self.0.sources;
-        serializer.collect_seq(self.0.findings.iter().map(|f| finding(sources, f)))
-    }
-}
 
 /// `error` is the message (null when the input was checked); the other
 /// `error_*` members and the location say more when there is an error.
@@ -131,9 +113,38 @@ fn location<'a>(sources: &'a Sources, label: &'a Label, with_message: bool) -> L
     }
 }
 
-pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+pub(super) fn write(outcome: &Outcome, jobs: usize, out: &mut dyn io::Write) -> io::Result<()> {
+    write_chunked(outcome, jobs, CHUNK, out)
+}
+
+/// Findings turned into text a chunk at a time.
+const CHUNK: usize = 256;
+
+/// The report, its findings turned into text `chunk` at a time.
+fn write_chunked(
+    outcome: &Outcome,
+    jobs: usize,
+    chunk: usize,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let (inputs, checks, summary) = members(outcome);
+    // The document's members, in this order, each written as serde_json
+    // writes it in place (pretty, two spaces an indent).
+    out.write_all(b"{\n  \"version\": 1,\n  \"inputs\": ")?;
+    serde_json::to_writer_pretty(Indent::by(2, out), &inputs)?;
+    out.write_all(b",\n  \"findings\": ")?;
+    findings(outcome, jobs, chunk, out)?;
+    out.write_all(b",\n  \"checks\": ")?;
+    serde_json::to_writer_pretty(Indent::by(2, out), &checks)?;
+    out.write_all(b",\n  \"summary\": ")?;
+    serde_json::to_writer_pretty(Indent::by(2, out), &summary)?;
+    out.write_all(b"\n}\n")
+}
+
+/// The members of the report besides its version and findings.
+fn members(outcome: &Outcome) -> (Vec<Input<'_>>, Vec<Check<'_>>, Summary) {
     let sources = &outcome.sources;
-    let inputs = outcome
+    let inputs: Vec<Input> = outcome
         .inputs
         .iter()
         .map(|i| {
@@ -156,7 +167,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             }
         })
         .collect();
-    let checks = outcome
+    let checks: Vec<Check> = outcome
         .checks
         .iter()
         .map(|c| Check {
@@ -167,24 +178,96 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
         })
         .collect();
     let count = |s: Severity| outcome.count(Some(s));
-    let report = Report {
-        version: 1,
-        inputs,
-        findings: Findings(outcome),
-        checks,
-        summary: Summary {
-            inputs: outcome.inputs.len(),
-            inputs_failed: outcome.inputs.iter().filter(|i| i.error.is_some()).count(),
-            regions_checked: outcome.checks.len(),
-            regions_failed: outcome.checks.iter().filter(|c| !c.passed).count(),
-            errors: count(Severity::Error),
-            warnings: count(Severity::Warning),
-            infos: count(Severity::Info),
-            waived: outcome.count(None),
-        },
+    let summary = Summary {
+        inputs: outcome.inputs.len(),
+        inputs_failed: outcome.inputs.iter().filter(|i| i.error.is_some()).count(),
+        regions_checked: outcome.checks.len(),
+        regions_failed: outcome.checks.iter().filter(|c| !c.passed).count(),
+        errors: count(Severity::Error),
+        warnings: count(Severity::Warning),
+        infos: count(Severity::Info),
+        waived: outcome.count(None),
     };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
-    out.write_all(b"\n")
+    (inputs, checks, summary)
+}
+
+/// The findings array. A run may have tens of thousands: chunks of them
+/// (`chunk` each) are turned into text on `jobs` threads, and written in
+/// order as they come back.
+fn findings(
+    outcome: &Outcome,
+    jobs: usize,
+    chunk: usize,
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let all = &outcome.findings;
+    if all.is_empty() {
+        return out.write_all(b"[]");
+    }
+    let text = |nth: usize| -> io::Result<Vec<u8>> {
+        let mut text = Vec::new();
+        let first = nth * chunk;
+        for (i, f) in all[first..].iter().take(chunk).enumerate() {
+            text.extend_from_slice(if first + i == 0 {
+                b"\n    "
+            } else {
+                b",\n    "
+            });
+            let mut indented = Indent::by(4, &mut text);
+            serde_json::to_writer_pretty(&mut indented, &finding(&outcome.sources, f))?;
+        }
+        Ok(text)
+    };
+    out.write_all(b"[")?;
+    let mut done: Vec<Option<io::Result<Vec<u8>>>> = Vec::new();
+    done.resize_with(all.len().div_ceil(chunk), || None);
+    let (mut next, mut written) = (0, Ok(()));
+    pool::each(jobs, done.len(), &text, &mut |nth, text| {
+        done[nth] = text;
+        while let Some(text) = done.get_mut(next).and_then(Option::take) {
+            if written.is_ok() {
+                written = text.and_then(|t| out.write_all(&t));
+            }
+            next += 1;
+        }
+    });
+    written?;
+    out.write_all(b"\n  ]")
+}
+
+/// Writes to `out` with every line after the first indented by more
+/// spaces: a value written pretty on its own, so indented, reads as it
+/// would written in place at that depth (JSON text breaks lines only
+/// between tokens, never inside a string).
+struct Indent<'w> {
+    out: &'w mut dyn io::Write,
+    by: &'static [u8],
+}
+
+impl<'w> Indent<'w> {
+    fn by(spaces: usize, out: &'w mut dyn io::Write) -> Self {
+        const SPACES: &[u8] = b"        ";
+        Indent {
+            out,
+            by: &SPACES[..spaces],
+        }
+    }
+}
+
+impl io::Write for Indent<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            self.out.write_all(line)?;
+            if line.ends_with(b"\n") {
+                self.out.write_all(self.by)?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// One finding in its JSON form.
@@ -215,5 +298,66 @@ fn finding<'a>(sources: &'a Sources, f: &'a crate::finding::Finding) -> Finding<
             reason: &w.reason,
             expires: w.expires.as_deref(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report as `serde_json` writes it in one piece.
+    #[derive(Serialize)]
+    struct Whole<'a> {
+        version: u32,
+        inputs: Vec<Input<'a>>,
+        findings: Vec<Finding<'a>>,
+        checks: Vec<Check<'a>>,
+        summary: Summary,
+    }
+
+    /// The report, its findings turned into text `chunk` at a time on
+    /// `jobs` threads.
+    fn written(outcome: &Outcome, jobs: usize, chunk: usize) -> String {
+        let mut out = Vec::new();
+        write_chunked(outcome, jobs, chunk, &mut out).expect("written to memory");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    /// The report written member by member, its findings in chunks on
+    /// several threads, is what `serde_json` writes of the whole document.
+    #[test]
+    fn the_report_is_written_as_serde_json_writes_it_whole() {
+        let options = crate::Options::new(vec!["fixtures".into()], crate::tier::database_tier());
+        let mut outcome = crate::run(&options);
+        let whole = |outcome: &Outcome| {
+            let (inputs, checks, summary) = members(outcome);
+            let findings = outcome
+                .findings
+                .iter()
+                .map(|f| finding(&outcome.sources, f))
+                .collect();
+            let whole = Whole {
+                version: 1,
+                inputs,
+                findings,
+                checks,
+                summary,
+            };
+            serde_json::to_string_pretty(&whole).expect("serialized") + "\n"
+        };
+        let want = whole(&outcome);
+        assert!(outcome.findings.len() > 300, "every fixture's findings");
+        for (jobs, chunk) in [(1, CHUNK), (2, CHUNK), (1, 1), (2, 7), (5, 1), (3, 1000)] {
+            assert!(
+                written(&outcome, jobs, chunk) == want,
+                "{jobs} jobs, {chunk} a chunk"
+            );
+        }
+        // No findings, and no checks: empty arrays.
+        outcome.findings.clear();
+        outcome.checks.clear();
+        let want = whole(&outcome);
+        assert!(want.contains("\"findings\": [],") && want.contains("\"checks\": [],"));
+        assert!(written(&outcome, 2, 7) == want);
     }
 }

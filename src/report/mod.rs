@@ -128,6 +128,9 @@ pub struct Style {
     /// The least severe findings shown (`--min-severity`); summaries still
     /// count every finding. Machine formats show them all.
     pub min_severity: Severity,
+    /// Threads the JSON format may turn findings into text on (the output
+    /// is the same for any number).
+    pub jobs: usize,
 }
 
 impl Default for Style {
@@ -136,6 +139,7 @@ impl Default for Style {
             color: false,
             width: 100,
             min_severity: Severity::Info,
+            jobs: 1,
         }
     }
 }
@@ -172,7 +176,7 @@ pub fn write(
 ) -> io::Result<()> {
     match format {
         Format::Human => human::write(outcome, tiers, style, out),
-        Format::Json => json::write(outcome, out),
+        Format::Json => json::write(outcome, style.jobs, out),
         Format::Sarif => sarif::write(outcome, out),
         Format::Junit => junit::write(outcome, tiers, out),
         Format::Github => github::write(outcome, out),
