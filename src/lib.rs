@@ -479,12 +479,16 @@ fn shared_keys(
 /// input error, never a pass.
 fn report_unread_directories(options: &Options, walked: &[bool], outcome: &mut Outcome) {
     for (path, walked) in options.paths.iter().zip(walked) {
-        let display = path.display().to_string();
-        let reported = outcome
-            .inputs
-            .iter()
-            .any(|i| Path::new(&i.path).starts_with(path));
-        if !walked && !reported && path.is_dir() {
+        // Asked in this order: most paths were walked, or are files, and
+        // looking through every input for each path is quadratic.
+        let reported = || {
+            outcome
+                .inputs
+                .iter()
+                .any(|i| Path::new(&i.path).starts_with(path))
+        };
+        if !walked && path.is_dir() && !reported() {
+            let display = path.display().to_string();
             outcome.inputs.push(InputReport::failed(
                 display.clone(),
                 InputError::new(

@@ -176,9 +176,13 @@ fn sarif_failure(args: &cli::CheckArgs, message: &str) {
 /// overwritten) or that two formats would both write, whatever the
 /// spelling (`./r.out`, `r.out`).
 fn check_outputs(outputs: &[Output], inputs: &[PathBuf]) -> Result<(), String> {
+    let files: Vec<&Path> = outputs.iter().filter_map(|o| o.file.as_deref()).collect();
+    if files.is_empty() {
+        return Ok(());
+    }
     let inputs: Vec<PathBuf> = inputs.iter().map(|p| on_disk(p)).collect();
     let mut seen: Vec<PathBuf> = Vec::new();
-    for path in outputs.iter().filter_map(|o| o.file.as_deref()) {
+    for path in files {
         let real = on_disk(path);
         if inputs.contains(&real) {
             return Err(format!(

@@ -91,8 +91,8 @@ struct Discovery<'a, 'c> {
     calls: &'a mut Calls<'c>,
     /// Canonical directories of the roots listed so far.
     roots_seen: HashSet<PathBuf>,
-    /// The roots under `.`, each with every module directory it loads.
-    roots_here: Option<Vec<(PathBuf, Vec<PathBuf>)>>,
+    /// The roots under `.`, by the module directories they load.
+    roots_here: Option<Owners>,
     /// The command-line path being walked (its index).
     origin: Option<usize>,
 }
@@ -213,13 +213,8 @@ impl Discovery<'_, '_> {
                 self.roots_here = Some(local_roots(Path::new("."), self.exclude, self.calls));
             }
             let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-            let owners: Vec<PathBuf> = self
-                .roots_here
-                .iter()
-                .flatten()
-                .filter(|(_, closure)| closure.contains(&key))
-                .map(|(root, _)| root.clone())
-                .collect();
+            let owners = self.roots_here.as_ref().and_then(|o| o.get(&key));
+            let owners = owners.cloned().unwrap_or_default();
             if owners.is_empty() {
                 self.add_root(out, dir, true);
             }
@@ -372,52 +367,57 @@ impl GitIgnores {
     }
 }
 
-/// The configuration roots under `top` (directories of `.tf.json` files no
-/// other one calls), each with the canonical directories of every module it
-/// loads, itself included.
-fn local_roots(
-    top: &Path,
-    excluded: &Excluded<'_>,
-    calls: &mut Calls<'_>,
-) -> Vec<(PathBuf, Vec<PathBuf>)> {
+/// For each directory (canonical) some root loads as a module, itself
+/// included, the roots that load it, in the order they were walked.
+type Owners = HashMap<PathBuf, Vec<PathBuf>>;
+
+/// The configuration roots under `top` (directories of configuration files
+/// no other one calls), by the modules they load: the owners of each
+/// module directory.
+fn local_roots(top: &Path, excluded: &Excluded<'_>, calls: &mut Calls<'_>) -> Owners {
     let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
     for entry in walk(top, excluded).filter_map(Result::ok) {
         if entry.file_type().is_file() && entry.file_name().to_str().is_some_and(is_config_name) {
             if let Some(dir) = entry.path().parent() {
-                if !dirs.iter().any(|d| d == dir) {
+                if seen.insert(dir.to_path_buf()) {
                     dirs.push(dir.to_path_buf());
                 }
             }
         }
     }
-    let known: Vec<(PathBuf, Vec<PathBuf>)> = dirs
+    let keys: Vec<PathBuf> = dirs
         .iter()
         .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
-        .zip(calls(&dirs))
         .collect();
-    let called: Vec<&PathBuf> = known.iter().flat_map(|(_, c)| c).collect();
-    let mut roots = Vec::new();
-    for (dir, (key, _)) in dirs.iter().zip(&known) {
-        if called.contains(&key) {
+    let called_by_each = calls(&dirs);
+    let known: HashMap<&PathBuf, &Vec<PathBuf>> = keys.iter().zip(&called_by_each).collect();
+    let called: HashSet<&PathBuf> = called_by_each.iter().flatten().collect();
+    let mut owners = Owners::new();
+    for (dir, key) in dirs.iter().zip(&keys) {
+        if called.contains(key) {
             continue;
         }
         let mut closure = vec![key.clone()];
+        let mut in_closure: HashSet<PathBuf> = HashSet::from([key.clone()]);
         let mut i = 0;
         while i < closure.len() {
-            let next: Vec<PathBuf> = known.iter().find(|(k, _)| *k == closure[i]).map_or_else(
-                || calls(std::slice::from_ref(&closure[i])).concat(),
-                |(_, c)| c.clone(),
-            );
+            let next: Vec<PathBuf> = match known.get(&closure[i]) {
+                Some(called) => (*called).clone(),
+                None => calls(std::slice::from_ref(&closure[i])).concat(),
+            };
             for n in next {
-                if !closure.contains(&n) {
+                if in_closure.insert(n.clone()) {
                     closure.push(n);
                 }
             }
             i += 1;
         }
-        roots.push((dir.clone(), closure));
+        for module in closure {
+            owners.entry(module).or_default().push(dir.clone());
+        }
     }
-    roots
+    owners
 }
 
 /// The stack directories a CDKTF `manifest.json` lists
