@@ -30,6 +30,7 @@
 //! threads.
 
 pub mod aws;
+mod canonical;
 pub mod cli;
 mod configuration;
 pub mod error;
@@ -172,7 +173,7 @@ impl<'s> Roots<'s> {
                 // Only roots: a path made canonical costs a system call
                 // per component.
                 let loaded = loaded.as_ref()?;
-                let dir = std::fs::canonicalize(&candidate.as_ref().ok()?.path).ok()?;
+                let dir = workspace.canonical(&candidate.as_ref().ok()?.path)?;
                 Some((dir, loaded))
             })
             .chain(named.iter().map(|(dir, loaded)| (dir.clone(), loaded)))
@@ -185,7 +186,7 @@ impl<'s> Roots<'s> {
     }
 
     fn get(&self, dir: &Path) -> Option<&'s configuration::Loaded> {
-        let dir = std::fs::canonicalize(dir).ok()?;
+        let dir = self.workspace.canonical(dir)?;
         self.by_dir.get(&dir).copied()
     }
 }
@@ -212,8 +213,9 @@ pub fn run_with_progress(options: &Options, progress: &mut dyn FnMut(Progress)) 
     let jobs = options.jobs();
     let candidates = {
         let sources = &mut outcome.sources;
+        let paths = workspace.paths();
         let mut calls = |dirs: &[PathBuf]| workspace.called_dirs(dirs, sources, jobs);
-        input::discover(&options.paths, &excluded, &mut calls)
+        input::discover(&options.paths, &excluded, &mut calls, &paths)
     };
     let groups: Vec<Option<String>> = candidates
         .iter()
@@ -915,7 +917,7 @@ fn load_named_sources(
     }
     let mut named: BTreeMap<PathBuf, (PathBuf, usize)> = BTreeMap::new();
     for (dir, count) in counts {
-        if let Ok(key) = std::fs::canonicalize(&dir) {
+        if let Some(key) = workspace.canonical(&dir) {
             named.entry(key).or_insert((dir, 0)).1 += count;
         }
     }
@@ -926,7 +928,7 @@ fn load_named_sources(
         .iter()
         .zip(loaded)
         .filter(|(_, l)| l.is_some())
-        .filter_map(|(c, _)| std::fs::canonicalize(&c.as_ref().ok()?.path).ok())
+        .filter_map(|(c, _)| workspace.canonical(&c.as_ref().ok()?.path))
         .collect();
     named.retain(|key, _| !roots.contains(key));
     named

@@ -13,9 +13,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use super::tree::{Block, Body, Expr, File};
 use super::{hcl, json, VarArg};
+use crate::canonical::Canonical;
 use crate::error::{ErrorCode, InputError};
 use crate::input::{self, InputKind};
 use crate::source::{FileId, Sources};
@@ -95,6 +97,8 @@ pub(crate) struct Loaded {
     /// Files of the root and its modules that could not be read or parsed:
     /// the rest is still checked.
     pub errors: Vec<FileError>,
+    /// The run's canonical paths (for local module sources).
+    paths: Arc<Canonical>,
 }
 
 impl Loaded {
@@ -113,7 +117,10 @@ impl Loaded {
         source: &str,
     ) -> Option<ModuleKey> {
         if is_local_source(source) {
-            return Some(ModuleKey::Dir(canonical(&caller.dir.join(source))));
+            return Some(ModuleKey::Dir(canonical(
+                &self.paths,
+                &caller.dir.join(source),
+            )));
         }
         self.remote.get(&path.join(".")).cloned()
     }
@@ -123,6 +130,9 @@ impl Loaded {
 #[derive(Debug, Default)]
 pub(crate) struct Workspace {
     modules: BTreeMap<ModuleKey, Module>,
+    /// The canonical paths asked for in the run, by this workspace and the
+    /// rest of the run ([`Workspace::paths`]).
+    paths: Arc<Canonical>,
 }
 
 impl Module {
@@ -131,9 +141,9 @@ impl Module {
         Module::default()
     }
 
-    fn new(dir: &Path) -> Self {
+    fn new(dir: &Path, paths: &Canonical) -> Self {
         Module {
-            dir: canonical(dir),
+            dir: canonical(paths, dir),
             shown: tidy(dir),
             ..Module::default()
         }
@@ -148,6 +158,16 @@ impl Module {
 impl Workspace {
     pub(crate) fn module(&self, key: &ModuleKey) -> Option<&Module> {
         self.modules.get(key)
+    }
+
+    /// The canonical paths of the run, for the rest of it to ask too.
+    pub(crate) fn paths(&self) -> Arc<Canonical> {
+        self.paths.clone()
+    }
+
+    /// A path made canonical, as the run's other questions are.
+    pub(crate) fn canonical(&self, path: &Path) -> Option<PathBuf> {
+        self.paths.of(path)
     }
 
     /// For each of `dirs`, the directories (canonical) its module calls.
@@ -190,9 +210,9 @@ impl Workspace {
 
     /// Reads and parses the configuration files of a directory, once.
     fn read_dir(&mut self, dir: &Path, sources: &mut Sources) -> ModuleKey {
-        let key = ModuleKey::Dir(canonical(dir));
+        let key = ModuleKey::Dir(canonical(&self.paths, dir));
         if !self.modules.contains_key(&key) {
-            let module = Module::read(dir, &config_files(dir), sources);
+            let module = Module::read(dir, &config_files(dir), &self.paths, sources);
             self.modules.insert(key.clone(), module);
         }
         key
@@ -207,7 +227,7 @@ impl Workspace {
         let mut seen = BTreeSet::new();
         let mut next = sources.len();
         for dir in dirs {
-            let key = ModuleKey::Dir(canonical(dir));
+            let key = ModuleKey::Dir(canonical(&self.paths, dir));
             if self.modules.contains_key(&key) || !seen.insert(key.clone()) {
                 continue;
             }
@@ -219,7 +239,7 @@ impl Workspace {
         let read_one = |i: usize| {
             let (_, dir, files, first) = &planned[i];
             let mut own = Sources::starting_at(*first);
-            (Module::read(dir, files, &mut own), own)
+            (Module::read(dir, files, &self.paths, &mut own), own)
         };
         let mut read: Vec<Option<(Module, Sources)>> = Vec::new();
         read.resize_with(planned.len(), || None);
@@ -249,9 +269,9 @@ impl Workspace {
             Root::File(id, dir) => {
                 let key = ModuleKey::File(*id);
                 if !self.modules.contains_key(&key) {
-                    let mut module = Module::new(dir);
+                    let mut module = Module::new(dir, &self.paths);
                     let shown = PathBuf::from(&sources.get(*id).path);
-                    if let Some(file) = module.parse(*id, &shown, sources) {
+                    if let Some(file) = module.parse(*id, &shown, &self.paths, sources) {
                         module.files.push(file);
                     }
                     module.finish(Vec::new(), sources);
@@ -262,6 +282,7 @@ impl Workspace {
         };
         let mut loaded = Loaded {
             root: key.clone(),
+            paths: self.paths.clone(),
             ..Loaded::default()
         };
         // Remote modules downloaded by `terraform init`.
@@ -306,14 +327,14 @@ impl Workspace {
 impl Module {
     /// Reads and parses `files`, the configuration files of `dir`: one
     /// source each, in order, whether it could be read or not.
-    fn read(dir: &Path, files: &[PathBuf], sources: &mut Sources) -> Module {
-        let mut module = Module::new(dir);
+    fn read(dir: &Path, files: &[PathBuf], paths: &Canonical, sources: &mut Sources) -> Module {
+        let mut module = Module::new(dir, paths);
         let mut overrides = Vec::new();
         for path in files {
             let shown = tidy(path);
             match read_file(path, &shown, sources) {
                 Ok(id) => {
-                    if let Some(file) = module.parse(id, &shown, sources) {
+                    if let Some(file) = module.parse(id, &shown, paths, sources) {
                         if is_override(path) {
                             overrides.push(file);
                         } else {
@@ -329,7 +350,13 @@ impl Module {
     }
 
     /// Parses one file of the module (recording its error).
-    fn parse(&mut self, id: FileId, shown: &Path, sources: &Sources) -> Option<File> {
+    fn parse(
+        &mut self,
+        id: FileId,
+        shown: &Path,
+        paths: &Canonical,
+        sources: &Sources,
+    ) -> Option<File> {
         let text = sources.get(id).text();
         let name = shown.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let (file, kind) = if is_hcl_name(name) {
@@ -346,7 +373,7 @@ impl Module {
                 for call in file.body.blocks_of("module") {
                     let source = call.body.attribute("source").and_then(|a| a.expr.as_str());
                     if let Some(source) = source.filter(|s| is_local_source(s)) {
-                        let dir = canonical(&self.dir.join(source));
+                        let dir = canonical(paths, &self.dir.join(source));
                         if dir != self.dir && !self.calls.iter().any(|(d, _)| *d == dir) {
                             self.calls.push((dir, tidy(&self.shown.join(source))));
                         }
@@ -751,8 +778,8 @@ pub(crate) fn tidy(path: &Path) -> PathBuf {
 }
 
 /// A directory's canonical path (its tidy path when it does not exist).
-pub(crate) fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| tidy(path))
+fn canonical(paths: &Canonical, path: &Path) -> PathBuf {
+    paths.of(path).unwrap_or_else(|| tidy(path))
 }
 
 #[cfg(test)]

@@ -95,22 +95,35 @@ pub(crate) fn read(path: &Path) -> Result<Bytes, InputError> {
     };
     // Never a system file, whatever symlink leads there (the process's
     // environment is a "regular file" of /proc).
-    if let Ok(real) = std::fs::canonicalize(path) {
-        if ["/proc/", "/sys/", "/dev/"]
+    let system = |real: &Path| {
+        ["/proc/", "/sys/", "/dev/"]
             .iter()
             .any(|p| real.starts_with(p))
-        {
-            return Err(fail(format!("it is the system file {}", real.display())));
-        }
-    }
-    let file = std::fs::File::open(path).map_err(|e| fail(io_reason(&e)))?;
-    let meta = file.metadata().map_err(|e| fail(io_reason(&e)))?;
+    };
+    let system_file = |real: &Path| fail(format!("it is the system file {}", real.display()));
+    // Looked at before it is opened: opening a FIFO waits for a writer,
+    // and a device may do anything when opened.
+    let meta = std::fs::metadata(path).map_err(|e| fail(io_reason(&e)))?;
     if !meta.is_file() {
+        if let Some(real) = std::fs::canonicalize(path).ok().filter(|r| system(r)) {
+            return Err(system_file(&real));
+        }
         return Err(fail(if meta.is_dir() {
             "it is a directory".into()
         } else {
             "it is not a regular file (a FIFO, socket or device)".into()
         }));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(io_reason(&e)))?;
+    if let Some(real) = opened_at(&file, path).filter(|r| system(r)) {
+        return Err(system_file(&real));
+    }
+    // The size of the file opened (the path may have changed since).
+    let meta = file.metadata().map_err(|e| fail(io_reason(&e)))?;
+    if !meta.is_file() {
+        return Err(fail(
+            "it is not a regular file (a FIFO, socket or device)".into(),
+        ));
     }
     if meta.len() > MAX_FILE {
         return Err(fail(format!("it is larger than {} GiB", MAX_FILE >> 30)));
@@ -129,6 +142,23 @@ pub(crate) fn read(path: &Path) -> Result<Bytes, InputError> {
         return Err(fail(format!("it is larger than {} GiB", MAX_FILE >> 30)));
     }
     Ok(Bytes::Owned(bytes))
+}
+
+/// Where the system opened `file`, every symlink resolved: on Linux one
+/// look at `/proc/self/fd` (making `path` canonical instead costs a look
+/// at each of its components), elsewhere `path` made canonical.
+fn opened_at(file: &std::fs::File, path: &Path) -> Option<std::path::PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let link = format!("/proc/self/fd/{}", file.as_raw_fd());
+        if let Ok(real) = std::fs::read_link(link) {
+            return Some(real);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+    std::fs::canonicalize(path).ok()
 }
 
 /// Reads standard input (`-`), at most [`MAX_FILE`] bytes — once: a

@@ -19,6 +19,7 @@ use ignore::Match;
 use walkdir::WalkDir;
 
 use super::{io_reason, is_config_name, is_variables_name, Candidate, Target};
+use crate::canonical::Canonical;
 use crate::error::{ErrorCode, InputError};
 
 /// Whether a walked path is excluded (the `exclude` globs of the settings
@@ -42,10 +43,12 @@ pub(crate) fn discover(
     paths: &[PathBuf],
     exclude: &Excluded<'_>,
     calls: &mut Calls<'_>,
+    canonical: &Canonical,
 ) -> Vec<Found> {
     let mut discovery = Discovery {
         exclude,
         calls,
+        canonical,
         roots_seen: HashSet::new(),
         roots_here: None,
         origin: None,
@@ -89,6 +92,7 @@ pub(crate) fn discover(
 struct Discovery<'a, 'c> {
     exclude: &'a Excluded<'a>,
     calls: &'a mut Calls<'c>,
+    canonical: &'a Canonical,
     /// Canonical directories of the roots listed so far.
     roots_seen: HashSet<PathBuf>,
     /// The roots under `.`, by the module directories they load.
@@ -100,7 +104,7 @@ struct Discovery<'a, 'c> {
 impl Discovery<'_, '_> {
     /// Lists a root configuration directory once.
     fn add_root(&mut self, out: &mut Vec<Found>, dir: PathBuf, explicit: bool) {
-        let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        let key = self.canonical.of(&dir).unwrap_or_else(|| dir.clone());
         if self.roots_seen.insert(key) {
             out.push(Ok(Candidate {
                 display: dir.display().to_string(),
@@ -119,7 +123,10 @@ impl Discovery<'_, '_> {
         let mut config_dirs: Vec<PathBuf> = Vec::new();
         let mut config_seen: HashSet<PathBuf> = HashSet::new();
         let exclude = self.exclude;
-        let top = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let top = self
+            .canonical
+            .of(path)
+            .unwrap_or_else(|| path.to_path_buf());
         for entry in walk(path, exclude) {
             match entry {
                 Ok(e) if !e.file_type().is_dir() => {
@@ -167,7 +174,7 @@ impl Discovery<'_, '_> {
         }
         let called: HashSet<PathBuf> = (self.calls)(&config_dirs).into_iter().flatten().collect();
         for dir in config_dirs {
-            let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+            let key = self.canonical.of(&dir).unwrap_or_else(|| dir.clone());
             if !called.contains(&key) {
                 self.add_root(&mut found, dir, false);
             }
@@ -210,9 +217,10 @@ impl Discovery<'_, '_> {
                 dir
             };
             if self.roots_here.is_none() {
-                self.roots_here = Some(local_roots(Path::new("."), self.exclude, self.calls));
+                let here = local_roots(Path::new("."), self.exclude, self.calls, self.canonical);
+                self.roots_here = Some(here);
             }
-            let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+            let key = self.canonical.of(&dir).unwrap_or_else(|| dir.clone());
             let owners = self.roots_here.as_ref().and_then(|o| o.get(&key));
             let owners = owners.cloned().unwrap_or_default();
             if owners.is_empty() {
@@ -319,6 +327,8 @@ struct GitIgnores {
     top: Option<PathBuf>,
     /// Each directory's rules, once read (`None`: no `.gitignore`).
     rules: RefCell<HashMap<PathBuf, Option<Gitignore>>>,
+    /// The current directory, asked once (walked paths are relative to it).
+    cwd: Option<PathBuf>,
 }
 
 impl GitIgnores {
@@ -331,6 +341,7 @@ impl GitIgnores {
         GitIgnores {
             top,
             rules: RefCell::new(HashMap::new()),
+            cwd: std::env::current_dir().ok(),
         }
     }
 
@@ -338,7 +349,11 @@ impl GitIgnores {
         let Some(top) = &self.top else {
             return false;
         };
-        let Ok(path) = std::path::absolute(path) else {
+        let path = match &self.cwd {
+            Some(cwd) if path.is_relative() => std::path::absolute(cwd.join(path)),
+            _ => std::path::absolute(path),
+        };
+        let Ok(path) = path else {
             return false;
         };
         for dir in path.ancestors().skip(1) {
@@ -374,7 +389,12 @@ type Owners = HashMap<PathBuf, Vec<PathBuf>>;
 /// The configuration roots under `top` (directories of configuration files
 /// no other one calls), by the modules they load: the owners of each
 /// module directory.
-fn local_roots(top: &Path, excluded: &Excluded<'_>, calls: &mut Calls<'_>) -> Owners {
+fn local_roots(
+    top: &Path,
+    excluded: &Excluded<'_>,
+    calls: &mut Calls<'_>,
+    canonical: &Canonical,
+) -> Owners {
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut seen: HashSet<PathBuf> = HashSet::new();
     for entry in walk(top, excluded).filter_map(Result::ok) {
@@ -388,7 +408,7 @@ fn local_roots(top: &Path, excluded: &Excluded<'_>, calls: &mut Calls<'_>) -> Ow
     }
     let keys: Vec<PathBuf> = dirs
         .iter()
-        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+        .map(|d| canonical.of(d).unwrap_or_else(|| d.clone()))
         .collect();
     let called_by_each = calls(&dirs);
     let known: HashMap<&PathBuf, &Vec<PathBuf>> = keys.iter().zip(&called_by_each).collect();

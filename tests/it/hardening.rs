@@ -127,6 +127,48 @@ fn unreadable_walked_files_are_reported_and_nothing_leaks() {
     assert!(!report.to_string().contains("s3cr3t-value"));
 }
 
+/// A FIFO named on the command line is refused without being opened:
+/// opening it waited for a writer, for ever.
+#[cfg(unix)]
+#[test]
+fn a_named_fifo_is_refused_at_once() {
+    let dir = scratch("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("plan.json"))
+        .status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tierkey"))
+        .args([
+            "check",
+            "--tag",
+            "tier=database",
+            "--format",
+            "json",
+            "plan.json",
+        ])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("tierkey waited on the FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["inputs"][0]["error_code"], "unreadable");
+    assert_eq!(
+        report["inputs"][0]["error"],
+        "cannot read plan.json: it is not a regular file (a FIFO, socket or device)"
+    );
+}
+
 /// A variables file that is a symlink to `/dev/zero` (or a FIFO) is refused
 /// at once instead of read without end.
 #[cfg(unix)]
