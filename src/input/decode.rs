@@ -86,6 +86,15 @@ fn map(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
 /// `/dev/zero` behind a symlink, which would block or never end) of at
 /// most [`MAX_FILE`] bytes; a large one is mapped.
 pub(crate) fn read(path: &Path) -> Result<Bytes, InputError> {
+    read_mapping_with(path, map)
+}
+
+/// How a file is mapped.
+type Map = fn(&std::fs::File) -> std::io::Result<memmap2::Mmap>;
+
+/// [`read`], mapping with `map` (a test makes it fail, as it fails when the
+/// process holds as many mappings as the system allows: 65 530 on Linux).
+fn read_mapping_with(path: &Path, map: Map) -> Result<Bytes, InputError> {
     use std::io::Read;
     let fail = |why: String| {
         InputError::new(
@@ -129,7 +138,8 @@ pub(crate) fn read(path: &Path) -> Result<Bytes, InputError> {
         return Err(fail(format!("it is larger than {} GiB", MAX_FILE >> 30)));
     }
     if meta.len() >= MAP_FROM {
-        // A file that cannot be mapped (some network file systems) is read.
+        // A file that cannot be mapped (some network file systems, or the
+        // process at the system's limit of mappings) is read.
         if let Ok(map) = map(&file) {
             return Ok(Bytes::Mapped(map));
         }
@@ -339,6 +349,23 @@ mod tests {
             code(b"[command]terraform show -json\n::set-output name=stdout::\n"),
             ErrorCode::InvalidJson
         );
+    }
+
+    /// A file that cannot be mapped is read, whole, as a small one is.
+    #[test]
+    fn a_file_that_cannot_be_mapped_is_read() {
+        let dir = std::env::temp_dir().join(format!("tierkey-unmapped-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("plan.json");
+        let text = format!("{{\"padding\": \"{}\"}}", "p".repeat(200 << 10));
+        assert!(text.len() as u64 >= MAP_FROM, "large enough to be mapped");
+        std::fs::write(&path, &text).expect("write");
+        assert!(matches!(read(&path), Ok(Bytes::Mapped(_))));
+        let refused: Map = |_| Err(std::io::Error::from(std::io::ErrorKind::OutOfMemory));
+        let bytes = read_mapping_with(&path, refused).expect("read");
+        assert!(matches!(bytes, Bytes::Owned(_)));
+        assert!(*bytes == *text.as_bytes());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
