@@ -7,7 +7,8 @@
 #   maps, 16 tags each): `tierkey check --format json` against the floor,
 #   reading the same file and parsing it with serde_json into IgnoredAny;
 # - a plan with many findings against a clean one of the same size;
-# - a monorepo of 2000 plans and 500 `.tf` roots, one job against two;
+# - a monorepo of 2000 plans and 500 `.tf` roots, walked and named file by
+#   file, one job against two;
 # - Terraform configurations of N resources (`.tf`): `tierkey check --jobs 1`
 #   (parse and evaluate, on one core) against the floor, parsing the same
 #   files with hcl-edit (the parser tierkey leaves files to that its own
