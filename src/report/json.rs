@@ -9,11 +9,10 @@ use std::io;
 
 use serde::Serialize;
 
-use super::Loc;
+use super::{pretty, Loc};
 use crate::finding::{Label, Severity};
 use crate::input::InputKind;
 use crate::outcome::Outcome;
-use crate::pool;
 use crate::source::Sources;
 
 /// `error` is the message (null when the input was checked); the other
@@ -114,30 +113,28 @@ fn location<'a>(sources: &'a Sources, label: &'a Label, with_message: bool) -> L
 }
 
 pub(super) fn write(outcome: &Outcome, jobs: usize, out: &mut dyn io::Write) -> io::Result<()> {
-    write_chunked(outcome, jobs, CHUNK, out)
+    write_chunked(outcome, (jobs, pretty::CHUNK), out)
 }
 
-/// Findings turned into text a chunk at a time.
-const CHUNK: usize = 256;
-
-/// The report, its findings turned into text `chunk` at a time.
+/// The report, its findings turned into text in chunks on threads
+/// (`(jobs, chunk)`).
 fn write_chunked(
     outcome: &Outcome,
-    jobs: usize,
-    chunk: usize,
+    threads: (usize, usize),
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
     let (inputs, checks, summary) = members(outcome);
-    // The document's members, in this order, each written as serde_json
-    // writes it in place (pretty, two spaces an indent).
+    let (sources, findings) = (&outcome.sources, &outcome.findings);
+    // The document's members, in this order.
     out.write_all(b"{\n  \"version\": 1,\n  \"inputs\": ")?;
-    serde_json::to_writer_pretty(Indent::by(2, out), &inputs)?;
+    pretty::in_place(out, 1, &inputs)?;
     out.write_all(b",\n  \"findings\": ")?;
-    findings(outcome, jobs, chunk, out)?;
+    let item = |i: usize| finding(sources, &findings[i]);
+    pretty::array(out, 1, threads, findings.len(), &item)?;
     out.write_all(b",\n  \"checks\": ")?;
-    serde_json::to_writer_pretty(Indent::by(2, out), &checks)?;
+    pretty::in_place(out, 1, &checks)?;
     out.write_all(b",\n  \"summary\": ")?;
-    serde_json::to_writer_pretty(Indent::by(2, out), &summary)?;
+    pretty::in_place(out, 1, &summary)?;
     out.write_all(b"\n}\n")
 }
 
@@ -191,85 +188,6 @@ fn members(outcome: &Outcome) -> (Vec<Input<'_>>, Vec<Check<'_>>, Summary) {
     (inputs, checks, summary)
 }
 
-/// The findings array. A run may have tens of thousands: chunks of them
-/// (`chunk` each) are turned into text on `jobs` threads, and written in
-/// order as they come back.
-fn findings(
-    outcome: &Outcome,
-    jobs: usize,
-    chunk: usize,
-    out: &mut dyn io::Write,
-) -> io::Result<()> {
-    let all = &outcome.findings;
-    if all.is_empty() {
-        return out.write_all(b"[]");
-    }
-    let text = |nth: usize| -> io::Result<Vec<u8>> {
-        let mut text = Vec::new();
-        let first = nth * chunk;
-        for (i, f) in all[first..].iter().take(chunk).enumerate() {
-            text.extend_from_slice(if first + i == 0 {
-                b"\n    "
-            } else {
-                b",\n    "
-            });
-            let mut indented = Indent::by(4, &mut text);
-            serde_json::to_writer_pretty(&mut indented, &finding(&outcome.sources, f))?;
-        }
-        Ok(text)
-    };
-    out.write_all(b"[")?;
-    let mut done: Vec<Option<io::Result<Vec<u8>>>> = Vec::new();
-    done.resize_with(all.len().div_ceil(chunk), || None);
-    let (mut next, mut written) = (0, Ok(()));
-    pool::each(jobs, done.len(), &text, &mut |nth, text| {
-        done[nth] = text;
-        while let Some(text) = done.get_mut(next).and_then(Option::take) {
-            if written.is_ok() {
-                written = text.and_then(|t| out.write_all(&t));
-            }
-            next += 1;
-        }
-    });
-    written?;
-    out.write_all(b"\n  ]")
-}
-
-/// Writes to `out` with every line after the first indented by more
-/// spaces: a value written pretty on its own, so indented, reads as it
-/// would written in place at that depth (JSON text breaks lines only
-/// between tokens, never inside a string).
-struct Indent<'w> {
-    out: &'w mut dyn io::Write,
-    by: &'static [u8],
-}
-
-impl<'w> Indent<'w> {
-    fn by(spaces: usize, out: &'w mut dyn io::Write) -> Self {
-        const SPACES: &[u8] = b"        ";
-        Indent {
-            out,
-            by: &SPACES[..spaces],
-        }
-    }
-}
-
-impl io::Write for Indent<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        for line in buf.split_inclusive(|&b| b == b'\n') {
-            self.out.write_all(line)?;
-            if line.ends_with(b"\n") {
-                self.out.write_all(self.by)?;
-            }
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-}
-
 /// One finding in its JSON form.
 fn finding<'a>(sources: &'a Sources, f: &'a crate::finding::Finding) -> Finding<'a> {
     Finding {
@@ -319,7 +237,7 @@ mod tests {
     /// `jobs` threads.
     fn written(outcome: &Outcome, jobs: usize, chunk: usize) -> String {
         let mut out = Vec::new();
-        write_chunked(outcome, jobs, chunk, &mut out).expect("written to memory");
+        write_chunked(outcome, (jobs, chunk), &mut out).expect("written to memory");
         String::from_utf8(out).expect("JSON is UTF-8")
     }
 
@@ -347,7 +265,14 @@ mod tests {
         };
         let want = whole(&outcome);
         assert!(outcome.findings.len() > 300, "every fixture's findings");
-        for (jobs, chunk) in [(1, CHUNK), (2, CHUNK), (1, 1), (2, 7), (5, 1), (3, 1000)] {
+        for (jobs, chunk) in [
+            (1, pretty::CHUNK),
+            (2, pretty::CHUNK),
+            (1, 1),
+            (2, 7),
+            (5, 1),
+            (3, 1000),
+        ] {
             assert!(
                 written(&outcome, jobs, chunk) == want,
                 "{jobs} jobs, {chunk} a chunk"

@@ -13,6 +13,7 @@ mod human;
 mod json;
 mod junit;
 mod markdown;
+mod pretty;
 mod sarif;
 
 use std::io;
@@ -128,8 +129,8 @@ pub struct Style {
     /// The least severe findings shown (`--min-severity`); summaries still
     /// count every finding. Machine formats show them all.
     pub min_severity: Severity,
-    /// Threads the JSON format may turn findings into text on (the output
-    /// is the same for any number).
+    /// Threads the JSON and SARIF formats may turn findings into text on
+    /// (the output is the same for any number).
     pub jobs: usize,
 }
 
@@ -177,7 +178,7 @@ pub fn write(
     match format {
         Format::Human => human::write(outcome, tiers, style, out),
         Format::Json => json::write(outcome, style.jobs, out),
-        Format::Sarif => sarif::write(outcome, out),
+        Format::Sarif => sarif::write(outcome, style.jobs, out),
         Format::Junit => junit::write(outcome, tiers, out),
         Format::Github => github::write(outcome, out),
         Format::Gitlab => gitlab::write(outcome, out),

@@ -8,7 +8,7 @@ use std::io;
 
 use serde_json::{json, Value};
 
-use super::Loc;
+use super::{pretty, Loc};
 use crate::finding::{statement_url, Code, Finding, Label, Severity};
 use crate::outcome::Outcome;
 use crate::source::Sources;
@@ -176,7 +176,37 @@ pub(super) fn failure(message: &str) -> String {
     serde_json::to_string_pretty(&document(&[notification], &[])).unwrap_or_default() + "\n"
 }
 
-pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()> {
+pub(super) fn write(outcome: &Outcome, jobs: usize, out: &mut dyn io::Write) -> io::Result<()> {
+    write_chunked(outcome, (jobs, pretty::CHUNK), out)
+}
+
+/// Where the results stand in the document written with none.
+const NO_RESULTS: &str = "\n      \"results\": []";
+
+/// The document, its results turned into text in chunks on threads
+/// (`(jobs, chunk)`): the document is written without them, as
+/// `serde_json` writes it, and the results in their place.
+fn write_chunked(
+    outcome: &Outcome,
+    threads: (usize, usize),
+    out: &mut dyn io::Write,
+) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(&whole(outcome, &[]))?;
+    // No string holds a line break: the member is found only where it is.
+    let Some((head, tail)) = text.split_once(NO_RESULTS) else {
+        return Err(io::Error::other("the SARIF document has no results"));
+    };
+    out.write_all(head.as_bytes())?;
+    out.write_all(b"\n      \"results\": ")?;
+    let (sources, findings) = (&outcome.sources, &outcome.findings);
+    let item = |i: usize| result(sources, &findings[i]);
+    pretty::array(out, 3, threads, findings.len(), &item)?;
+    out.write_all(tail.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// The SARIF document of a run, with `results`.
+fn whole(outcome: &Outcome, results: &[Value]) -> Value {
     let sources = &outcome.sources;
     let notifications: Vec<Value> = outcome
         .inputs
@@ -207,13 +237,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
             Some(n)
         })
         .collect();
-    let results: Vec<Value> = outcome
-        .findings
-        .iter()
-        .map(|f| result(sources, f))
-        .collect();
-    let sarif = document(&notifications, &results);
-    let mut sarif = sarif;
+    let mut sarif = document(&notifications, results);
     // What relative URIs are relative to: the repository root.
     let base = outcome.base.display().to_string().replace('\\', "/");
     if base.starts_with('/') {
@@ -221,8 +245,7 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn io::Write) -> io::Result<()
         sarif["runs"][0]["originalUriBaseIds"] =
             json!({ "%SRCROOT%": { "uri": format!("file://{}/", percent(base)) } });
     }
-    serde_json::to_writer_pretty(&mut *out, &sarif)?;
-    out.write_all(b"\n")
+    sarif
 }
 
 #[cfg(test)]
@@ -241,5 +264,45 @@ mod tests {
             ("file:///abs/plan.json".into(), false)
         );
         assert_eq!(rule_name(Code::MissingTierKey), "MissingTierKey");
+    }
+
+    /// The document written with its results in chunks on several
+    /// threads is what `serde_json` writes of the whole document.
+    #[test]
+    fn the_document_is_written_as_serde_json_writes_it_whole() {
+        let options = crate::Options::new(vec!["fixtures".into()], crate::tier::database_tier());
+        let mut outcome = crate::run(&options);
+        let whole = |outcome: &Outcome| {
+            let results: Vec<Value> = outcome
+                .findings
+                .iter()
+                .map(|f| result(&outcome.sources, f))
+                .collect();
+            serde_json::to_string_pretty(&whole(outcome, &results)).expect("serialized") + "\n"
+        };
+        let written = |outcome: &Outcome, threads: (usize, usize)| {
+            let mut out = Vec::new();
+            write_chunked(outcome, threads, &mut out).expect("written to memory");
+            String::from_utf8(out).expect("UTF-8")
+        };
+        let want = whole(&outcome);
+        assert!(outcome.findings.len() > 300, "every fixture's findings");
+        assert!(
+            want.contains("toolExecutionNotifications"),
+            "inputs that failed"
+        );
+        for threads in [
+            (1, pretty::CHUNK),
+            (2, pretty::CHUNK),
+            (2, 7),
+            (5, 1),
+            (3, 1000),
+        ] {
+            assert!(written(&outcome, threads) == want, "{threads:?}");
+        }
+        outcome.findings.clear();
+        let want = whole(&outcome);
+        assert!(want.contains("\"results\": []"));
+        assert!(written(&outcome, (2, 7)) == want);
     }
 }
