@@ -129,8 +129,8 @@ pub struct Style {
     /// The least severe findings shown (`--min-severity`); summaries still
     /// count every finding. Machine formats show them all.
     pub min_severity: Severity,
-    /// Threads the JSON and SARIF formats may turn findings into text on
-    /// (the output is the same for any number).
+    /// Threads the JSON, SARIF and GitLab formats may turn findings into
+    /// text on (the output is the same for any number).
     pub jobs: usize,
 }
 
@@ -181,7 +181,7 @@ pub fn write(
         Format::Sarif => sarif::write(outcome, style.jobs, out),
         Format::Junit => junit::write(outcome, tiers, out),
         Format::Github => github::write(outcome, out),
-        Format::Gitlab => gitlab::write(outcome, out),
+        Format::Gitlab => gitlab::write(outcome, style.jobs, out),
         Format::Compact => compact::write(outcome, style, out),
         Format::Markdown => markdown::write(outcome, tiers, style, out),
     }
