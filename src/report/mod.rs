@@ -175,13 +175,22 @@ pub fn write(
     style: Style,
     out: &mut dyn io::Write,
 ) -> io::Result<()> {
+    // A report is turned into text on several threads only for a run of
+    // several inputs: that of one plan is small next to the plan, and a
+    // thread's own allocator pages (about 1 MB) would count against the
+    // plan's peak memory.
+    let jobs = if outcome.inputs.len() > 1 {
+        style.jobs
+    } else {
+        1
+    };
     match format {
         Format::Human => human::write(outcome, tiers, style, out),
-        Format::Json => json::write(outcome, style.jobs, out),
-        Format::Sarif => sarif::write(outcome, style.jobs, out),
+        Format::Json => json::write(outcome, jobs, out),
+        Format::Sarif => sarif::write(outcome, jobs, out),
         Format::Junit => junit::write(outcome, tiers, out),
         Format::Github => github::write(outcome, out),
-        Format::Gitlab => gitlab::write(outcome, style.jobs, out),
+        Format::Gitlab => gitlab::write(outcome, jobs, out),
         Format::Compact => compact::write(outcome, style, out),
         Format::Markdown => markdown::write(outcome, tiers, style, out),
     }

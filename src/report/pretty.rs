@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::pool;
 
 /// Items of an array turned into text a chunk at a time.
-pub(super) const CHUNK: usize = 256;
+pub(super) const CHUNK: usize = 32;
 
 /// Writes `value` pretty as it stands at `depth` (the number of arrays and
 /// objects around it) in a document.
@@ -24,9 +24,10 @@ pub(super) fn in_place(
     Ok(())
 }
 
-/// Writes an array of `count` items at `depth`, item `i` being `item(i)`:
-/// chunks of `chunk` items are turned into text on `jobs` threads and
-/// written in order as they come back.
+/// Writes an array of `count` items at `depth`, item `i` being `item(i)`.
+/// With several `jobs`, chunks of `chunk` items are turned into text on
+/// that many threads and written in order as they come back; with one,
+/// each item is written as it is made, with no buffer.
 pub(super) fn array<T: Serialize>(
     out: &mut dyn io::Write,
     depth: usize,
@@ -37,30 +38,39 @@ pub(super) fn array<T: Serialize>(
     if count == 0 {
         return out.write_all(b"[]");
     }
-    let indent = spaces(depth + 1);
-    let text = |nth: usize| -> io::Result<Vec<u8>> {
-        let mut text = Vec::new();
-        for i in nth * chunk..count.min((nth + 1) * chunk) {
-            text.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-            text.extend_from_slice(indent);
-            in_place(&mut text, depth + 1, &item(i))?;
-        }
-        Ok(text)
+    // Item `i`, after what separates it from the one before.
+    let write = |out: &mut dyn io::Write, i: usize| -> io::Result<()> {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        out.write_all(spaces(depth + 1))?;
+        in_place(out, depth + 1, &item(i))
     };
     out.write_all(b"[")?;
-    let mut done: Vec<Option<io::Result<Vec<u8>>>> = Vec::new();
-    done.resize_with(count.div_ceil(chunk), || None);
-    let (mut next, mut written) = (0, Ok(()));
-    pool::each(jobs, done.len(), &text, &mut |nth, text| {
-        done[nth] = text;
-        while let Some(text) = done.get_mut(next).and_then(Option::take) {
-            if written.is_ok() {
-                written = text.and_then(|t| out.write_all(&t));
-            }
-            next += 1;
+    if jobs <= 1 {
+        for i in 0..count {
+            write(out, i)?;
         }
-    });
-    written?;
+    } else {
+        let text = |nth: usize| -> io::Result<Vec<u8>> {
+            let mut text = Vec::new();
+            for i in nth * chunk..count.min((nth + 1) * chunk) {
+                write(&mut text, i)?;
+            }
+            Ok(text)
+        };
+        let mut done: Vec<Option<io::Result<Vec<u8>>>> = Vec::new();
+        done.resize_with(count.div_ceil(chunk), || None);
+        let (mut next, mut written) = (0, Ok(()));
+        pool::each(jobs, done.len(), &text, &mut |nth, text| {
+            done[nth] = text;
+            while let Some(text) = done.get_mut(next).and_then(Option::take) {
+                if written.is_ok() {
+                    written = text.and_then(|t| out.write_all(&t));
+                }
+                next += 1;
+            }
+        });
+        written?;
+    }
     out.write_all(b"\n")?;
     out.write_all(spaces(depth))?;
     out.write_all(b"]")
