@@ -17,46 +17,57 @@ use std::sync::Mutex;
 /// The canonical paths a run has asked for (shared by its threads).
 #[derive(Debug, Default)]
 pub(crate) struct Canonical {
-    /// Each path asked, exactly as asked (paths compare by component:
-    /// `a/` would be `a`), and its answer (`None`: it does not exist, or
-    /// cannot be looked at).
-    known: Mutex<HashMap<OsString, Option<PathBuf>>>,
+    /// Each path asked that exists, exactly as asked (paths compare by
+    /// component: `a/` would be `a`), and its answer. A path that does not
+    /// exist is not remembered: what a run keeps grows with the paths on
+    /// disk, never with the names an input makes up.
+    known: Mutex<HashMap<OsString, PathBuf>>,
 }
+
+/// Paths of more components than this are asked of the system directly
+/// (it answers none longer than 4096 bytes), never through their parents.
+const DEEPEST: usize = 256;
 
 impl Canonical {
     /// What `std::fs::canonicalize(path)` answers, asked of the system
     /// once per path (and per parent).
     pub(crate) fn of(&self, path: &Path) -> Option<PathBuf> {
         if let Some(known) = self.lock().get(path.as_os_str()) {
-            return known.clone();
+            return Some(known.clone());
         }
         // `a/` and `a/.` must be directories: the system says whether.
         let text = path.as_os_str().as_encoded_bytes();
         let dir_only = text.ends_with(b"/.") || text.last().is_some_and(|&b| b == b'/');
+        let deep = path.components().nth(DEEPEST).is_some();
         let answer = match (path.parent(), path.file_name()) {
-            // `a/b`: `a`'s answer joined with `b`, when `b` is no symlink.
-            (Some(parent), Some(name)) if !dir_only => {
-                let parent = if parent.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    parent
-                };
-                self.of(parent)
-                    .and_then(|real| match std::fs::symlink_metadata(path) {
-                        Ok(meta) if !meta.file_type().is_symlink() => Some(real.join(name)),
-                        Ok(_) => std::fs::canonicalize(path).ok(),
-                        Err(_) => None,
-                    })
+            // `a/b`: `a`'s answer joined with `b`, when `b` is there and is
+            // no symlink. A path that is not there is looked at once.
+            (Some(parent), Some(name)) if !dir_only && !deep => {
+                match std::fs::symlink_metadata(path) {
+                    Ok(meta) if !meta.file_type().is_symlink() => {
+                        let parent = if parent.as_os_str().is_empty() {
+                            Path::new(".")
+                        } else {
+                            parent
+                        };
+                        self.of(parent).map(|real| real.join(name))
+                    }
+                    Ok(_) => std::fs::canonicalize(path).ok(),
+                    Err(_) => None,
+                }
             }
-            // `/`, `.`, `a/`, and paths ending in `..`: the system's answer.
+            // `/`, `.`, `a/`, paths ending in `..`, and the deepest: the
+            // system's answer.
             _ => std::fs::canonicalize(path).ok(),
         };
-        self.lock()
-            .insert(path.as_os_str().to_owned(), answer.clone());
+        if let Some(answer) = &answer {
+            self.lock()
+                .insert(path.as_os_str().to_owned(), answer.clone());
+        }
         answer
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OsString, Option<PathBuf>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<OsString, PathBuf>> {
         // A thread that panicked holding the lock left a whole map behind.
         self.known
             .lock()
@@ -150,5 +161,28 @@ mod tests {
             );
         }
         let _ = std::fs::remove_dir_all(&top);
+    }
+
+    /// Made-up paths cost nothing to keep, and a very deep one is asked of
+    /// the system, not through each of its parents.
+    #[test]
+    fn paths_that_are_not_there_are_not_kept() {
+        let canonical = Canonical::default();
+        assert!(canonical.of(Path::new("src")).is_some());
+        let kept = canonical.lock().len();
+        for i in 0..1000 {
+            let missing = format!("src/no-such-{i}/a/b/c/d/e/f/g");
+            assert_eq!(canonical.of(Path::new(&missing)), None);
+        }
+        assert_eq!(canonical.lock().len(), kept);
+        // Half a million components, on a thread of a small stack.
+        let deep = "a/".repeat(500_000) + "a";
+        let asked = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || canonical.of(Path::new(&deep)))
+            .expect("thread")
+            .join()
+            .expect("no overflow");
+        assert_eq!(asked, None);
     }
 }
