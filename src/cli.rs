@@ -174,9 +174,11 @@ pub struct CheckArgs {
     pub together: bool,
 
     /// How many threads to use (default: the number of cores): inputs
-    /// checked at once, modules of a walked directory parsed at once, and
-    /// a second thread to read a plan of 4 MiB or more. Documents of 256 MiB or more are checked one at a time, to
-    /// bound memory. The output is the same whatever the number.
+    /// checked at once, modules of a walked directory parsed at once, a
+    /// second thread to read a plan of 4 MiB or more, and the findings of
+    /// several inputs written as JSON, SARIF or GitLab on all of them.
+    /// Documents of 256 MiB or more are checked one at a time, to bound
+    /// memory. The output is the same whatever the number.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 
