@@ -170,8 +170,7 @@ impl<'s> Roots<'s> {
             .iter()
             .zip(loaded)
             .filter_map(|(candidate, loaded)| {
-                // Only roots: a path made canonical costs a system call
-                // per component.
+                // Only roots are looked up.
                 let loaded = loaded.as_ref()?;
                 let dir = workspace.canonical(&candidate.as_ref().ok()?.path)?;
                 Some((dir, loaded))

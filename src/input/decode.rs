@@ -120,7 +120,7 @@ fn read_mapping_with(path: &Path, map: Map) -> Result<Bytes, InputError> {
         return Err(fail(if meta.is_dir() {
             "it is a directory".into()
         } else {
-            "it is not a regular file (a FIFO, socket or device)".into()
+            super::NOT_REGULAR.into()
         }));
     }
     let file = std::fs::File::open(path).map_err(|e| fail(io_reason(&e)))?;
@@ -130,9 +130,7 @@ fn read_mapping_with(path: &Path, map: Map) -> Result<Bytes, InputError> {
     // The size of the file opened (the path may have changed since).
     let meta = file.metadata().map_err(|e| fail(io_reason(&e)))?;
     if !meta.is_file() {
-        return Err(fail(
-            "it is not a regular file (a FIFO, socket or device)".into(),
-        ));
+        return Err(fail(super::NOT_REGULAR.into()));
     }
     if meta.len() > MAX_FILE {
         return Err(fail(format!("it is larger than {} GiB", MAX_FILE >> 30)));

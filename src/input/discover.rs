@@ -266,7 +266,7 @@ fn walkable(entry: &walkdir::DirEntry, top: &Path) -> Result<(), &'static str> {
         return Ok(());
     }
     if !kind.is_symlink() {
-        return Err("it is not a regular file (a FIFO, socket or device)");
+        return Err(super::NOT_REGULAR);
     }
     let Ok(target) = std::fs::canonicalize(entry.path()) else {
         return Err("it is a symlink to nothing (dangling)");

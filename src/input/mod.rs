@@ -91,6 +91,9 @@ pub(crate) fn is_variables_name(name: &str) -> bool {
     name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
 }
 
+/// Why a path that is neither a file nor a directory is not read.
+const NOT_REGULAR: &str = "it is not a regular file (a FIFO, socket or device)";
+
 fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
