@@ -623,10 +623,12 @@ fn variable_values(
         })
         .collect();
     autos.sort();
+    // Whatever is there under these names is read: a FIFO or a dangling
+    // symlink is an error, never a file that is not there.
     let mut files: Vec<PathBuf> = ["terraform.tfvars", "terraform.tfvars.json"]
         .iter()
         .map(|n| root_dir.join(n))
-        .filter(|p| p.is_file())
+        .filter(|p| p.symlink_metadata().is_ok())
         .collect();
     files.extend(autos);
     let mut read =

@@ -173,6 +173,9 @@ impl Discovery<'_, '_> {
             }
         }
         let called: HashSet<PathBuf> = (self.calls)(&config_dirs).into_iter().flatten().collect();
+        // Configuration files were found, even if each root they make was
+        // listed already (the same directory named twice, or a parent).
+        let configured = !config_dirs.is_empty();
         for dir in config_dirs {
             let key = self.canonical.of(&dir).unwrap_or_else(|| dir.clone());
             if !called.contains(&key) {
@@ -181,7 +184,7 @@ impl Discovery<'_, '_> {
         }
         // Roots sort among the documents by path.
         found.sort_by_key(sort_key);
-        if found.is_empty() {
+        if found.is_empty() && !configured {
             found.push(Err((
                 display.to_string(),
                 InputError::new(

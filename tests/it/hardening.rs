@@ -169,6 +169,56 @@ fn a_named_fifo_is_refused_at_once() {
     );
 }
 
+/// A `terraform.tfvars` that is a FIFO, or a dangling symlink, is an
+/// unreadable input, never a file that is not there (its values would be
+/// left out silently).
+#[cfg(unix)]
+#[test]
+fn a_variables_file_that_cannot_be_read_is_reported() {
+    for (name, make) in [("fifo", true), ("dangling", false)] {
+        let dir = scratch(name);
+        fs::write(
+            dir.join("main.tf"),
+            "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n",
+        )
+        .expect("write");
+        let vars = dir.join("terraform.tfvars");
+        if make {
+            let made = std::process::Command::new("mkfifo").arg(&vars).status();
+            assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        } else {
+            std::os::unix::fs::symlink("nowhere.tfvars", &vars).expect("symlink");
+        }
+        let (status, report) = check_json(&dir, &["."]);
+        assert_eq!(status, 2, "{name}: {report}");
+        assert_eq!(codes(&report), ["unreadable"], "{name}");
+    }
+}
+
+/// The same directory named twice, or a directory and one inside it, is
+/// checked once, and the second is no error of its own.
+#[test]
+fn a_directory_named_twice_is_checked_once() {
+    let dir = scratch("twice");
+    fs::create_dir_all(dir.join("envs/prod")).expect("dir");
+    fs::write(
+        dir.join("envs/prod/main.tf"),
+        "provider \"aws\" {\n  region = \"eu-west-1\"\n}\n",
+    )
+    .expect("write");
+    for args in [
+        &["envs", "envs"][..],
+        &["envs", "envs/prod"],
+        &["envs/prod", "envs"],
+    ] {
+        let (status, report) = check_json(&dir, args);
+        assert_eq!(status, 0, "{args:?}: {report}");
+        let inputs = report["inputs"].as_array().expect("inputs");
+        assert_eq!(inputs.len(), 1, "{args:?}: {report}");
+        assert!(inputs[0]["error"].is_null(), "{args:?}: {report}");
+    }
+}
+
 /// A variables file that is a symlink to `/dev/zero` (or a FIFO) is refused
 /// at once instead of read without end.
 #[cfg(unix)]
